@@ -1,0 +1,78 @@
+"""Typed configuration of the money domain, read from CREDITS_* environment variables.
+
+The host (bot/) composes this into its own settings; tests construct it directly.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+
+import platformdirs
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def default_database_url() -> str:
+    """SQLite file in the user's data directory (created on first use)."""
+    folder = Path(platformdirs.user_data_dir("credits-bot", appauthor=False))
+    return f"sqlite+aiosqlite:///{folder / 'credits.db'}"
+
+
+def _split(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class CreditsConfig(BaseSettings):
+    """Everything the ledger needs to know about the deployment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CREDITS_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    database_url: str = Field(default_factory=default_database_url)
+    default_currency: str = "USD"
+    purchase_min: Decimal = Decimal("10")
+    purchase_max: Decimal = Decimal("10000")
+    admins: Annotated[tuple[str, ...], NoDecode] = ()
+    # auto-recharge guards
+    daily_recharge_limit: int = Field(default=5, ge=1, le=100)
+    declines_before_pause: int = Field(default=3, ge=1, le=20)
+    recharge_lease_seconds: float = Field(default=120, gt=0)
+    gateway_timeout_seconds: float = Field(default=30, gt=0)
+    # funds and alerts
+    lot_lifetime_months: int = Field(default=12, ge=1, le=120)
+    expiry_warning_days: int = Field(default=30, ge=1, le=365)
+    runway_alert_days: int = Field(default=7, ge=1, le=365)
+    unusual_spend_factor: Decimal = Decimal("5")
+    unusual_spend_minimum: Decimal = Decimal("50")
+    alert_lease_seconds: float = Field(default=60, gt=0)
+    # payments: "sandbox", or "package.module:ClassName" for a real gateway
+    payment_gateway: str = "sandbox"
+    sandbox_decline_tenants: Annotated[tuple[str, ...], NoDecode] = ()
+    sandbox_hang_tenants: Annotated[tuple[str, ...], NoDecode] = ()
+    sandbox_journal: Path | None = None
+
+    @field_validator("admins", "sandbox_decline_tenants", "sandbox_hang_tenants", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        return _split(value)
+
+    @field_validator("default_currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        from credits.money import currency
+
+        return currency(value).code
+
+    @property
+    def recharge_lease(self) -> timedelta:
+        return timedelta(seconds=self.recharge_lease_seconds)
+
+    @property
+    def alert_lease(self) -> timedelta:
+        return timedelta(seconds=self.alert_lease_seconds)

@@ -1,0 +1,35 @@
+"""Errors the domain raises. Each message is a short sentence fit to show a billing admin."""
+
+from __future__ import annotations
+
+
+class CreditsError(Exception):
+    """Base class: something the caller asked for was refused, and nothing was changed."""
+
+
+class ValidationError(CreditsError, ValueError):
+    """The input is not acceptable; the message says what is allowed."""
+
+
+class IdempotencyConflict(CreditsError):
+    """The idempotency key was used before for a different request."""
+
+
+class StaleError(CreditsError):
+    """The request was made from an out-of-date view (settings changed since)."""
+
+
+class NotFoundError(CreditsError):
+    """The thing asked for does not exist (for this tenant)."""
+
+
+class PaymentDeclined(CreditsError):
+    """The payment gateway declined the charge; nothing was credited."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"The payment was declined: {reason}. Nothing was added.")
+        self.reason = reason
+
+
+class PaymentUnavailable(CreditsError):
+    """The payment gateway did not answer in time; it is safe to try again with the same key."""

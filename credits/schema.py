@@ -1,0 +1,243 @@
+"""The store's tables (SQLAlchemy Core). Alembic migrations in credits/migrations create them.
+
+Money is always integer minor units (BigInteger). Times are UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on every backend."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use UTC-aware datetimes")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+ENTRY_KINDS = ("funding", "auto_recharge", "usage", "expiry", "adjustment")
+JOB_STATES = ("pending", "charging", "succeeded", "declined", "failed")
+ALERT_STATES = ("pending", "claimed", "delivered", "failed")
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("tenant_id", String(100), nullable=False, unique=True),
+    Column("currency", String(3), nullable=False),
+    # maintained by the ledger's insert trigger only; always the last entry's balance_after
+    Column("balance_minor", BigInteger, nullable=False, server_default=text("0")),
+    Column("last_seq", BigInteger, nullable=False, server_default=text("0")),
+    # usage not covered by any lot (balance = open lots - debt)
+    Column("debt_minor", BigInteger, nullable=False, server_default=text("0")),
+    Column("settings_version", Integer, nullable=False, server_default=text("1")),
+    Column("recharge_enabled", Boolean, nullable=False, server_default=text("false")),
+    Column("recharge_amount_minor", BigInteger, nullable=True),
+    Column("recharge_trigger_minor", BigInteger, nullable=True),
+    Column("recharge_paused", Boolean, nullable=False, server_default=text("false")),
+    Column("recharge_armed", Boolean, nullable=False, server_default=text("true")),
+    Column("consecutive_declines", Integer, nullable=False, server_default=text("0")),
+    Column("daily_recharge_limit", Integer, nullable=True),
+    Column("monthly_recharge_cap_minor", BigInteger, nullable=True),
+    Column("alert_thresholds", JSON, nullable=False),
+    Column("alert_armed", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("debt_minor >= 0", name="debt_not_negative"),
+    CheckConstraint("consecutive_declines >= 0", name="declines_not_negative"),
+)
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("balance_after_minor", BigInteger, nullable=False),
+    Column("actor_id", String(100), nullable=False),
+    Column("actor_name", String(200), nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("idempotency_key", String(200), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("account_id", "seq", name="uq_ledger_entries_account_seq"),
+    UniqueConstraint("account_id", "idempotency_key", name="uq_ledger_entries_account_key"),
+    CheckConstraint("amount_minor <> 0", name="amount_not_zero"),
+    CheckConstraint(
+        "kind IN ('funding', 'auto_recharge', 'usage', 'expiry', 'adjustment')", name="kind"
+    ),
+    Index("ix_ledger_entries_account_kind_occurred", "account_id", "kind", "occurred_at"),
+)
+
+lots = Table(
+    "lots",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("entry_seq", BigInteger, nullable=False),
+    Column("original_minor", BigInteger, nullable=False),
+    Column("remaining_minor", BigInteger, nullable=False),
+    Column("purchased_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("expiry_warned", Boolean, nullable=False, server_default=text("false")),
+    CheckConstraint("remaining_minor >= 0 AND remaining_minor <= original_minor", name="remaining"),
+    Index("ix_lots_account_expires", "account_id", "expires_at"),
+)
+
+usage_records = Table(
+    "usage_records",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("record_id", String(200), nullable=False),
+    Column("charge_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("start_at", UTCDateTime, nullable=False),
+    Column("duration_seconds", Integer, nullable=False),
+    Column("license_capability", String(100), nullable=True),
+    Column("call_type", String(100), nullable=True),
+    Column("user_principal_name", String(300), nullable=True),
+    Column("destination_context", String(100), nullable=True),
+    Column("entry_seq", BigInteger, nullable=True),
+    Column("received_at", UTCDateTime, nullable=False),
+    UniqueConstraint("account_id", "record_id", name="uq_usage_records_account_record"),
+    CheckConstraint("charge_minor >= 0", name="charge_not_negative"),
+)
+
+recharge_jobs = Table(
+    "recharge_jobs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("idempotency_key", String(200), nullable=False, unique=True),
+    Column("cause_seq", BigInteger, nullable=True),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("reason", String(500), nullable=True),
+    Column("claimed_by", String(100), nullable=True),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("entry_seq", BigInteger, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint(
+        "status IN ('pending', 'charging', 'succeeded', 'declined', 'failed')", name="status"
+    ),
+    # at most one open job per account: one recharge per crossing, on every backend
+    Index(
+        "uq_recharge_jobs_one_open",
+        "account_id",
+        unique=True,
+        sqlite_where=text("status IN ('pending', 'charging')"),
+        postgresql_where=text("status IN ('pending', 'charging')"),
+    ),
+    Index("ix_recharge_jobs_status", "status"),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("tenant_id", String(100), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("dedupe_key", String(200), nullable=False, unique=True),
+    Column("payload", JSON, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("claimed_by", String(100), nullable=True),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("not_before", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime, nullable=True),
+    CheckConstraint("status IN ('pending', 'claimed', 'delivered', 'failed')", name="status"),
+    Index("ix_alerts_status", "status", "id"),
+)
+
+admins = Table(
+    "admins",
+    metadata,
+    Column("tenant_id", String(100), primary_key=True),
+    Column("aad_object_id", String(100), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("granted_by", String(100), nullable=False),
+    Column("granted_at", UTCDateTime, nullable=False),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("tenant_id", String(100), nullable=False),
+    Column("conversation_id", String(500), nullable=False),
+    Column("reference", JSON, nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("tenant_id", "conversation_id", name="uq_subscriptions_tenant_conversation"),
+)
+
+# settings changes: the audit trail, and the idempotency record of confirms that move no money
+operations = Table(
+    "operations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("actor_id", String(100), nullable=False),
+    Column("actor_name", String(200), nullable=False),
+    Column("details", JSON, nullable=False),
+    Column("idempotency_key", String(200), nullable=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("account_id", "idempotency_key", name="uq_operations_account_key"),
+)
