@@ -35,6 +35,7 @@ class CreditsConfig(BaseSettings):
     )
 
     database_url: str = Field(default_factory=default_database_url)
+    database_schema: str | None = None  # PostgreSQL only: the schema (search_path) to use
     default_currency: str = "USD"
     purchase_min: Decimal = Decimal("10")
     purchase_max: Decimal = Decimal("10000")

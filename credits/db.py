@@ -40,12 +40,19 @@ class Database:
     any change to it; background work is claimed with FOR UPDATE SKIP LOCKED.
     """
 
-    def __init__(self, url: str, *, echo: bool = False, **engine_args: Any) -> None:
+    def __init__(
+        self, url: str, *, schema: str | None = None, echo: bool = False, **engine_args: Any
+    ) -> None:
         self.url = normalise_url(url)
         parsed = make_url(self.url)
         self.dialect = parsed.get_backend_name()
         if self.dialect not in ("sqlite", "postgresql"):
             raise ValueError(f"unsupported database {self.dialect!r}: use sqlite or postgresql")
+        if schema is not None:
+            if self.dialect != "postgresql":
+                raise ValueError("a database schema can only be chosen on PostgreSQL")
+            connect_args = engine_args.setdefault("connect_args", {})
+            connect_args.setdefault("server_settings", {})["search_path"] = schema
         if self.dialect == "sqlite":
             database = parsed.database or ""
             if database in ("", ":memory:") or database.startswith("file::memory"):

@@ -63,7 +63,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 ENTRY_KINDS = ("funding", "auto_recharge", "usage", "expiry", "adjustment")
-JOB_STATES = ("pending", "charging", "succeeded", "declined", "failed")
+PAYMENT_STATES = ("pending", "charging", "succeeded", "declined")
 ALERT_STATES = ("pending", "claimed", "delivered", "failed")
 
 accounts = Table(
@@ -153,34 +153,42 @@ usage_records = Table(
     CheckConstraint("charge_minor >= 0", name="charge_not_negative"),
 )
 
-recharge_jobs = Table(
-    "recharge_jobs",
+payments = Table(
+    "payments",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    # purchase: an admin's "add funds"; auto_recharge: a job made by a crossing of the trigger
+    Column("kind", String(20), nullable=False),
     Column("amount_minor", BigInteger, nullable=False),
     Column("status", String(20), nullable=False),
+    # sent to the gateway and used as the ledger entry's key: a retry can never charge twice
     Column("idempotency_key", String(200), nullable=False, unique=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("actor_id", String(100), nullable=False),
+    Column("actor_name", String(200), nullable=False),
     Column("cause_seq", BigInteger, nullable=True),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
     Column("reason", String(500), nullable=True),
+    Column("reference", String(200), nullable=True),
     Column("claimed_by", String(100), nullable=True),
     Column("lease_until", UTCDateTime, nullable=True),
     Column("entry_seq", BigInteger, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
-    CheckConstraint(
-        "status IN ('pending', 'charging', 'succeeded', 'declined', 'failed')", name="status"
-    ),
-    # at most one open job per account: one recharge per crossing, on every backend
+    CheckConstraint("amount_minor > 0", name="amount_positive"),
+    CheckConstraint("kind IN ('purchase', 'auto_recharge')", name="kind"),
+    CheckConstraint("status IN ('pending', 'charging', 'succeeded', 'declined')", name="status"),
+    # at most one open auto-recharge per account: one recharge per crossing, on every backend
     Index(
-        "uq_recharge_jobs_one_open",
+        "uq_payments_one_open_recharge",
         "account_id",
         unique=True,
-        sqlite_where=text("status IN ('pending', 'charging')"),
-        postgresql_where=text("status IN ('pending', 'charging')"),
+        sqlite_where=text("kind = 'auto_recharge' AND status IN ('pending', 'charging')"),
+        postgresql_where=text("kind = 'auto_recharge' AND status IN ('pending', 'charging')"),
     ),
-    Index("ix_recharge_jobs_status", "status"),
+    Index("ix_payments_status", "status", "lease_until"),
+    Index("ix_payments_account_created", "account_id", "created_at"),
 )
 
 alerts = Table(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 23:00:21.333159
+Create Date: 2026-11-24 23:04:17.587001
 """
 
 from __future__ import annotations
@@ -215,7 +215,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("account_id", "idempotency_key", name="uq_operations_account_key"),
     )
     op.create_table(
-        "recharge_jobs",
+        "payments",
         sa.Column(
             "id",
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
@@ -225,35 +225,47 @@ def upgrade() -> None:
         sa.Column(
             "account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
+        sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("amount_minor", sa.BigInteger(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("idempotency_key", sa.String(length=200), nullable=False),
+        sa.Column("request_hash", sa.String(length=64), nullable=False),
+        sa.Column("actor_id", sa.String(length=100), nullable=False),
+        sa.Column("actor_name", sa.String(length=200), nullable=False),
         sa.Column("cause_seq", sa.BigInteger(), nullable=True),
         sa.Column("attempts", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("reason", sa.String(length=500), nullable=True),
+        sa.Column("reference", sa.String(length=200), nullable=True),
         sa.Column("claimed_by", sa.String(length=100), nullable=True),
         sa.Column("lease_until", UTCDateTime(), nullable=True),
         sa.Column("entry_seq", sa.BigInteger(), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.CheckConstraint("kind IN ('purchase', 'auto_recharge')", name=op.f("ck_payments_kind")),
         sa.CheckConstraint(
-            "status IN ('pending', 'charging', 'succeeded', 'declined', 'failed')",
-            name=op.f("ck_recharge_jobs_status"),
+            "status IN ('pending', 'charging', 'succeeded', 'declined')",
+            name=op.f("ck_payments_status"),
         ),
+        sa.CheckConstraint("amount_minor > 0", name=op.f("ck_payments_amount_positive")),
         sa.ForeignKeyConstraint(
-            ["account_id"], ["accounts.id"], name=op.f("fk_recharge_jobs_account_id_accounts")
+            ["account_id"], ["accounts.id"], name=op.f("fk_payments_account_id_accounts")
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_recharge_jobs")),
-        sa.UniqueConstraint("idempotency_key", name=op.f("uq_recharge_jobs_idempotency_key")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_payments")),
+        sa.UniqueConstraint("idempotency_key", name=op.f("uq_payments_idempotency_key")),
     )
-    with op.batch_alter_table("recharge_jobs", schema=None) as batch_op:
-        batch_op.create_index("ix_recharge_jobs_status", ["status"], unique=False)
+    with op.batch_alter_table("payments", schema=None) as batch_op:
         batch_op.create_index(
-            "uq_recharge_jobs_one_open",
+            "ix_payments_account_created", ["account_id", "created_at"], unique=False
+        )
+        batch_op.create_index("ix_payments_status", ["status", "lease_until"], unique=False)
+        batch_op.create_index(
+            "uq_payments_one_open_recharge",
             ["account_id"],
             unique=True,
-            sqlite_where=sa.text("status IN ('pending', 'charging')"),
-            postgresql_where=sa.text("status IN ('pending', 'charging')"),
+            sqlite_where=sa.text("kind = 'auto_recharge' AND status IN ('pending', 'charging')"),
+            postgresql_where=sa.text(
+                "kind = 'auto_recharge' AND status IN ('pending', 'charging')"
+            ),
         )
 
     op.create_table(
@@ -294,15 +306,18 @@ def downgrade() -> None:
     for statement in triggers.drop_statements(op.get_bind().dialect.name):
         op.execute(statement)
     op.drop_table("usage_records")
-    with op.batch_alter_table("recharge_jobs", schema=None) as batch_op:
+    with op.batch_alter_table("payments", schema=None) as batch_op:
         batch_op.drop_index(
-            "uq_recharge_jobs_one_open",
-            sqlite_where=sa.text("status IN ('pending', 'charging')"),
-            postgresql_where=sa.text("status IN ('pending', 'charging')"),
+            "uq_payments_one_open_recharge",
+            sqlite_where=sa.text("kind = 'auto_recharge' AND status IN ('pending', 'charging')"),
+            postgresql_where=sa.text(
+                "kind = 'auto_recharge' AND status IN ('pending', 'charging')"
+            ),
         )
-        batch_op.drop_index("ix_recharge_jobs_status")
+        batch_op.drop_index("ix_payments_status")
+        batch_op.drop_index("ix_payments_account_created")
 
-    op.drop_table("recharge_jobs")
+    op.drop_table("payments")
     op.drop_table("operations")
     with op.batch_alter_table("lots", schema=None) as batch_op:
         batch_op.drop_index("ix_lots_account_expires")

@@ -1,0 +1,191 @@
+"""What the facade hands out: immutable views, never live rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from credits.money import Currency, Money
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who did it: an AAD object id and display name, or a system actor."""
+
+    id: str
+    name: str
+
+
+AUTO = Actor("auto", "Auto-recharge")
+USAGE = Actor("usage", "Usage")
+EXPIRY = Actor("expiry", "Expiry")
+
+
+class EntryKind(StrEnum):
+    FUNDING = "funding"
+    AUTO_RECHARGE = "auto_recharge"
+    USAGE = "usage"
+    EXPIRY = "expiry"
+    ADJUSTMENT = "adjustment"
+
+
+class AlertKind(StrEnum):
+    LOW_BALANCE = "low_balance"
+    DEPLETED = "depleted"
+    RECHARGE_SUCCEEDED = "recharge_succeeded"
+    RECHARGE_FAILED = "recharge_failed"
+    RECHARGE_PAUSED = "recharge_paused"
+    FUNDS_EXPIRING = "funds_expiring"
+    RUNWAY_LOW = "runway_low"
+    UNUSUAL_SPEND = "unusual_spend"
+
+
+@dataclass(frozen=True, slots=True)
+class RechargeSettings:
+    enabled: bool
+    amount: Money | None
+    trigger: Money | None
+    paused: bool
+    consecutive_declines: int
+    daily_limit: int
+    monthly_cap: Money | None
+
+    @property
+    def active(self) -> bool:
+        return self.enabled and not self.paused and self.amount is not None
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentView:
+    id: int
+    kind: str  # purchase | auto_recharge
+    status: str  # pending | charging | succeeded | declined
+    amount: Money
+    idempotency_key: str
+    reason: str | None
+    reference: str | None
+    attempts: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiringFunds:
+    amount: Money
+    first_expiry: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    tenant_id: str
+    currency: Currency
+    balance: Money
+    version: int  # moves on every settings change: a card showing an older one is out of date
+    recharge: RechargeSettings
+    last_recharge: PaymentView | None
+    recharge_in_progress: bool
+    daily_burn: Money  # average over the last 7 days
+    runway_days: Decimal | None  # None when there is no spend to measure
+    expiring: ExpiringFunds | None  # funds that expire within the warning window
+    thresholds: tuple[Money, ...]  # as the admins set them
+    effective_thresholds: tuple[Money, ...]  # what the low-balance alert watches
+    last_seq: int
+
+    @property
+    def depleted(self) -> bool:
+        return self.balance.minor <= 0
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    seq: int
+    kind: EntryKind
+    amount: Money
+    balance_after: Money
+    actor: Actor
+    reason: str
+    idempotency_key: str
+    occurred_at: datetime
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    entries: tuple[Entry, ...]
+    next_before: int | None  # pass as `before_seq` for the next (older) page
+
+
+@dataclass(frozen=True, slots=True)
+class FundingResult:
+    entry: Entry
+    balance: Money
+    replayed: bool  # True when the idempotency key had already been applied
+    payment: PaymentView | None = None
+
+
+class UsageStatus(StrEnum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    CONFLICT = "conflict"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class UsageOutcome:
+    index: int  # position in the batch
+    record_id: str | None
+    tenant_id: str | None
+    status: UsageStatus
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RechargeOutcome:
+    payment_id: int
+    tenant_id: str
+    kind: str
+    status: str  # succeeded | declined | retry
+    amount: Money
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    id: int
+    tenant_id: str
+    kind: AlertKind
+    dedupe_key: str
+    payload: dict[str, Any]
+    status: str
+    attempts: int
+    created_at: datetime
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    tenant_id: str
+    conversation_id: str
+    reference: dict[str, Any]
+    created_by: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Admin:
+    aad_object_id: str
+    name: str
+    source: str  # "config" | "granted"
+    granted_by: str | None = None
+    granted_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    """What one run of the periodic checks did."""
+
+    expired_lots: int = 0
+    alerts: tuple[str, ...] = field(default_factory=tuple)
