@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from credits.config import CreditsConfig
 from credits.errors import CreditsError
-from credits.models import Actor, AccountView
+from credits.models import AccountView, Actor
 from credits.money import AmountError
 from credits.service import CreditsService
 
@@ -83,7 +83,10 @@ async def _history(service: CreditsService, args: argparse.Namespace) -> int:
 async def _verify(service: CreditsService, args: argparse.Namespace) -> int:
     totals = await service.verify(args.tenant)
     ok = totals["stored"] == totals["entries"] == totals["lots_minus_debt"]
-    print(("consistent: " if ok else "INCONSISTENT: ") + ", ".join(f"{k}={v}" for k, v in totals.items()))
+    print(
+        ("consistent: " if ok else "INCONSISTENT: ")
+        + ", ".join(f"{k}={v}" for k, v in totals.items())
+    )
     return 0 if ok else 1
 
 

@@ -41,9 +41,7 @@ def balance_rules(
         rule = f"low:{threshold}"
         if balance < threshold:
             if new_armed.get(rule, True):
-                fired.append(
-                    Fired(AlertKind.LOW_BALANCE, rule, {"threshold_minor": threshold})
-                )
+                fired.append(Fired(AlertKind.LOW_BALANCE, rule, {"threshold_minor": threshold}))
             new_armed[rule] = False
         else:
             new_armed[rule] = True

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -38,11 +39,11 @@ from credits.models import (
     AUTO,
     EXPIRY,
     USAGE,
+    AccountView,
     Actor,
     Admin,
     Alert,
     AlertKind,
-    AccountView,
     CheckReport,
     Entry,
     EntryKind,
@@ -121,18 +122,14 @@ class CreditsService:
     def _money(self, value: AmountInput, cur: Currency, limits: AmountLimits | None) -> Money:
         if isinstance(value, Money):
             if value.currency != cur:
-                raise AmountError(
-                    f"This account is in {cur.code}; enter an amount in {cur.code}."
-                )
+                raise AmountError(f"This account is in {cur.code}; enter an amount in {cur.code}.")
             return limits.check(value) if limits else value
         return parse_strict(value, cur, limits)
 
     def _trigger(self, value: AmountInput, cur: Currency) -> Money:
         if isinstance(value, Money):
             money = self._money(value, cur, None)
-        elif isinstance(value, int | Decimal) and not isinstance(value, bool) and value == 0:
-            money = Money.zero(cur)
-        elif isinstance(value, str) and value.strip() in ("0", "0.0", "0.00"):
+        elif _is_zero(value):
             money = Money.zero(cur)
         else:
             money = parse_strict(value, cur, None)
@@ -590,9 +587,7 @@ class CreditsService:
         if not result.approved:
             raise PaymentDeclined(result.reason or "declined")
         async with self.db.read() as conn:
-            row = (
-                await conn.execute(select(accounts).where(accounts.c.id == row.id))
-            ).one()
+            row = (await conn.execute(select(accounts).where(accounts.c.id == row.id))).one()
             payment = (
                 await conn.execute(select(payments).where(payments.c.id == payment_id))
             ).one()
@@ -624,9 +619,7 @@ class CreditsService:
         """Record the gateway's answer for a payment; credits at most once."""
         async with self.db.write() as conn:
             account_id = (
-                await conn.execute(
-                    select(payments.c.account_id).where(payments.c.id == payment_id)
-                )
+                await conn.execute(select(payments.c.account_id).where(payments.c.id == payment_id))
             ).scalar_one()
             row = (
                 await conn.execute(
@@ -641,7 +634,6 @@ class CreditsService:
             account = dict(row._mapping)
             now = self.clock.now()
             is_auto = payment.kind == "auto_recharge"
-            cur = currency(account["currency"])
             if result.approved:
                 kind = EntryKind.AUTO_RECHARGE if is_auto else EntryKind.FUNDING
                 reason = "Auto-recharge" if is_auto else (payment.reason or "Purchase")
@@ -864,7 +856,9 @@ class CreditsService:
                 changes["monthly_recharge_cap_minor"] = None
             elif monthly_cap is not None:
                 changes["monthly_recharge_cap_minor"] = self._money(monthly_cap, cur, None).minor
-            await self._operation(conn, row, "recharge_caps", actor, changes, None, expected_version)
+            await self._operation(
+                conn, row, "recharge_caps", actor, changes, None, expected_version
+            )
             await self._apply_settings(conn, row, changes, "settings")
             return await self._view(conn, await self._reload(conn, row.id))
 
@@ -922,9 +916,7 @@ class CreditsService:
         else:
             key = None
         if expected_version is not None and expected_version != row.settings_version:
-            raise StaleError(
-                "These settings changed since this card was shown; open them again."
-            )
+            raise StaleError("These settings changed since this card was shown; open them again.")
         await conn.execute(
             operations.insert().values(
                 account_id=row.id,
@@ -1045,22 +1037,21 @@ class CreditsService:
                         record.id,
                         tenant_id,
                         UsageStatus.REJECTED,
-                        f"this tenant's account is in {cur.code}, not {record.charge.currency.code}",
+                        f"the account is in {cur.code}, not {record.charge.currency.code}",
                     )
                 )
                 continue
             charge = record.charge.minor
             if record.id in known:
                 same = known[record.id] == charge
+                known_charge = Money.from_minor(known[record.id], cur)
                 outcomes.append(
                     UsageOutcome(
                         index,
                         record.id,
                         tenant_id,
                         UsageStatus.DUPLICATE if same else UsageStatus.CONFLICT,
-                        None
-                        if same
-                        else f"already recorded with charge {Money.from_minor(known[record.id], cur)}",
+                        None if same else f"already recorded with charge {known_charge}",
                     )
                 )
                 continue
@@ -1113,7 +1104,9 @@ class CreditsService:
         if changed:
             await self._write_lots(conn, remaining, changed)
         if debt != account["debt_minor"]:
-            await conn.execute(update(accounts).where(accounts.c.id == row.id).values(debt_minor=debt))
+            await conn.execute(
+                update(accounts).where(accounts.c.id == row.id).values(debt_minor=debt)
+            )
         if entry_rows:
             account.update(balance_minor=balance, last_seq=seq, debt_minor=debt)
             await self._after_change(conn, account, cause="usage", usage_changed=True)
@@ -1235,7 +1228,6 @@ class CreditsService:
         async with self.db.write() as conn:
             row = await self._lock_account(conn, tenant_id)
             account = dict(row._mapping)
-            cur = currency(row.currency)
             stale = (
                 await conn.execute(
                     select(lots.c.id, lots.c.remaining_minor, lots.c.expires_at)
@@ -1299,7 +1291,9 @@ class CreditsService:
             hour = now.strftime("%Y%m%d%H")
             for alert in fired + more:
                 payload = dict(alert.payload, daily_burn_minor=str(burn.to_integral_value()))
-                if await self._alert(conn, account, alert.kind, f"{row.id}:{alert.rule}:{hour}", payload):
+                if await self._alert(
+                    conn, account, alert.kind, f"{row.id}:{alert.rule}:{hour}", payload
+                ):
                     written.append(alert.kind.value)
             if armed != account["alert_armed"]:
                 await conn.execute(
@@ -1525,9 +1519,7 @@ class CreditsService:
                     )
                 )
             ).scalar_one()
-            fresh = (
-                await conn.execute(select(accounts).where(accounts.c.id == row.id))
-            ).one()
+            fresh = (await conn.execute(select(accounts).where(accounts.c.id == row.id))).one()
         return {
             "stored": fresh.balance_minor,
             "entries": int(entries),
@@ -1542,6 +1534,13 @@ def _tenant(tenant_id: str) -> str:
     if not isinstance(tenant_id, str) or not tenant_id.strip() or len(tenant_id) > 100:
         raise ValidationError("A tenant id is required.")
     return tenant_id.strip()
+
+
+def _is_zero(value: AmountInput) -> bool:
+    """Zero is not a purchase amount, but it is a valid trigger ("recharge when below 0")."""
+    if isinstance(value, str):
+        return re.fullmatch(r"\s*0+(\.0+)?\s*", value) is not None
+    return not isinstance(value, bool) and value == 0
 
 
 def _key(key: str) -> str:

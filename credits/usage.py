@@ -65,7 +65,9 @@ def _start(value: Any) -> datetime:
     try:
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as error:
-        raise ValidationError("'startDateTime' must be ISO 8601, e.g. 2026-01-31T09:00:00Z") from error
+        raise ValidationError(
+            "'startDateTime' must be ISO 8601, e.g. 2026-01-31T09:00:00Z"
+        ) from error
     if when.tzinfo is None:
         raise ValidationError("'startDateTime' needs a time zone (e.g. a trailing Z)")
     return when.astimezone(UTC)

@@ -8,6 +8,7 @@ with CREDITS_TEST_REQUIRE_POSTGRES=1 (as CI sets) an unreachable server is an er
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -22,9 +23,7 @@ from credits.config import CreditsConfig
 from credits.payments import PaymentGateway, SandboxGateway
 from credits.service import CreditsService
 
-PG_URL = os.environ.get(
-    "CREDITS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
+PG_URL = os.environ.get("CREDITS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("CREDITS_TEST_REQUIRE_POSTGRES") == "1"
 HOW_TO = (
     "PostgreSQL is not reachable at {url} ({error}); these tests need it. Start a server and set "
@@ -36,7 +35,7 @@ def _asyncpg_dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://")
 
 
-async def _pg_execute(sql: str) -> None:
+async def _pg_execute_async(sql: str) -> None:
     import asyncpg
 
     conn = await asyncpg.connect(_asyncpg_dsn(PG_URL), timeout=3)
@@ -44,6 +43,13 @@ async def _pg_execute(sql: str) -> None:
         await conn.execute(sql)
     finally:
         await conn.close()
+
+
+def _pg_execute(sql: str) -> None:
+    """Run SQL from synchronous fixtures. A thread of its own keeps asyncio.run away from the
+    event loop pytest-asyncio has set for the test."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _pg_execute_async(sql)).result()
 
 
 _pg_status: str | None = None
@@ -54,7 +60,7 @@ def postgres_unavailable() -> str | None:
     global _pg_status
     if _pg_status is None:
         try:
-            asyncio.run(_pg_execute("SELECT 1"))
+            _pg_execute("SELECT 1")
             _pg_status = ""
         except Exception as error:  # any failure to connect means "not available"
             _pg_status = HOW_TO.format(url=PG_URL, error=type(error).__name__)
@@ -92,11 +98,11 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
             pytest.fail(reason)
         pytest.skip(reason)
     schema = f"t_{uuid.uuid4().hex[:16]}"
-    asyncio.run(_pg_execute(f"CREATE SCHEMA {schema}"))
+    _pg_execute(f"CREATE SCHEMA {schema}")
     try:
         yield Backend("postgres", PG_URL, schema)
     finally:
-        asyncio.run(_pg_execute(f"DROP SCHEMA {schema} CASCADE"))
+        _pg_execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 @pytest.fixture
@@ -120,9 +126,7 @@ async def make_service(
     opened: list[CreditsService] = []
 
     async def factory(gateway_: PaymentGateway | None = None, **overrides: Any) -> CreditsService:
-        service = await CreditsService.open(
-            backend.config(**overrides), gateway_ or gateway, clock
-        )
+        service = await CreditsService.open(backend.config(**overrides), gateway_ or gateway, clock)
         opened.append(service)
         return service
 

@@ -116,7 +116,8 @@ async def test_gateway_timeout_is_finished_later_with_the_same_key(
     clock.advance(timedelta(minutes=5))
     outcomes = await service.process_payments("w1")
     assert [o.status for o in outcomes] == ["succeeded"]
-    assert {c.idempotency_key for c in hanging.calls} == {outcomes and (await service.payments(T))[0].idempotency_key}
+    [payment] = await service.payments(T)
+    assert {c.idempotency_key for c in hanging.calls} == {payment.idempotency_key}
     assert (await service.account(T)).balance == usd("50")
     replay = await service.add_funds(T, "50", ADA, "k")
     assert replay.replayed and replay.balance == usd("50")
@@ -226,9 +227,7 @@ async def test_monthly_cap_stops_recharges(service: CreditsService) -> None:
     await service.ingest_usage([call("c2", "100.00")])
     assert await service.process_payments("w") == []
     assert (await service.account(T)).balance == usd("-10.00")
-    assert any(
-        "monthly cap" in a.payload.get("reason", "") for a in await service.list_alerts(T)
-    )
+    assert any("monthly cap" in a.payload.get("reason", "") for a in await service.list_alerts(T))
 
 
 async def test_three_declines_pause_auto_recharge(make_service: Any) -> None:
@@ -294,11 +293,23 @@ async def test_settings_validation_and_stale_cards(service: CreditsService) -> N
     assert not view.recharge.enabled and view.recharge.amount is None
     shown = view.version
     await service.set_auto_recharge(
-        T, ADA, enabled=True, amount="100", trigger="20", expected_version=shown, idempotency_key="c"
+        T,
+        ADA,
+        enabled=True,
+        amount="100",
+        trigger="20",
+        expected_version=shown,
+        idempotency_key="c",
     )
     # the same confirm again is a replay, not a second change
     same = await service.set_auto_recharge(
-        T, ADA, enabled=True, amount="100", trigger="20", expected_version=shown, idempotency_key="c"
+        T,
+        ADA,
+        enabled=True,
+        amount="100",
+        trigger="20",
+        expected_version=shown,
+        idempotency_key="c",
     )
     assert same.version == shown + 1
     with pytest.raises(StaleError):
