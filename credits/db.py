@@ -14,7 +14,6 @@ from alembic.config import Config
 from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -58,7 +57,6 @@ class Database:
             if database in ("", ":memory:") or database.startswith("file::memory"):
                 raise ValueError("use a SQLite file, not an in-memory database")
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            engine_args.setdefault("poolclass", NullPool)
         self.engine: AsyncEngine = create_async_engine(self.url, echo=echo, **engine_args)
         self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
         if self.dialect == "sqlite":

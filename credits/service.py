@@ -18,7 +18,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import Row, String, Table, and_, bindparam, case, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -174,6 +175,11 @@ class CreditsService:
 
     async def account(self, tenant_id: str) -> AccountView:
         """Balance, settings, last recharge, burn rate, runway and expiring funds."""
+        async with self.db.read() as conn:
+            query = select(accounts).where(accounts.c.tenant_id == _tenant(tenant_id))
+            row = (await conn.execute(query)).one_or_none()
+            if row is not None:
+                return await self._view(conn, row)
         row = await self._account_row(tenant_id)
         async with self.db.read() as conn:
             return await self._view(conn, row)
@@ -461,21 +467,22 @@ class CreditsService:
         now = self.clock.now()
         hour = timedelta(hours=1)
 
-        async def spent(start: datetime, end: datetime) -> int:
-            total = (
-                await conn.execute(
-                    select(func.coalesce(func.sum(ledger_entries.c.amount_minor), 0)).where(
-                        ledger_entries.c.account_id == account["id"],
-                        ledger_entries.c.kind == EntryKind.USAGE.value,
-                        ledger_entries.c.occurred_at > start,
-                        ledger_entries.c.occurred_at <= end,
-                    )
+        recent = ledger_entries.c.occurred_at > now - hour
+        last_hour, before = (
+            await conn.execute(
+                select(
+                    func.coalesce(func.sum(case((recent, ledger_entries.c.amount_minor))), 0),
+                    func.coalesce(func.sum(case((~recent, ledger_entries.c.amount_minor))), 0),
+                ).where(
+                    ledger_entries.c.account_id == account["id"],
+                    ledger_entries.c.kind == EntryKind.USAGE.value,
+                    ledger_entries.c.occurred_at > now - BURN_WINDOW - hour,
+                    ledger_entries.c.occurred_at <= now,
                 )
-            ).scalar_one()
-            return -int(total)
-
-        last_hour = await spent(now - hour, now)
-        usual = Decimal(await spent(now - BURN_WINDOW - hour, now - hour)) / (BURN_WINDOW // hour)
+            )
+        ).one()
+        last_hour = -int(last_hour)
+        usual = Decimal(-int(before)) / (BURN_WINDOW // hour)
         cur = currency(account["currency"])
         minimum = Money(self.config.unusual_spend_minimum, cur).minor
         return rules.unusual_spend_rule(
@@ -1004,12 +1011,20 @@ class CreditsService:
         known: dict[str, int] = {}
         ids = list({record.id for _, record in batch})
         for start in range(0, len(ids), CHUNK):
-            found = await conn.execute(
-                select(usage_records.c.record_id, usage_records.c.charge_minor).where(
-                    usage_records.c.account_id == row.id,
-                    usage_records.c.record_id.in_(ids[start : start + CHUNK]),
-                )
+            chunk = ids[start : start + CHUNK]
+            query = select(usage_records.c.record_id, usage_records.c.charge_minor).where(
+                usage_records.c.account_id == row.id
             )
+            if self.db.dialect == "postgresql":  # a join, so each id is an index lookup
+                wanted = (
+                    func.unnest(bindparam("ids", chunk, ARRAY(String())))
+                    .table_valued("id")
+                    .render_derived()
+                )
+                query = query.join(wanted, usage_records.c.record_id == wanted.c.id)
+            else:
+                query = query.where(usage_records.c.record_id.in_(chunk))
+            found = await conn.execute(query)
             known.update({r.record_id: r.charge_minor for r in found})
         open_lots = (
             await conn.execute(
@@ -1098,9 +1113,9 @@ class CreditsService:
             )
             outcomes.append(UsageOutcome(index, record.id, tenant_id, UsageStatus.APPLIED))
         for start in range(0, len(entry_rows), CHUNK):
-            await conn.execute(ledger_entries.insert(), entry_rows[start : start + CHUNK])
+            await self._insert_many(conn, ledger_entries, entry_rows[start : start + CHUNK])
         for start in range(0, len(usage_rows), CHUNK):
-            await conn.execute(usage_records.insert(), usage_rows[start : start + CHUNK])
+            await self._insert_many(conn, usage_records, usage_rows[start : start + CHUNK])
         if changed:
             await self._write_lots(conn, remaining, changed)
         if debt != account["debt_minor"]:
@@ -1111,6 +1126,23 @@ class CreditsService:
             account.update(balance_minor=balance, last_seq=seq, debt_minor=debt)
             await self._after_change(conn, account, cause="usage", usage_changed=True)
         return outcomes
+
+    async def _insert_many(
+        self, conn: AsyncConnection, table: Table, rows: list[dict[str, Any]]
+    ) -> None:
+        """Insert rows in one statement. On PostgreSQL the rows travel as arrays through
+        unnest(), so the ledger's statement trigger checks and applies the batch once."""
+        if not rows:
+            return
+        if self.db.dialect != "postgresql":
+            await conn.execute(table.insert(), rows)
+            return
+        names = list(rows[0])
+        columns = [
+            func.unnest(bindparam(f"a_{name}", [r[name] for r in rows], ARRAY(table.c[name].type)))
+            for name in names
+        ]
+        await conn.execute(table.insert().from_select(names, select(*columns)))
 
     # ------------------------------------------------------------------ payments runner
 

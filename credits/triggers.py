@@ -57,25 +57,40 @@ POSTGRESQL = [
     CREATE TRIGGER ledger_entries_no_truncate BEFORE TRUNCATE ON ledger_entries
     FOR EACH STATEMENT EXECUTE FUNCTION credits_ledger_append_only()
     """,
+    # one statement-level trigger per INSERT: it checks the whole batch against the account
+    # (seq contiguous, running balance) and moves the account once, not once per row
     """
     CREATE FUNCTION credits_ledger_apply() RETURNS trigger LANGUAGE plpgsql AS $$
-    DECLARE acct accounts%ROWTYPE;
     BEGIN
-      SELECT * INTO acct FROM accounts WHERE id = NEW.account_id FOR UPDATE;
-      IF NEW.seq IS DISTINCT FROM acct.last_seq + 1
-         OR NEW.balance_after_minor IS DISTINCT FROM acct.balance_minor + NEW.amount_minor THEN
+      IF EXISTS (
+        SELECT 1 FROM (
+          SELECT n.seq, n.balance_after_minor,
+                 a.last_seq + row_number() OVER w AS expected_seq,
+                 a.balance_minor + sum(n.amount_minor) OVER w AS expected_balance
+          FROM new_rows n JOIN accounts a ON a.id = n.account_id
+          WINDOW w AS (PARTITION BY n.account_id ORDER BY n.seq
+                       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+        ) checked
+        WHERE checked.seq <> checked.expected_seq
+           OR checked.balance_after_minor <> checked.expected_balance
+      ) OR EXISTS (
+        SELECT 1 FROM new_rows n LEFT JOIN accounts a ON a.id = n.account_id WHERE a.id IS NULL
+      ) THEN
         RAISE EXCEPTION 'ledger entry does not follow the account balance';
       END IF;
       PERFORM set_config('credits.ledger_apply', 'on', true);
-      UPDATE accounts SET balance_minor = NEW.balance_after_minor, last_seq = NEW.seq
-      WHERE id = NEW.account_id;
+      UPDATE accounts a SET balance_minor = last.balance_after_minor, last_seq = last.seq
+      FROM (SELECT DISTINCT ON (account_id) account_id, seq, balance_after_minor
+            FROM new_rows ORDER BY account_id, seq DESC) last
+      WHERE a.id = last.account_id;
       PERFORM set_config('credits.ledger_apply', 'off', true);
-      RETURN NEW;
+      RETURN NULL;
     END $$
     """,
     """
-    CREATE TRIGGER ledger_entries_apply BEFORE INSERT ON ledger_entries
-    FOR EACH ROW EXECUTE FUNCTION credits_ledger_apply()
+    CREATE TRIGGER ledger_entries_apply AFTER INSERT ON ledger_entries
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION credits_ledger_apply()
     """,
     """
     CREATE FUNCTION credits_accounts_guard() RETURNS trigger LANGUAGE plpgsql AS $$
