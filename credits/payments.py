@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import importlib
 import json
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -70,16 +74,34 @@ class SandboxGateway:
         self.calls.append(request)
         if request.tenant_id in self.hang_tenants:
             await asyncio.Event().wait()  # never answers; the caller's timeout fires
-        known = self._results.get(request.idempotency_key) or self._read_journal(request)
+        known = self._results.get(request.idempotency_key)
         if known is not None:
             return known
+        with self._journal_lock():  # read and append as one step across processes
+            known = self._read_journal(request)
+            if known is None:
+                known = self._decide(request)
+                self._append_journal(request, known)
+        self._results[request.idempotency_key] = known
+        return known
+
+    def _decide(self, request: ChargeRequest) -> ChargeResult:
         if request.tenant_id in self.decline_tenants:
-            result = ChargeResult.decline("card declined by the issuer (sandbox)")
-        else:
-            result = ChargeResult.approve(f"sandbox-{len(self._results) + 1}-{os.getpid()}")
-        self._results[request.idempotency_key] = result
-        self._append_journal(request, result)
-        return result
+            return ChargeResult.decline("card declined by the issuer (sandbox)")
+        return ChargeResult.approve(f"sandbox-{uuid.uuid4().hex[:12]}-{os.getpid()}")
+
+    @contextmanager
+    def _journal_lock(self) -> Iterator[None]:
+        if self.journal is None:
+            yield
+            return
+        self.journal.parent.mkdir(parents=True, exist_ok=True)
+        with self.journal.with_suffix(self.journal.suffix + ".lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _read_journal(self, request: ChargeRequest) -> ChargeResult | None:
         if self.journal is None or not self.journal.exists():

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import structlog
 from sqlalchemy import Row, String, Table, and_, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -74,6 +75,7 @@ from credits.schema import (
 from credits.usage import UsageRecord, parse_record
 
 AmountInput = Money | Decimal | int | str
+log = structlog.get_logger(__name__)
 BURN_WINDOW = timedelta(days=7)
 MAX_THRESHOLDS = 3
 CHUNK = 500
@@ -587,7 +589,7 @@ class CreditsService:
         result = await self._charge(request)
         if result is None:
             raise PaymentUnavailable(
-                "The payment service did not answer in time. Nothing was added yet; the "
+                "The payment service did not answer. Nothing was added yet; the "
                 "payment will be checked again automatically, and it is safe to retry."
             )
         outcome = await self._settle(payment_id, result)
@@ -614,12 +616,17 @@ class CreditsService:
         )
 
     async def _charge(self, request: ChargeRequest) -> ChargeResult | None:
-        """The gateway's answer, or None when it did not answer in time (retry with same key)."""
+        """The gateway's answer, or None when it gave none: it timed out or failed (a network
+        error, say). Either way the payment is retried later with the same key."""
         try:
             return await asyncio.wait_for(
                 self.gateway.charge(request), self.config.gateway_timeout_seconds
             )
         except TimeoutError:
+            log.warning("payment gateway timed out", key=request.idempotency_key)
+            return None
+        except Exception:
+            log.exception("payment gateway failed", key=request.idempotency_key)
             return None
 
     async def _settle(self, payment_id: int, result: ChargeResult) -> str:
@@ -1209,12 +1216,12 @@ class CreditsService:
                     .where(payments.c.id == payment.id, payments.c.status == "charging")
                     .values(
                         lease_until=self.clock.now(),
-                        reason="the payment gateway did not answer in time",
+                        reason="the payment gateway gave no answer; retried with the same key",
                         updated_at=self.clock.now(),
                     )
                 )
             return RechargeOutcome(
-                payment.id, row.tenant_id, payment.kind, "retry", payment.amount, "timeout"
+                payment.id, row.tenant_id, payment.kind, "retry", payment.amount, "no answer"
             )
         await self._settle(payment.id, result)
         status = "succeeded" if result.approved else "declined"
