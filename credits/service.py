@@ -19,7 +19,20 @@ from decimal import Decimal
 from typing import Any
 
 import structlog
-from sqlalchemy import Row, String, Table, and_, bindparam, case, delete, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    String,
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -1156,33 +1169,16 @@ class CreditsService:
     async def claim_payments(self, worker_id: str, limit: int = 10) -> list[PaymentView]:
         """Claim pending auto-recharges and payments whose worker vanished (lease expired)."""
         now = self.clock.now()
+        due = or_(
+            payments.c.status == "pending",
+            and_(payments.c.status == "charging", payments.c.lease_until <= now),
+        )
         async with self.db.write() as conn:
-            query = (
-                select(payments.c.id)
-                .where(
-                    or_(
-                        payments.c.status == "pending",
-                        and_(payments.c.status == "charging", payments.c.lease_until <= now),
-                    )
-                )
-                .order_by(payments.c.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
+            ids = await self._claim(
+                conn, payments, due, "charging", self.config.recharge_lease, worker_id, limit
             )
-            ids = list((await conn.execute(query)).scalars())
             if not ids:
                 return []
-            await conn.execute(
-                update(payments)
-                .where(payments.c.id.in_(ids))
-                .values(
-                    status="charging",
-                    claimed_by=worker_id,
-                    lease_until=now + self.config.recharge_lease,
-                    attempts=payments.c.attempts + 1,
-                    updated_at=now,
-                )
-            )
             rows = (
                 await conn.execute(
                     select(payments, accounts.c.currency)
@@ -1192,6 +1188,39 @@ class CreditsService:
                 )
             ).all()
         return [_payment_view(r, currency(r.currency)) for r in rows]
+
+    async def _claim(
+        self,
+        conn: AsyncConnection,
+        table: Table,
+        due: ColumnElement[bool],
+        status: str,
+        lease: timedelta,
+        worker_id: str,
+        limit: int,
+    ) -> list[int]:
+        """Take up to `limit` due rows for this worker, oldest first. Rows another worker is
+        claiming right now are skipped (SKIP LOCKED on PostgreSQL; SQLite has one writer)."""
+        query = (
+            select(table.c.id)
+            .where(due)
+            .order_by(table.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        ids = list((await conn.execute(query)).scalars())
+        if ids:
+            now = self.clock.now()
+            values: dict[str, Any] = {
+                "status": status,
+                "claimed_by": worker_id,
+                "lease_until": now + lease,
+                "attempts": table.c.attempts + 1,
+            }
+            if "updated_at" in table.c:
+                values["updated_at"] = now
+            await conn.execute(update(table).where(table.c.id.in_(ids)).values(**values))
+        return ids
 
     async def process_payment(self, payment: PaymentView) -> RechargeOutcome:
         """Charge a claimed payment with its own key and settle it. A gateway that does not
@@ -1356,35 +1385,19 @@ class CreditsService:
     async def claim_alerts(self, worker_id: str, limit: int = 50) -> list[Alert]:
         """Claim alerts due for delivery (pending, or claimed by a worker whose lease ran out)."""
         now = self.clock.now()
+        due = or_(
+            and_(
+                alerts.c.status == "pending",
+                or_(alerts.c.not_before.is_(None), alerts.c.not_before <= now),
+            ),
+            and_(alerts.c.status == "claimed", alerts.c.lease_until <= now),
+        )
         async with self.db.write() as conn:
-            query = (
-                select(alerts.c.id)
-                .where(
-                    or_(
-                        and_(
-                            alerts.c.status == "pending",
-                            or_(alerts.c.not_before.is_(None), alerts.c.not_before <= now),
-                        ),
-                        and_(alerts.c.status == "claimed", alerts.c.lease_until <= now),
-                    )
-                )
-                .order_by(alerts.c.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
+            ids = await self._claim(
+                conn, alerts, due, "claimed", self.config.alert_lease, worker_id, limit
             )
-            ids = list((await conn.execute(query)).scalars())
             if not ids:
                 return []
-            await conn.execute(
-                update(alerts)
-                .where(alerts.c.id.in_(ids))
-                .values(
-                    status="claimed",
-                    claimed_by=worker_id,
-                    lease_until=now + self.config.alert_lease,
-                    attempts=alerts.c.attempts + 1,
-                )
-            )
             rows = (
                 await conn.execute(select(alerts).where(alerts.c.id.in_(ids)).order_by(alerts.c.id))
             ).all()
