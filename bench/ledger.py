@@ -1,6 +1,6 @@
 """Ledger throughput on SQLite and PostgreSQL. Prints figures and ratios; asserts nothing.
 
-    .venv/bin/python bench/ledger.py [--records 5000] [--ops 200] [--postgres URL]
+.venv/bin/python bench/ledger.py [--records 5000] [--ops 200] [--postgres URL]
 """
 
 from __future__ import annotations
@@ -83,9 +83,7 @@ async def main() -> None:
         await run("sqlite", CreditsConfig(database_url=url), args.records, args.ops)
     if args.postgres:
         try:
-            await run(
-                "postgres", CreditsConfig(database_url=args.postgres), args.records, args.ops
-            )
+            await run("postgres", CreditsConfig(database_url=args.postgres), args.records, args.ops)
         except OSError as error:
             print(f"postgres   skipped: {error}")
 

@@ -36,7 +36,11 @@ def balance_rules(
 ) -> tuple[list[Fired], dict[str, bool]]:
     """Low-balance thresholds and depletion, evaluated on the balance after a change."""
     fired: list[Fired] = []
-    new_armed = dict(armed)
+    # a threshold no longer watched forgets its state: set again later, it starts armed
+    new_armed = {rule: on for rule, on in armed.items() if not rule.startswith("low:")}
+    for threshold in thresholds:
+        rule = f"low:{threshold}"
+        new_armed[rule] = armed.get(rule, True)
     for threshold in thresholds:
         rule = f"low:{threshold}"
         if balance < threshold:

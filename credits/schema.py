@@ -63,7 +63,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 ENTRY_KINDS = ("funding", "auto_recharge", "usage", "expiry", "adjustment")
-PAYMENT_STATES = ("pending", "charging", "succeeded", "declined")
+PAYMENT_STATES = ("pending", "charging", "succeeded", "declined", "cancelled")
 ALERT_STATES = ("pending", "claimed", "delivered", "failed")
 
 accounts = Table(
@@ -178,7 +178,9 @@ payments = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     CheckConstraint("amount_minor > 0", name="amount_positive"),
     CheckConstraint("kind IN ('purchase', 'auto_recharge')", name="kind"),
-    CheckConstraint("status IN ('pending', 'charging', 'succeeded', 'declined')", name="status"),
+    CheckConstraint(
+        "status IN ('pending', 'charging', 'succeeded', 'declined', 'cancelled')", name="status"
+    ),
     # at most one open auto-recharge per account: one recharge per crossing, on every backend
     Index(
         "uq_payments_one_open_recharge",

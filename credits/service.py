@@ -91,6 +91,12 @@ AmountInput = Money | Decimal | int | str
 log = structlog.get_logger(__name__)
 BURN_WINDOW = timedelta(days=7)
 MAX_THRESHOLDS = 3
+RECHARGE_SETTINGS = (
+    "recharge_enabled",
+    "recharge_amount_minor",
+    "recharge_trigger_minor",
+    "recharge_paused",
+)
 CHUNK = 500
 
 
@@ -453,7 +459,7 @@ class CreditsService:
         mine = and_(
             payments.c.account_id == account["id"],
             payments.c.kind == "auto_recharge",
-            payments.c.status != "declined",
+            payments.c.status.in_(("pending", "charging", "succeeded")),
         )
         today = (
             await conn.execute(
@@ -656,7 +662,7 @@ class CreditsService:
             payment = (
                 await conn.execute(select(payments).where(payments.c.id == payment_id))
             ).one()
-            if payment.status in ("succeeded", "declined"):
+            if payment.status in ("succeeded", "declined", "cancelled"):
                 return "replayed"
             account = dict(row._mapping)
             now = self.clock.now()
@@ -961,11 +967,33 @@ class CreditsService:
     async def _apply_settings(
         self, conn: AsyncConnection, row: Row[Any], changes: dict[str, Any], cause: str
     ) -> None:
+        """Save settings. A change to auto-recharge itself withdraws a queued (not yet charging)
+        recharge and starts over with the new settings; other settings leave recharges alone."""
         changes = dict(changes, settings_version=row.settings_version + 1)
+        recharge_changed = any(
+            key in changes and changes[key] != getattr(row, key) for key in RECHARGE_SETTINGS
+        )
+        if recharge_changed:
+            withdrawn = await conn.execute(
+                update(payments)
+                .where(
+                    payments.c.account_id == row.id,
+                    payments.c.kind == "auto_recharge",
+                    payments.c.status == "pending",
+                )
+                .values(
+                    status="cancelled",
+                    reason="auto-recharge settings changed",
+                    updated_at=self.clock.now(),
+                )
+            )
+            if withdrawn.rowcount:
+                changes["recharge_armed"] = True
         await conn.execute(update(accounts).where(accounts.c.id == row.id).values(**changes))
-        account = dict(row._mapping)
-        account.update(changes)
-        await self._after_change(conn, account, cause=cause, ledger_changed=False)
+        if recharge_changed:
+            account = dict(row._mapping)
+            account.update(changes)
+            await self._after_change(conn, account, cause=cause, ledger_changed=False)
 
     async def _reload(self, conn: AsyncConnection, account_id: int) -> Row[Any]:
         return (await conn.execute(select(accounts).where(accounts.c.id == account_id))).one()

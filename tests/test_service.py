@@ -435,3 +435,54 @@ async def test_expiring_funds_runway_and_unusual_spend(
     kinds = [a.kind for a in await service.list_alerts(T)]
     assert kinds.count(AlertKind.FUNDS_EXPIRING) == 1
     assert kinds.count(AlertKind.RUNWAY_LOW) == 1
+
+
+async def test_a_settings_edit_does_not_retry_a_declined_recharge(make_service: Any) -> None:
+    gateway = SandboxGateway(decline_tenants=frozenset({T}))
+    service = await make_service(gateway)
+    await service.adjust(T, "30", ADA, "opening balance", "open")
+    await service.set_auto_recharge(T, ADA, enabled=True, amount="50", trigger="20")
+    await service.ingest_usage([call("c1", "15.00")])
+    assert [o.status for o in await service.process_payments("w")] == ["declined"]
+    await service.set_alert_thresholds(T, ADA, ["5"])
+    await service.set_recharge_caps(T, ADA, daily_limit=4)
+    assert await service.process_payments("w") == []
+    assert len(gateway.calls) == 1
+
+
+async def test_turning_auto_recharge_off_withdraws_a_queued_recharge(
+    service: CreditsService, gateway: SandboxGateway
+) -> None:
+    await service.add_funds(T, "30", ADA, "k")
+    await service.set_auto_recharge(T, ADA, enabled=True, amount="100", trigger="20")
+    await service.ingest_usage([call("c1", "15.00")])
+    view = await service.set_auto_recharge(T, ADA, enabled=False)
+    assert not view.recharge_in_progress
+    assert await service.process_payments("w") == []
+    assert (await service.account(T)).balance == usd("15.00")
+    assert [p.status for p in await service.payments(T)] == ["cancelled", "succeeded"]
+
+
+async def test_changing_the_recharge_amount_replaces_a_queued_recharge(
+    service: CreditsService,
+) -> None:
+    await service.add_funds(T, "30", ADA, "k")
+    await service.set_auto_recharge(T, ADA, enabled=True, amount="100", trigger="20")
+    await service.ingest_usage([call("c1", "15.00")])
+    await service.set_auto_recharge(T, ADA, amount="250")
+    assert [o.amount for o in await service.process_payments("w")] == [usd("250")]
+    assert (await service.account(T)).balance == usd("265.00")
+
+
+async def test_a_threshold_removed_and_set_again_fires_on_the_next_crossing(
+    service: CreditsService,
+) -> None:
+    await service.set_alert_thresholds(T, ADA, ["20"])
+    await service.add_funds(T, "30", ADA, "k1")
+    await service.ingest_usage([call("c1", "15.00")])
+    await service.set_alert_thresholds(T, ADA, [])
+    await service.add_funds(T, "100", ADA, "k2")
+    await service.set_alert_thresholds(T, ADA, ["20"])
+    await service.ingest_usage([call("c2", "100.00")])
+    kinds = [a.kind for a in await service.list_alerts(T)]
+    assert kinds.count(AlertKind.LOW_BALANCE) == 2

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 23:04:17.587001
+Create Date: 2026-11-24 23:59:13.793016
 """
 
 from __future__ import annotations
@@ -243,7 +243,7 @@ def upgrade() -> None:
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.CheckConstraint("kind IN ('purchase', 'auto_recharge')", name=op.f("ck_payments_kind")),
         sa.CheckConstraint(
-            "status IN ('pending', 'charging', 'succeeded', 'declined')",
+            "status IN ('pending', 'charging', 'succeeded', 'declined', 'cancelled')",
             name=op.f("ck_payments_status"),
         ),
         sa.CheckConstraint("amount_minor > 0", name=op.f("ck_payments_amount_positive")),
