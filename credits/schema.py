@@ -251,3 +251,22 @@ operations = Table(
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("account_id", "idempotency_key", name="uq_operations_account_key"),
 )
+
+# the conversation layer's state (dialog stacks), as a key-value store with optimistic etags
+bot_state = Table(
+    "bot_state",
+    metadata,
+    Column("key", String(400), primary_key=True),
+    Column("etag", String(64), nullable=False),
+    Column("document", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# activities already handled: Teams redelivers after 15 s, possibly to another replica
+processed_activities = Table(
+    "processed_activities",
+    metadata,
+    Column("key", String(400), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_processed_activities_created", "created_at"),
+)

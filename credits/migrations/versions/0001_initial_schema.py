@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 23:59:13.793016
+Create Date: 2026-11-25 00:09:45.603285
 """
 
 from __future__ import annotations
@@ -67,6 +67,23 @@ def upgrade() -> None:
         sa.Column("granted_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "aad_object_id", name=op.f("pk_admins")),
     )
+    op.create_table(
+        "bot_state",
+        sa.Column("key", sa.String(length=400), nullable=False),
+        sa.Column("etag", sa.String(length=64), nullable=False),
+        sa.Column("document", sa.Text(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_bot_state")),
+    )
+    op.create_table(
+        "processed_activities",
+        sa.Column("key", sa.String(length=400), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_processed_activities")),
+    )
+    with op.batch_alter_table("processed_activities", schema=None) as batch_op:
+        batch_op.create_index("ix_processed_activities_created", ["created_at"], unique=False)
+
     op.create_table(
         "subscriptions",
         sa.Column(
@@ -332,5 +349,10 @@ def downgrade() -> None:
 
     op.drop_table("alerts")
     op.drop_table("subscriptions")
+    with op.batch_alter_table("processed_activities", schema=None) as batch_op:
+        batch_op.drop_index("ix_processed_activities_created")
+
+    op.drop_table("processed_activities")
+    op.drop_table("bot_state")
     op.drop_table("admins")
     op.drop_table("accounts")
