@@ -270,3 +270,12 @@ processed_activities = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_processed_activities_created", "created_at"),
 )
+
+# secrets the deployment makes for itself once and shares across replicas (e.g. card signing)
+deployment_secrets = Table(
+    "deployment_secrets",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("value", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)

@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import json
 import re
+import secrets
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -78,10 +79,12 @@ from credits.schema import (
     accounts,
     admins,
     alerts,
+    deployment_secrets,
     ledger_entries,
     lots,
     operations,
     payments,
+    processed_activities,
     subscriptions,
     usage_records,
 )
@@ -1578,6 +1581,34 @@ class CreditsService:
             Subscription(r.tenant_id, r.conversation_id, r.reference, r.created_by, r.created_at)
             for r in rows
         ]
+
+    # ------------------------------------------------------------------ host support
+
+    async def first_delivery(self, key: str) -> bool:
+        """True the first time `key` is seen: Teams redelivers an activity after 15 s, possibly
+        to another replica, and it must have one effect."""
+        insert = pg_insert if self.db.dialect == "postgresql" else sqlite_insert
+        async with self.db.write() as conn:
+            result = await conn.execute(
+                insert(processed_activities)
+                .values(key=key[:400], created_at=self.clock.now())
+                .on_conflict_do_nothing(index_elements=["key"])
+            )
+            return bool(result.rowcount)
+
+    async def deployment_secret(self, name: str) -> str:
+        """A random secret made once per database and shared by every replica."""
+        insert = pg_insert if self.db.dialect == "postgresql" else sqlite_insert
+        async with self.db.write() as conn:
+            await conn.execute(
+                insert(deployment_secrets)
+                .values(name=name, value=secrets.token_hex(32), created_at=self.clock.now())
+                .on_conflict_do_nothing(index_elements=["name"])
+            )
+            found = await conn.execute(
+                select(deployment_secrets.c.value).where(deployment_secrets.c.name == name)
+            )
+            return str(found.scalar_one())
 
     # ------------------------------------------------------------------ audit
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 00:09:45.603285
+Create Date: 2026-11-25 00:12:27.120472
 """
 
 from __future__ import annotations
@@ -74,6 +74,13 @@ def upgrade() -> None:
         sa.Column("document", sa.Text(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_bot_state")),
+    )
+    op.create_table(
+        "deployment_secrets",
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("value", sa.String(length=200), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_deployment_secrets")),
     )
     op.create_table(
         "processed_activities",
@@ -353,6 +360,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_processed_activities_created")
 
     op.drop_table("processed_activities")
+    op.drop_table("deployment_secrets")
     op.drop_table("bot_state")
     op.drop_table("admins")
     op.drop_table("accounts")

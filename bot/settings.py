@@ -1,0 +1,41 @@
+"""Typed settings of the host, from the environment (and a .env file).
+
+The Bot Framework credentials use the names users know from Azure and the samples
+(MicrosoftAppId, ...); botbuilder's own attribute names are adapted in bot/adapter.py only.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from credits.config import CreditsConfig
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", populate_by_name=True, frozen=True
+    )
+
+    app_id: str = Field(default="", validation_alias=AliasChoices("MicrosoftAppId", "app_id"))
+    app_password: str = Field(
+        default="", validation_alias=AliasChoices("MicrosoftAppPassword", "app_password")
+    )
+    app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] = Field(
+        default="MultiTenant", validation_alias=AliasChoices("MicrosoftAppType", "app_type")
+    )
+    app_tenant_id: str = Field(
+        default="", validation_alias=AliasChoices("MicrosoftAppTenantId", "app_tenant_id")
+    )
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        validation_alias=AliasChoices("CREDITS_MAX_BODY_BYTES", "max_body_bytes"),
+    )
+    credits: CreditsConfig = Field(default_factory=CreditsConfig)
+
+    @property
+    def local_mode(self) -> bool:
+        """No app id: unauthenticated, loopback only, for the Playground, Emulator and chat."""
+        return not self.app_id

@@ -1,0 +1,147 @@
+"""The Teams activity handler: who is speaking, one effect per activity, dialogs for messages,
+card buttons for Action.Execute invokes, and a welcome once per conversation."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from botbuilder.core import (
+    ActivityHandler,
+    ConversationState,
+    InvokeResponse,
+    Storage,
+    TurnContext,
+)
+from botbuilder.dialogs import DialogExtensions
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
+
+from bot.settings import Settings
+from cards import outcome_card, welcome_card
+from credits.service import CreditsService
+from dialogs.actions import CardActions, CardSigner
+from dialogs.caller import Caller, get_caller, set_caller, tenant_of
+from dialogs.main import MainDialog, card_message
+
+log = structlog.get_logger(__name__)
+LOCAL_TENANT = "local"
+ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+
+
+class CreditsBot(ActivityHandler):
+    def __init__(
+        self,
+        service: CreditsService,
+        storage: Storage,
+        settings: Settings,
+        signer: CardSigner | None = None,
+    ) -> None:
+        self.service = service
+        self.settings = settings
+        self.conversation_state = ConversationState(storage)
+        self.dialog_state = self.conversation_state.create_property("DialogState")
+        self._signer = signer
+        self._dialog: MainDialog | None = None
+
+    async def _actions(self) -> CardActions:
+        if self._dialog is None:
+            signer = self._signer or CardSigner(
+                bytes.fromhex(await self.service.deployment_secret("card-signing"))
+            )
+            self._dialog = MainDialog(CardActions(self.service, signer))
+        return self._dialog.actions
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        if activity.type in (ActivityTypes.message, ActivityTypes.invoke) and activity.id:
+            conversation = activity.conversation.id if activity.conversation else ""
+            key = f"{activity.channel_id}:{conversation}:{activity.id}"
+            if not await self.service.first_delivery(key):
+                log.info("activity delivered again; ignored", key=key)
+                if activity.type == ActivityTypes.invoke:
+                    await _send_invoke_response(
+                        turn_context,
+                        outcome_card("Already done", "This was handled already."),
+                    )
+                return
+        caller = await self._caller(turn_context)
+        if caller is None:
+            if activity.type == ActivityTypes.message:
+                await turn_context.send_activity(
+                    "I work inside a Microsoft 365 organisation; I could not tell which one."
+                )
+            return
+        set_caller(turn_context, caller)
+        await self._actions()
+        await super().on_turn(turn_context)
+        await self.conversation_state.save_changes(turn_context)
+
+    async def _caller(self, turn_context: TurnContext) -> Caller | None:
+        activity = turn_context.activity
+        tenant = tenant_of(activity)
+        if tenant is None and self.settings.local_mode:
+            tenant = LOCAL_TENANT
+        if tenant is None:
+            return None
+        sender = activity.from_property or ChannelAccount(id="", name="")
+        aad = getattr(sender, "aad_object_id", None) or (
+            sender.id if self.settings.local_mode else ""
+        )
+        name = sender.name or aad or "someone"
+        if self.settings.local_mode and not self.settings.credits.admins:
+            admin = True  # a newcomer trying it locally may do everything
+        else:
+            admin = bool(aad) and await self.service.is_admin(tenant, aad)
+        return Caller(tenant, aad or "", name, admin)
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        if activity.text:
+            activity.text = TurnContext.remove_recipient_mention(activity).strip()
+        assert self._dialog is not None
+        await DialogExtensions.run_dialog(self._dialog, turn_context, self.dialog_state)
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
+        activity = turn_context.activity
+        if activity.name != "adaptiveCard/action":
+            return await super().on_invoke_activity(turn_context)
+        value = activity.value if isinstance(activity.value, dict) else {}
+        action = value.get("action") or {}
+        data = dict(action.get("data") or {})
+        data.setdefault("verb", action.get("verb"))
+        await self.dialog_state.delete(turn_context)  # a button supersedes any open flow
+        actions = await self._actions()
+        result = await actions.handle(get_caller(turn_context), data)
+        # answered here with a plain dict: 4.17.1's on_adaptive_card_invoke serialises it twice
+        return _card_response(result.card)
+
+    async def on_members_added_activity(
+        self, members_added: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
+        if members_added:  # the bot installed in a team, or someone opening a chat with it
+            await self._welcome(turn_context)
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        await self._welcome(turn_context)
+
+    async def _welcome(self, turn_context: TurnContext) -> None:
+        conversation = turn_context.activity.conversation
+        key = (
+            f"welcome:{turn_context.activity.channel_id}:{conversation.id if conversation else ''}"
+        )
+        if not await self.service.first_delivery(key):
+            return  # the Playground resends install events on every page load
+        caller = get_caller(turn_context)
+        await turn_context.send_activity(card_message(welcome_card(caller.is_admin)))
+
+
+def _card_response(card: dict[str, Any]) -> InvokeResponse:
+    body = {"statusCode": 200, "type": ADAPTIVE_CARD, "value": card}
+    return InvokeResponse(status=int(HTTPStatus.OK), body=body)
+
+
+async def _send_invoke_response(turn_context: TurnContext, card: dict[str, Any]) -> None:
+    await turn_context.send_activity(
+        Activity(type=ActivityTypes.invoke_response, value=_card_response(card))
+    )

@@ -1,0 +1,131 @@
+"""Small builders for Adaptive Card 1.5 elements, and the formatting the cards share."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
+from typing import Any, Literal
+
+from credits.money import AmountLimits, Currency, Money
+
+Element = dict[str, Any]
+Card = dict[str, Any]
+Color = Literal["default", "good", "attention", "warning", "accent"]
+
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+VERSION = "1.5"
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def card(body: Iterable[Element], actions: Iterable[Element] = ()) -> Card:
+    return {
+        "type": "AdaptiveCard",
+        "$schema": SCHEMA,
+        "version": VERSION,
+        "body": [element for element in body],
+        "actions": [action for action in actions],
+    }
+
+
+def heading(text: str, *, color: Color = "default") -> Element:
+    block: Element = {
+        "type": "TextBlock",
+        "text": text,
+        "style": "heading",
+        "size": "Medium",
+        "weight": "Bolder",
+        "wrap": True,
+    }
+    if color != "default":
+        block["color"] = color.capitalize()
+    return block
+
+
+def text(
+    value: str,
+    *,
+    color: Color = "default",
+    subtle: bool = False,
+    size: str | None = None,
+    weight: str | None = None,
+    spacing: str | None = None,
+    align: str | None = None,
+) -> Element:
+    block: Element = {"type": "TextBlock", "text": value, "wrap": True}
+    if color != "default":
+        block["color"] = color.capitalize()
+    if subtle:
+        block["isSubtle"] = True
+    if size is not None:
+        block["size"] = size
+    if weight is not None:
+        block["weight"] = weight
+    if spacing is not None:
+        block["spacing"] = spacing
+    if align is not None:
+        block["horizontalAlignment"] = align
+    return block
+
+
+def facts(pairs: Iterable[tuple[str, str]]) -> Element:
+    return {"type": "FactSet", "facts": [{"title": t, "value": v} for t, v in pairs]}
+
+
+def action_set(actions: Sequence[Element]) -> Element:
+    return {"type": "ActionSet", "actions": list(actions)}
+
+
+def column(items: Sequence[Element], width: str | int = "stretch") -> Element:
+    return {"type": "Column", "width": width, "items": list(items)}
+
+
+def column_set(columns: Sequence[Element], *, separator: bool = False) -> Element:
+    element: Element = {"type": "ColumnSet", "columns": list(columns), "spacing": "Small"}
+    if separator:
+        element["separator"] = True
+    return element
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def _utc(moment: datetime) -> datetime:
+    """Aware datetimes converted to UTC; naive ones are taken to be UTC already."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def fmt_date(moment: datetime) -> str:
+    """``"24 Nov 2026"`` (UTC)."""
+    at = _utc(moment)
+    return f"{at.day} {_MONTHS[at.month - 1]} {at.year}"
+
+
+def fmt_datetime(moment: datetime) -> str:
+    """``"24 Nov 2026 14:05 UTC"``."""
+    at = _utc(moment)
+    return f"{fmt_date(at)} {at.hour:02d}:{at.minute:02d} UTC"
+
+
+def fmt_signed(money: Money) -> str:
+    """``"+$50.00"``, ``"-$3.20"``, ``"$0.00"``."""
+    return f"+{money.format()}" if money.is_positive else money.format()
+
+
+def amount_range(limits: AmountLimits, cur: Currency) -> str:
+    """``"from $10.00 to $10,000.00"``: the same bounds as ``limits.describe(cur)``."""
+    context = Context(prec=64)
+    low = limits.minimum.quantize(cur.quantum, rounding=ROUND_CEILING, context=context)
+    high = limits.maximum.quantize(cur.quantum, rounding=ROUND_FLOOR, context=context)
+    return f"from {Money(low, cur).format()} to {Money(high, cur).format()}"
+
+
+def example_amount(cur: Currency, limits: AmountLimits, preferred: int) -> str:
+    """A placeholder such as ``"e.g. 50"`` that lies within ``limits`` where possible."""
+    value = Decimal(preferred)
+    if value < limits.minimum or value > limits.maximum:
+        value = limits.minimum.quantize(Decimal(1), rounding=ROUND_CEILING)
+        if value <= 0:
+            value = Decimal(1)
+    return f"e.g. {value:,}"

@@ -1,0 +1,302 @@
+"""Cards that show things: welcome, help, balance, history, access denied, outcomes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal
+
+from cards import actions as act
+from cards._elements import (
+    Card,
+    Element,
+    card,
+    column,
+    column_set,
+    fmt_date,
+    fmt_datetime,
+    fmt_signed,
+    heading,
+    text,
+)
+from cards._elements import facts as fact_set
+from credits.models import AccountView, Entry, EntryKind, HistoryPage, PaymentView, RechargeSettings
+from credits.money import Money
+
+__all__ = [
+    "KIND_LABELS",
+    "MAX_HISTORY_ROWS",
+    "access_denied_card",
+    "balance_card",
+    "help_card",
+    "history_card",
+    "outcome_card",
+    "recharge_summary",
+    "runway_text",
+    "welcome_card",
+]
+
+MAX_HISTORY_ROWS = 25
+"""At most this many entries are drawn on one history card (keeps it well under 28 KB)."""
+
+KIND_LABELS: dict[EntryKind, str] = {
+    EntryKind.FUNDING: "Purchase",
+    EntryKind.AUTO_RECHARGE: "Auto-recharge",
+    EntryKind.USAGE: "Usage",
+    EntryKind.EXPIRY: "Expired",
+    EntryKind.ADJUSTMENT: "Adjustment",
+}
+
+_PAYMENT_STATUS = {
+    "pending": "in progress",
+    "charging": "in progress",
+    "succeeded": "added",
+    "declined": "declined",
+}
+
+
+def _manage_buttons() -> list[Element]:
+    return [
+        act.execute("Add funds", act.ADD_FUNDS),
+        act.execute("Auto-recharge settings", act.RECHARGE_FORM),
+    ]
+
+
+# --------------------------------------------------------------------------- welcome, help
+
+
+def welcome_card(can_manage: bool) -> Card:
+    says = ['"balance" to see the balance and auto-recharge status']
+    if can_manage:
+        says += [
+            '"add $50 credits" to add funds',
+            '"set auto-recharge to $100 when below $20" to keep it topped up',
+        ]
+    says += ['"history" for recent activity', '"help" for everything else']
+    body: list[Element] = [
+        heading("Communications Credits"),
+        text(
+            "I keep your Teams Communications Credits topped up, so Audio Conferencing "
+            "dial-out, calling and toll-free numbers keep working, and I tell you before the "
+            "balance runs low."
+        ),
+        text("You can say:", weight="Bolder"),
+        *[text(f"- {line}", spacing="None") for line in says],
+    ]
+    if not can_manage:
+        body.append(text("Only billing admins can add funds or change auto-recharge.", subtle=True))
+    buttons = [act.execute("Show balance", act.BALANCE)]
+    if can_manage:
+        buttons += _manage_buttons()
+    buttons.append(act.execute("Help", act.HELP))
+    return card(body, buttons)
+
+
+_HELP = (
+    ("balance", "Balance, auto-recharge status and how long it will last"),
+    ("add $50 credits", "Add funds; you confirm before anything is charged"),
+    ("set auto-recharge to $100 when below $20", "Turn on or change auto-recharge"),
+    ("turn off auto-recharge", "Stop automatic top-ups"),
+    ("recharge settings", "Open the auto-recharge form"),
+    ("history", "Recent purchases, recharges and usage"),
+    ("send alerts here / stop alerts here", "Balance alerts in this chat or channel"),
+    ("cancel", "Stop what we are doing; nothing is changed"),
+)
+
+
+def help_card() -> Card:
+    body: list[Element] = [
+        heading("What you can say"),
+        fact_set((f'"{say}"', meaning) for say, meaning in _HELP),
+        text(
+            "Every change asks you to confirm on a card first. "
+            "Only billing admins can add funds or change settings.",
+            subtle=True,
+        ),
+    ]
+    return card(body, [act.execute("Show balance", act.BALANCE), *_manage_buttons()])
+
+
+# --------------------------------------------------------------------------- balance
+
+
+def recharge_summary(recharge: RechargeSettings) -> str:
+    """``"On: add $100.00 when below $20.00"``, ``"Off"`` or ``"Paused after 3 declines"``."""
+    if recharge.paused:
+        declines = recharge.consecutive_declines
+        noun = "decline" if declines == 1 else "declines"
+        return f"Paused after {declines} {noun}" if declines else "Paused"
+    if recharge.enabled and recharge.amount is not None and recharge.trigger is not None:
+        return f"On: add {recharge.amount.format()} when below {recharge.trigger.format()}"
+    return "Off"
+
+
+def _last_recharge(payment: PaymentView) -> str:
+    status = _PAYMENT_STATUS.get(payment.status, payment.status)
+    shown = f"{payment.amount.format()} {status}, {fmt_datetime(payment.created_at)}"
+    if payment.status == "declined" and payment.reason:
+        shown += f" ({payment.reason})"
+    return shown
+
+
+def runway_text(days: Decimal, daily_burn: Money) -> str:
+    """``"about 12 days at $5.00/day"``."""
+    whole = int(days.to_integral_value(rounding=ROUND_HALF_UP))
+    plural = "" if whole == 1 else "s"
+    span = "less than a day" if days < 1 else f"about {whole:,} day{plural}"
+    return f"{span} at {daily_burn.format()}/day"
+
+
+def _below_threshold(view: AccountView) -> bool:
+    same = [t for t in view.effective_thresholds if t.currency == view.balance.currency]
+    return any(view.balance < threshold for threshold in same)
+
+
+def balance_card(view: AccountView, can_manage: bool) -> Card:
+    if view.depleted:
+        color: Literal["default", "attention", "warning"] = "attention"
+    elif _below_threshold(view):
+        color = "warning"
+    else:
+        color = "default"
+    body: list[Element] = [
+        heading("Communications Credits"),
+        text("Balance", subtle=True, spacing="Small"),
+        text(
+            view.balance.format(), size="ExtraLarge", weight="Bolder", color=color, spacing="None"
+        ),
+    ]
+    if view.depleted:
+        body.append(
+            text(
+                "The balance is used up: calls that need credits stop, toll-free numbers first. "
+                "Add funds to restore them.",
+                color="attention",
+            )
+        )
+    elif color == "warning":
+        body.append(text("The balance is below your alert threshold.", color="warning"))
+    if view.recharge_in_progress:
+        body.append(
+            text(
+                "A recharge is in progress; the balance updates when the payment completes.",
+                color="accent",
+            )
+        )
+    rows = [("Auto-recharge", recharge_summary(view.recharge))]
+    if view.recharge.monthly_cap is not None:
+        rows.append(("Monthly cap", view.recharge.monthly_cap.format()))
+    if view.last_recharge is not None:
+        rows.append(("Last recharge", _last_recharge(view.last_recharge)))
+    if view.runway_days is not None:
+        rows.append(("Runway", runway_text(view.runway_days, view.daily_burn)))
+    if view.expiring is not None:
+        rows.append(
+            (
+                "Expiring",
+                f"{view.expiring.amount.format()} from {fmt_date(view.expiring.first_expiry)}",
+            )
+        )
+    body.append(fact_set(rows))
+    if view.recharge.paused:
+        body.append(
+            text(
+                "Auto-recharge stopped after repeated declined payments. Check the payment "
+                "method, then turn it back on in Auto-recharge settings.",
+                color="attention",
+            )
+        )
+    buttons = _manage_buttons() if can_manage else []
+    buttons.append(act.execute("History", act.HISTORY))
+    return card(body, buttons)
+
+
+# --------------------------------------------------------------------------- history
+
+
+def _kind_label(entry: Entry) -> str:
+    return KIND_LABELS.get(entry.kind, str(entry.kind).replace("_", " ").capitalize())
+
+
+def _history_row(entry: Entry) -> Element:
+    label = _kind_label(entry)
+    who = entry.actor.name if entry.actor.name != label else ""  # "Usage · Usage" says nothing
+    detail = " · ".join(part for part in (entry.reason.strip(), who) if part)
+    what = [text(label, weight="Bolder", size="Small")]
+    if detail:
+        what.append(text(detail, subtle=True, size="Small", spacing="None"))
+    return column_set(
+        [
+            column([text(fmt_date(entry.created_at), size="Small")], width=2),
+            column(what, width=4),
+            column(
+                [
+                    text(
+                        fmt_signed(entry.amount),
+                        size="Small",
+                        align="Right",
+                        color="good" if entry.amount.is_positive else "default",
+                    )
+                ],
+                width=2,
+            ),
+            column(
+                [text(entry.balance_after.format(), size="Small", align="Right", subtle=True)],
+                width=2,
+            ),
+        ],
+        separator=True,
+    )
+
+
+def _history_header() -> Element:
+    def cell(label: str, width: int, align: str | None = None) -> Element:
+        return column([text(label, size="Small", weight="Bolder", align=align)], width=width)
+
+    return column_set(
+        [cell("When", 2), cell("What", 4), cell("Amount", 2, "Right"), cell("Balance", 2, "Right")]
+    )
+
+
+def history_card(page: HistoryPage, view: AccountView) -> Card:
+    body: list[Element] = [
+        heading("Activity"),
+        text(f"Balance now: {view.balance.format()}", subtle=True, spacing="None"),
+    ]
+    shown = page.entries[:MAX_HISTORY_ROWS]
+    next_before = page.next_before
+    if len(page.entries) > len(shown):
+        next_before = shown[-1].seq  # older entries than the last row drawn
+    if not shown:
+        body.append(text("No activity yet."))
+    else:
+        body.append(_history_header())
+        body.extend(_history_row(entry) for entry in shown)
+        body.append(text("Newest first. Times are UTC.", subtle=True, size="Small"))
+    buttons: list[Element] = []
+    if next_before is not None:
+        buttons.append(act.execute("Older", act.HISTORY, before=next_before))
+    if shown and shown[0].seq < view.last_seq:
+        buttons.append(act.execute("Newest", act.HISTORY))
+    buttons.append(act.execute("Show balance", act.BALANCE))
+    return card(body, buttons)
+
+
+# --------------------------------------------------------------------------- outcomes
+
+
+def access_denied_card(message: str) -> Card:
+    return card([heading("Not available"), text(message)])
+
+
+def outcome_card(
+    title: str,
+    message: str,
+    *,
+    style: Literal["good", "attention", "warning", "default"] = "default",
+    actions: Sequence[Element] = (),
+) -> Card:
+    body: list[Element] = [heading(title, color=style)]
+    if message:
+        body.append(text(message))
+    return card(body, [dict(action) for action in actions])

@@ -1,0 +1,94 @@
+"""Verbs the bot understands, and the one way cards build a button.
+
+Every button is an ``Action.Execute`` whose ``verb`` is repeated inside ``data`` (``data.verb``),
+so the same card also works when a client sends it as ``Action.Submit``. Form inputs travel along
+under their ``id``; buttons that must not carry the form's inputs (Cancel, quick amounts) set
+``associatedInputs`` to ``"none"``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+__all__ = [
+    "ADD_FUNDS",
+    "ADD_FUNDS_CONFIRM",
+    "ADD_FUNDS_REVIEW",
+    "BALANCE",
+    "CANCEL",
+    "HELP",
+    "HISTORY",
+    "RECHARGE_CONFIRM",
+    "RECHARGE_FORM",
+    "RECHARGE_REVIEW",
+    "VERBS",
+    "execute",
+]
+
+BALANCE = "balance"
+"""Show the balance card. Data: none."""
+ADD_FUNDS = "add_funds"
+"""Show the add-funds form. Data: none."""
+ADD_FUNDS_REVIEW = "add_funds_review"
+"""Submit of the add-funds form (input ``amount``) or a quick amount (data ``amount``, plain)."""
+ADD_FUNDS_CONFIRM = "add_funds_confirm"
+"""Data: ``amount`` (plain), ``key`` (idempotency key)."""
+RECHARGE_FORM = "recharge_form"
+"""Show the auto-recharge form. Data: none."""
+RECHARGE_REVIEW = "recharge_review"
+"""Submit of the auto-recharge form: inputs ``recharge_enabled``/``recharge_amount``/
+``recharge_trigger``."""
+RECHARGE_CONFIRM = "recharge_confirm"
+"""Data: ``enabled`` ("true"/"false"), ``amount``, ``trigger`` (plain or ""), ``version`` (int),
+``key``."""
+HISTORY = "history"
+"""Data: ``before`` (int seq) for older pages; absent for the newest page."""
+CANCEL = "cancel"
+"""Data: ``key`` when a confirmation is cancelled; absent on forms."""
+HELP = "help"
+"""Show the help card. Data: none."""
+
+VERBS = frozenset(
+    {
+        BALANCE,
+        ADD_FUNDS,
+        ADD_FUNDS_REVIEW,
+        ADD_FUNDS_CONFIRM,
+        RECHARGE_FORM,
+        RECHARGE_REVIEW,
+        RECHARGE_CONFIRM,
+        HISTORY,
+        CANCEL,
+        HELP,
+    }
+)
+
+Style = Literal["positive", "destructive"]
+
+
+def execute(
+    title: str,
+    verb: str,
+    style: Style | None = None,
+    *,
+    associated_inputs: Literal["auto", "none"] | None = None,
+    **data: Any,
+) -> dict[str, Any]:
+    """An ``Action.Execute`` with ``verb`` both as the action's verb and as ``data["verb"]``.
+
+    ``associated_inputs="none"`` stops the client from sending (and validating) the card's
+    inputs with this button.
+    """
+    if "verb" in data:
+        raise TypeError("execute() sets data['verb'] itself")
+    action: dict[str, Any] = {
+        "type": "Action.Execute",
+        "title": title,
+        "verb": verb,
+        "data": {"verb": verb, **data},
+    }
+    if style is not None:
+        action["style"] = style
+    if associated_inputs is not None:
+        action["associatedInputs"] = associated_inputs
+    return action

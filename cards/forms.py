@@ -1,0 +1,280 @@
+"""Cards that change money or settings: forms, confirmations and the receipt."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cards import actions as act
+from cards._elements import (
+    Card,
+    Element,
+    action_set,
+    amount_range,
+    card,
+    example_amount,
+    fmt_datetime,
+    heading,
+    text,
+)
+from cards._elements import facts as fact_set
+from cards.account import recharge_summary
+from credits.models import AccountView, FundingResult
+from credits.money import AmountLimits, Currency, Money
+
+__all__ = [
+    "PAID_WITH",
+    "add_funds_form",
+    "confirm_funds_card",
+    "confirm_recharge_card",
+    "receipt_card",
+    "recharge_form",
+]
+
+PAID_WITH = "the payment method on file"
+DEFAULT_LIMITS = AmountLimits()
+
+
+def _error(message: str | None) -> list[Element]:
+    return [text(message, color="attention", weight="Bolder")] if message else []
+
+
+def _cancel(key: str | None = None) -> Element:
+    if key is None:
+        return act.execute("Cancel", act.CANCEL, associated_inputs="none")
+    return act.execute("Cancel", act.CANCEL, associated_inputs="none", key=key)
+
+
+def _amount_input(
+    input_id: str, label: str, value: str | None, placeholder: str, error_message: str
+) -> Element:
+    element: Element = {
+        "type": "Input.Text",
+        "id": input_id,
+        "label": label,
+        "placeholder": placeholder,
+        "maxLength": 32,
+        "isRequired": True,
+        "errorMessage": error_message,
+    }
+    if value:
+        element["value"] = value
+    return element
+
+
+# --------------------------------------------------------------------------- add funds
+
+
+def add_funds_form(
+    currency: Currency,
+    limits: AmountLimits,
+    quick: Sequence[Money],
+    error: str | None = None,
+    value: str | None = None,
+) -> Card:
+    """The amount form. Quick amounts outside ``limits`` or in another currency are left out."""
+    body: list[Element] = [
+        heading("Add funds"),
+        text(
+            f"The amount is charged to {PAID_WITH} and added to your Communications Credits "
+            f"({currency.code}). You confirm before anything is charged."
+        ),
+        *_error(error),
+        _amount_input(
+            "amount",
+            f"Amount ({amount_range(limits, currency)})",
+            value,
+            example_amount(currency, limits, 50),
+            limits.describe(currency),
+        ),
+    ]
+    chips = [
+        act.execute(m.format(), act.ADD_FUNDS_REVIEW, associated_inputs="none", amount=m.plain())
+        for m in quick
+        if m.currency == currency and limits.minimum <= m.amount <= limits.maximum
+    ]
+    if chips:
+        body += [text("Or pick an amount:", subtle=True), action_set(chips)]
+    return card(body, [act.execute("Review", act.ADD_FUNDS_REVIEW, "positive"), _cancel()])
+
+
+def confirm_funds_card(view: AccountView, amount: Money, key: str) -> Card:
+    body: list[Element] = [
+        heading(f"Add {amount.format()} to your Communications Credits?"),
+        fact_set(
+            [
+                ("Current balance", view.balance.format()),
+                ("Amount", amount.format()),
+                ("Balance after", (view.balance + amount).format()),
+                ("Paid with", PAID_WITH),
+            ]
+        ),
+    ]
+    if view.recharge_in_progress:
+        body.append(text("An auto-recharge is also in progress.", subtle=True))
+    confirm = act.execute(
+        "Confirm", act.ADD_FUNDS_CONFIRM, "positive", amount=amount.plain(), key=key
+    )
+    return card(body, [confirm, _cancel(key)])
+
+
+def receipt_card(result: FundingResult, view: AccountView) -> Card:
+    entry = result.entry
+    rows = [
+        ("New balance", result.balance.format()),
+        ("Added by", entry.actor.name),
+        ("When", fmt_datetime(entry.created_at)),
+    ]
+    if result.payment is not None and result.payment.reference:
+        rows.append(("Payment reference", result.payment.reference))
+    body: list[Element] = [heading(f"Added {abs(entry.amount).format()}", color="good")]
+    body.append(fact_set(rows))
+    if result.replayed:
+        body.append(
+            text("This was already added earlier; nothing was charged twice.", color="accent")
+        )
+    if result.balance.minor <= 0:
+        body.append(
+            text("The balance is still used up; add more to restore calling.", color="attention")
+        )
+    elif not view.recharge.active:
+        body.append(
+            text(
+                'Tip: say "set auto-recharge to $100 when below $20" so the balance never '
+                "runs out.",
+                subtle=True,
+            )
+        )
+    buttons = [act.execute("Show balance", act.BALANCE), act.execute("History", act.HISTORY)]
+    return card(body, buttons)
+
+
+# --------------------------------------------------------------------------- auto-recharge
+
+
+def _plain(money: Money | None) -> str:
+    return money.plain() if money is not None else ""
+
+
+def recharge_form(
+    view: AccountView, error: str | None = None, *, limits: AmountLimits = DEFAULT_LIMITS
+) -> Card:
+    """The auto-recharge form, prefilled. ``limits`` are the purchase limits (the recharge
+    amount must lie within them)."""
+    recharge = view.recharge
+    cur = view.currency
+    on = recharge.enabled and not recharge.paused
+    body: list[Element] = [heading("Auto-recharge settings")]
+    if recharge.paused:
+        body.append(
+            text(
+                f"Auto-recharge is paused after {recharge.consecutive_declines} declined "
+                "payments. Check the payment method, then turn it back on here.",
+                color="attention",
+            )
+        )
+    body += [
+        text(
+            f"When the balance falls below the trigger, the recharge amount is charged to "
+            f"{PAID_WITH} and added: at most {recharge.daily_limit} times a day"
+            + (
+                f" and {recharge.monthly_cap.format()} a month."
+                if recharge.monthly_cap is not None
+                else "."
+            ),
+        ),
+        fact_set([("Now", recharge_summary(recharge)), ("Balance", view.balance.format())]),
+        *_error(error),
+        {
+            "type": "Input.Toggle",
+            "id": "recharge_enabled",
+            "title": "Turn on auto-recharge",
+            "value": "true" if on else "false",
+            "valueOn": "true",
+            "valueOff": "false",
+        },
+        _amount_input(
+            "recharge_amount",
+            f"Recharge amount ({amount_range(limits, cur)})",
+            _plain(recharge.amount),
+            example_amount(cur, limits, 100),
+            limits.describe(cur),
+        ),
+        _amount_input(
+            "recharge_trigger",
+            f"When the balance falls below ({cur.code})",
+            _plain(recharge.trigger),
+            example_amount(cur, limits, 20),
+            "Enter the balance that starts a recharge, e.g. 20.",
+        ),
+    ]
+    # Turning it off needs no amounts: the client must not insist on them.
+    for element in body[-2:]:
+        element["isRequired"] = False
+    return card(body, [act.execute("Review", act.RECHARGE_REVIEW, "positive"), _cancel()])
+
+
+def _describe(enabled: bool, amount: Money | None, trigger: Money | None) -> str:
+    if enabled and amount is not None and trigger is not None:
+        return f"Add {amount.format()} whenever the balance falls below {trigger.format()}"
+    return "Off"
+
+
+def confirm_recharge_card(
+    view: AccountView, enabled: bool, amount: Money | None, trigger: Money | None, key: str
+) -> Card:
+    current = view.recharge
+    if enabled:
+        new_amount = amount if amount is not None else current.amount
+        new_trigger = trigger if trigger is not None else current.trigger
+        verb = "Change" if current.active else "Turn on"
+        if new_amount is not None and new_trigger is not None:
+            change = (
+                f"{verb} auto-recharge: add {new_amount.format()} whenever the balance "
+                f"falls below {new_trigger.format()}"
+            )
+        else:
+            change = f"{verb} auto-recharge"
+        title = f"{verb} auto-recharge?"
+    else:
+        new_amount, new_trigger = amount, trigger
+        change = "Turn off auto-recharge"
+        title = "Turn off auto-recharge?"
+    body: list[Element] = [
+        heading(title),
+        text(change + "."),
+        fact_set(
+            [
+                ("Now", recharge_summary(current)),
+                ("After", _describe(enabled, new_amount, new_trigger)),
+                ("Balance", view.balance.format()),
+            ]
+        ),
+    ]
+    if not enabled:
+        body.append(text("Nothing will be added automatically; you can still add funds by hand."))
+    else:
+        if new_amount is not None:
+            body.append(
+                text(f"Each recharge is charged to {PAID_WITH}.", subtle=True, spacing="Small")
+            )
+        if current.paused:
+            body.append(text("This clears the pause after declined payments."))
+        if new_trigger is not None and new_amount is not None and view.balance < new_trigger:
+            body.append(
+                text(
+                    f"The balance is already below {new_trigger.format()}, so a recharge will "
+                    f"start right away and charge {new_amount.format()}.",
+                    color="warning",
+                )
+            )
+    confirm = act.execute(
+        "Confirm",
+        act.RECHARGE_CONFIRM,
+        "positive",
+        enabled="true" if enabled else "false",
+        amount=_plain(amount),
+        trigger=_plain(trigger),
+        version=view.version,
+        key=key,
+    )
+    return card(body, [confirm, _cancel(key)])

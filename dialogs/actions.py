@@ -1,0 +1,245 @@
+"""Card buttons: one stateless handler for every verb, used for Action.Execute invokes and for
+Action.Submit messages alike. Everything a button needs travels in its data, signed, so a stale
+or forged card can be told apart from a real one; who may act comes from the sender only."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from cards import (
+    access_denied_card,
+    add_funds_form,
+    balance_card,
+    confirm_funds_card,
+    confirm_recharge_card,
+    help_card,
+    history_card,
+    outcome_card,
+    receipt_card,
+    recharge_form,
+)
+from cards import actions as verbs
+from cards.actions import execute
+from credits.errors import (
+    CreditsError,
+    IdempotencyConflict,
+    PaymentDeclined,
+    PaymentUnavailable,
+    StaleError,
+)
+from credits.models import AccountView
+from credits.money import AmountError, Money, parse_strict
+from credits.service import CreditsService
+from dialogs.caller import Caller
+from dialogs.intents import parse_trigger
+
+QUICK_AMOUNTS = ("25", "50", "100", "250")
+NOT_ALLOWED = "Only billing admins can see or change Communications Credits."
+FORGED = "That card can't be used. Nothing was changed; open the balance to start again."
+
+
+@dataclass(frozen=True, slots=True)
+class CardResult:
+    card: dict[str, Any]
+    final: bool = False  # True: the acted-on card is finished; replace it in place
+
+
+class CardSigner:
+    """Signs what a confirm button will do, bound to the tenant, so a payload edited by the
+    client (another amount, another tenant) is refused."""
+
+    def __init__(self, secret: bytes) -> None:
+        self._secret = secret
+
+    def sign(self, tenant_id: str, data: dict[str, Any]) -> str:
+        body = json.dumps(
+            [tenant_id, {k: v for k, v in data.items() if k != "sig"}], sort_keys=True, default=str
+        )
+        return hmac.new(self._secret, body.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def valid(self, tenant_id: str, data: dict[str, Any]) -> bool:
+        sig = data.get("sig")
+        return isinstance(sig, str) and hmac.compare_digest(sig, self.sign(tenant_id, data))
+
+
+class CardActions:
+    def __init__(self, service: CreditsService, signer: CardSigner) -> None:
+        self.service = service
+        self.signer = signer
+
+    # ------------------------------------------------------------------ cards the flows send
+
+    async def balance(self, caller: Caller) -> dict[str, Any]:
+        return balance_card(await self.service.account(caller.tenant_id), caller.is_admin)
+
+    async def add_funds_form(
+        self, caller: Caller, error: str | None = None, value: str | None = None
+    ) -> dict[str, Any]:
+        view = await self.service.account(caller.tenant_id)
+        quick = [Money(Decimal(q), view.currency) for q in QUICK_AMOUNTS]
+        return add_funds_form(view.currency, self.service.limits(), quick, error, value)
+
+    async def confirm_funds(self, caller: Caller, amount: Money) -> dict[str, Any]:
+        view = await self.service.account(caller.tenant_id)
+        key = uuid.uuid4().hex
+        card = confirm_funds_card(view, amount, key)
+        return self._sign_buttons(caller, card)
+
+    async def confirm_recharge(
+        self,
+        caller: Caller,
+        enabled: bool,
+        amount: Money | None,
+        trigger: Money | None,
+        view: AccountView | None = None,
+    ) -> dict[str, Any]:
+        view = view or await self.service.account(caller.tenant_id)
+        card = confirm_recharge_card(view, enabled, amount, trigger, uuid.uuid4().hex)
+        return self._sign_buttons(caller, card)
+
+    async def recharge_form(self, caller: Caller, error: str | None = None) -> dict[str, Any]:
+        view = await self.service.account(caller.tenant_id)
+        return recharge_form(view, error, limits=self.service.limits())
+
+    async def history(self, caller: Caller, before: int | None = None) -> dict[str, Any]:
+        page = await self.service.history(caller.tenant_id, limit=10, before_seq=before)
+        return history_card(page, await self.service.account(caller.tenant_id))
+
+    def _sign_buttons(self, caller: Caller, card: dict[str, Any]) -> dict[str, Any]:
+        """Add a signature to every confirm button's data (and its Action.Execute copy)."""
+        for action in _actions(card):
+            data = action.get("data")
+            if isinstance(data, dict) and data.get("verb") in (
+                verbs.ADD_FUNDS_CONFIRM,
+                verbs.RECHARGE_CONFIRM,
+            ):
+                data["sig"] = self.signer.sign(caller.tenant_id, data)
+        return card
+
+    # ------------------------------------------------------------------ buttons pressed
+
+    async def handle(self, caller: Caller, data: dict[str, Any]) -> CardResult:
+        verb = data.get("verb")
+        if verb == verbs.HELP:
+            return CardResult(help_card())
+        if verb == verbs.CANCEL:
+            return CardResult(
+                outcome_card("Cancelled", "Nothing was changed.", actions=[_show_balance()]),
+                final=True,
+            )
+        if not caller.is_admin:
+            return CardResult(access_denied_card(NOT_ALLOWED), final=True)
+        try:
+            return await self._handle_admin(caller, verb, data)
+        except (AmountError, CreditsError) as error:
+            return await self._refused(caller, verb, error)
+
+    async def _handle_admin(self, caller: Caller, verb: Any, data: dict[str, Any]) -> CardResult:
+        if verb == verbs.BALANCE:
+            return CardResult(await self.balance(caller))
+        if verb == verbs.ADD_FUNDS:
+            return CardResult(await self.add_funds_form(caller))
+        if verb == verbs.ADD_FUNDS_REVIEW:
+            view = await self.service.account(caller.tenant_id)
+            text = str(data.get("amount", "")).strip()
+            amount = parse_strict(text.replace(",", ""), view.currency, self.service.limits())
+            return CardResult(await self.confirm_funds(caller, amount))
+        if verb == verbs.ADD_FUNDS_CONFIRM:
+            if not self.signer.valid(caller.tenant_id, data):
+                return CardResult(access_denied_card(FORGED), final=True)
+            result = await self.service.add_funds(
+                caller.tenant_id, str(data["amount"]), caller.actor, str(data["key"])
+            )
+            view = await self.service.account(caller.tenant_id)
+            return CardResult(receipt_card(result, view), final=True)
+        if verb == verbs.RECHARGE_FORM:
+            return CardResult(await self.recharge_form(caller))
+        if verb == verbs.RECHARGE_REVIEW:
+            view = await self.service.account(caller.tenant_id)
+            enabled = str(data.get("recharge_enabled", "false")).lower() == "true"
+            new_amount = _optional(
+                data.get("recharge_amount"), view, purchase=True, svc=self.service
+            )
+            new_trigger = _optional(
+                data.get("recharge_trigger"), view, purchase=False, svc=self.service
+            )
+            card = await self.confirm_recharge(caller, enabled, new_amount, new_trigger, view)
+            return CardResult(card)
+        if verb == verbs.RECHARGE_CONFIRM:
+            if not self.signer.valid(caller.tenant_id, data):
+                return CardResult(access_denied_card(FORGED), final=True)
+            view = await self.service.set_auto_recharge(
+                caller.tenant_id,
+                caller.actor,
+                enabled=str(data.get("enabled")) == "true",
+                amount=str(data["amount"]) if data.get("amount") else None,
+                trigger=str(data["trigger"]) if data.get("trigger") not in (None, "") else None,
+                expected_version=int(data["version"]),
+                idempotency_key=str(data["key"]),
+            )
+            return CardResult(balance_card(view, caller.is_admin), final=True)
+        if verb == verbs.HISTORY:
+            before = data.get("before")
+            return CardResult(await self.history(caller, int(before) if before else None))
+        return CardResult(
+            outcome_card("Not understood", "I don't know that button.", actions=[_show_balance()])
+        )
+
+    async def _refused(self, caller: Caller, verb: Any, error: Exception) -> CardResult:
+        message = str(error)
+        if verb == verbs.ADD_FUNDS_REVIEW:
+            return CardResult(await self.add_funds_form(caller, error=message))
+        if verb == verbs.RECHARGE_REVIEW:
+            return CardResult(await self.recharge_form(caller, error=message))
+        if isinstance(error, StaleError):
+            return CardResult(
+                outcome_card("Out of date", message, style="warning", actions=[_show_balance()]),
+                final=True,
+            )
+        if isinstance(error, IdempotencyConflict | PaymentDeclined | PaymentUnavailable):
+            return CardResult(
+                outcome_card("Not done", message, style="attention", actions=[_show_balance()]),
+                final=True,
+            )
+        return CardResult(
+            outcome_card("Not done", message, style="attention", actions=[_show_balance()]),
+            final=True,
+        )
+
+
+def _optional(
+    value: Any, view: AccountView, *, purchase: bool, svc: CreditsService
+) -> Money | None:
+    text = str(value or "").strip().replace(",", "")
+    if not text:
+        return None
+    if purchase:
+        return parse_strict(text, view.currency, svc.limits())
+    money = parse_trigger(text, view.currency)
+    if money is None:
+        raise AmountError("Enter the trigger as a number, e.g. 20.")
+    return money
+
+
+def _show_balance() -> dict[str, Any]:
+    return execute("Show balance", verbs.BALANCE)
+
+
+def _actions(node: Any) -> list[dict[str, Any]]:
+    """Every action object anywhere in a card."""
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        if isinstance(node.get("type"), str) and node["type"].startswith("Action."):
+            found.append(node)
+        for value in node.values():
+            found += _actions(value)
+    elif isinstance(node, list):
+        for item in node:
+            found += _actions(item)
+    return found

@@ -1,0 +1,279 @@
+"""The conversation: routing, the two flows that collect what is missing (add funds, auto-recharge),
+and the interruptions (help, cancel, a card button) handled once, for every step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.dialogs import (
+    ComponentDialog,
+    DialogContext,
+    DialogTurnResult,
+    DialogTurnStatus,
+    WaterfallDialog,
+    WaterfallStepContext,
+)
+from botbuilder.dialogs.prompts import PromptOptions, PromptValidatorContext, TextPrompt
+from botbuilder.schema import Activity, ActivityTypes
+
+from cards import help_card, welcome_card
+from credits.money import AmountError, parse_typed
+from dialogs.actions import NOT_ALLOWED, CardActions
+from dialogs.caller import get_caller
+from dialogs.intents import Intent, Kind, interruption, parse_intent, parse_trigger
+
+AMOUNT_PROMPT = "amount"
+TRIGGER_PROMPT = "trigger"
+ADD_FUNDS = "add_funds_flow"
+RECHARGE = "recharge_flow"
+ROUTE = "route"
+SUGGESTIONS = (
+    'I didn\'t catch that. Try "balance", "add $50 credits", '
+    '"set auto-recharge to $100 when below $20", "history" or "help".'
+)
+
+
+def card_message(card: dict[str, Any], text: str | None = None) -> Activity:
+    activity: Activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
+    if text:
+        activity.text = text
+    return activity
+
+
+def card_data(activity: Activity) -> dict[str, Any] | None:
+    """The data of a card button sent as Action.Submit (a message with a value)."""
+    value = activity.value
+    if isinstance(value, dict) and isinstance(value.get("verb"), str):
+        return value
+    return None
+
+
+class MainDialog(ComponentDialog):
+    def __init__(self, actions: CardActions) -> None:
+        super().__init__(MainDialog.__name__)
+        self.actions = actions
+        self.add_dialog(TextPrompt(AMOUNT_PROMPT, self._valid_amount))
+        self.add_dialog(TextPrompt(TRIGGER_PROMPT, self._valid_trigger))
+        self.add_dialog(WaterfallDialog(ROUTE, [self._route, self._finish]))
+        self.add_dialog(WaterfallDialog(ADD_FUNDS, [self._ask_amount, self._confirm_funds]))
+        self.add_dialog(
+            WaterfallDialog(
+                RECHARGE,
+                [self._ask_recharge_amount, self._ask_trigger, self._confirm_recharge],
+            )
+        )
+        self.initial_dialog_id = ROUTE
+
+    # ------------------------------------------------------------------ interruptions, once
+
+    async def on_continue_dialog(self, inner_dc: DialogContext) -> DialogTurnResult:
+        interrupted = await self._interrupt(inner_dc)
+        if interrupted is not None:
+            return interrupted
+        return await super().on_continue_dialog(inner_dc)
+
+    async def _interrupt(self, inner_dc: DialogContext) -> DialogTurnResult | None:
+        activity = inner_dc.context.activity
+        if activity.type != ActivityTypes.message:
+            return None
+        data = card_data(activity)
+        if data is not None:  # a button pressed mid-flow supersedes the flow
+            await inner_dc.cancel_all_dialogs()
+            await self._press(inner_dc.context, data)
+            return DialogTurnResult(DialogTurnStatus.Complete)
+        kind = interruption(activity.text or "")
+        if kind is Kind.CANCEL:
+            await inner_dc.cancel_all_dialogs()
+            await inner_dc.context.send_activity("Cancelled. Nothing was changed.")
+            return DialogTurnResult(DialogTurnStatus.Complete)
+        if kind is Kind.HELP:
+            await inner_dc.context.send_activity(card_message(help_card()))
+            await inner_dc.reprompt_dialog()
+            return DialogTurnResult(DialogTurnStatus.Waiting)
+        return None
+
+    # ------------------------------------------------------------------ routing
+
+    async def _route(self, step: WaterfallStepContext) -> DialogTurnResult:
+        context = step.context
+        caller = get_caller(context)
+        data = card_data(context.activity)
+        if data is not None:
+            await self._press(context, data)
+            return await step.end_dialog()
+        view_currency = (await self.actions.service.account(caller.tenant_id)).currency
+        intent = parse_intent(
+            context.activity.text or "", view_currency, self.actions.service.limits()
+        )
+        if intent.kind is Kind.HELP:
+            await context.send_activity(card_message(help_card()))
+            return await step.end_dialog()
+        if intent.kind is Kind.GREETING:
+            await context.send_activity(card_message(welcome_card(caller.is_admin)))
+            return await step.end_dialog()
+        if intent.kind is Kind.CANCEL:
+            await context.send_activity("There is nothing to cancel.")
+            return await step.end_dialog()
+        if intent.kind is Kind.UNKNOWN:
+            await context.send_activity(SUGGESTIONS)
+            return await step.end_dialog()
+        if not caller.is_admin:
+            await context.send_activity(NOT_ALLOWED)
+            return await step.end_dialog()
+        return await self._admin_intent(step, intent)
+
+    async def _admin_intent(self, step: WaterfallStepContext, intent: Intent) -> DialogTurnResult:
+        context, caller = step.context, get_caller(step.context)
+        if intent.kind is Kind.BALANCE:
+            await context.send_activity(card_message(await self.actions.balance(caller)))
+        elif intent.kind is Kind.HISTORY:
+            await context.send_activity(card_message(await self.actions.history(caller)))
+        elif intent.kind is Kind.RECHARGE_SETTINGS:
+            await context.send_activity(card_message(await self.actions.recharge_form(caller)))
+        elif intent.kind is Kind.RECHARGE_OFF:
+            card = await self.actions.confirm_recharge(caller, False, None, None)
+            await context.send_activity(card_message(card))
+        elif intent.kind is Kind.ADD_FUNDS:
+            if intent.amount is not None:
+                card = await self.actions.confirm_funds(caller, intent.amount)
+                await context.send_activity(card_message(card))
+            else:
+                return await step.begin_dialog(ADD_FUNDS, {"error": intent.error})
+        elif intent.kind is Kind.RECHARGE:
+            options = {
+                "amount": intent.amount.plain() if intent.amount else None,
+                "trigger": intent.trigger.plain() if intent.trigger else None,
+                "error": intent.error,
+            }
+            return await step.begin_dialog(RECHARGE, options)
+        return await step.end_dialog()
+
+    async def _finish(self, step: WaterfallStepContext) -> DialogTurnResult:
+        return await step.end_dialog()
+
+    async def _press(self, context: TurnContext, data: dict[str, Any]) -> None:
+        """An Action.Submit button: final actions update the card that was pressed."""
+        result = await self.actions.handle(get_caller(context), data)
+        reply_to = context.activity.reply_to_id
+        if result.final and reply_to:
+            update = card_message(result.card)
+            update.id = reply_to
+            await context.update_activity(update)
+        else:
+            await context.send_activity(card_message(result.card))
+
+    # ------------------------------------------------------------------ add funds
+
+    async def _ask_amount(self, step: WaterfallStepContext) -> DialogTurnResult:
+        caller = get_caller(step.context)
+        options = step.options if isinstance(step.options, dict) else {}
+        error = options.get("error")
+        await step.context.send_activity(
+            card_message(await self.actions.add_funds_form(caller, error=error))
+        )
+        text = (
+            f"{error} How much would you like to add?"
+            if error
+            else ("How much would you like to add? Type an amount or pick one on the card.")
+        )
+        return await step.prompt(
+            AMOUNT_PROMPT,
+            PromptOptions(
+                prompt=MessageFactory.text(text),
+                retry_prompt=MessageFactory.text("How much would you like to add?"),
+            ),
+        )
+
+    async def _confirm_funds(self, step: WaterfallStepContext) -> DialogTurnResult:
+        caller = get_caller(step.context)
+        currency = (await self.actions.service.account(caller.tenant_id)).currency
+        amount = parse_typed(_as_amount(step.result), currency, self.actions.service.limits())
+        assert amount is not None  # the validator let only an amount through
+        await step.context.send_activity(
+            card_message(await self.actions.confirm_funds(caller, amount))
+        )
+        return await step.end_dialog()
+
+    async def _valid_amount(self, prompt: PromptValidatorContext) -> bool:
+        caller = get_caller(prompt.context)
+        currency = (await self.actions.service.account(caller.tenant_id)).currency
+        try:
+            amount = parse_typed(
+                _as_amount(prompt.recognized.value), currency, self.actions.service.limits()
+            )
+        except AmountError as error:  # say why and ask again, in one message
+            await prompt.context.send_activity(f"{error} How much would you like to add?")
+            return False
+        if amount is None:
+            allowed = self.actions.service.limits().describe(currency)
+            await prompt.context.send_activity(f"Please type an amount, e.g. 50. {allowed}")
+            return False
+        return True
+
+    # ------------------------------------------------------------------ auto-recharge
+
+    async def _ask_recharge_amount(self, step: WaterfallStepContext) -> DialogTurnResult:
+        options: dict[str, Any] = dict(step.options) if isinstance(step.options, dict) else {}
+        step.values["recharge"] = options
+        caller = get_caller(step.context)
+        view = await self.actions.service.account(caller.tenant_id)
+        if (
+            options.get("amount") is None
+            and view.recharge.amount is not None
+            and not options.get("error")
+        ):
+            options["amount"] = view.recharge.amount.plain()
+        if options.get("amount") is not None:
+            return await step.next(options["amount"])
+        text = "How much should each recharge add? (e.g. 100)"
+        if options.get("error"):
+            text = f"{options['error']} {text}"
+        return await step.prompt(
+            AMOUNT_PROMPT,
+            PromptOptions(prompt=MessageFactory.text(text), retry_prompt=MessageFactory.text(text)),
+        )
+
+    async def _ask_trigger(self, step: WaterfallStepContext) -> DialogTurnResult:
+        options = step.values["recharge"]
+        options["amount"] = _as_amount(step.result)
+        caller = get_caller(step.context)
+        view = await self.actions.service.account(caller.tenant_id)
+        if options.get("trigger") is None and view.recharge.trigger is not None:
+            options["trigger"] = view.recharge.trigger.plain()
+        if options.get("trigger") is not None:
+            return await step.next(options["trigger"])
+        text = "Recharge when the balance falls below how much? (e.g. 20)"
+        return await step.prompt(
+            TRIGGER_PROMPT,
+            PromptOptions(prompt=MessageFactory.text(text), retry_prompt=MessageFactory.text(text)),
+        )
+
+    async def _confirm_recharge(self, step: WaterfallStepContext) -> DialogTurnResult:
+        options = step.values["recharge"]
+        caller = get_caller(step.context)
+        view = await self.actions.service.account(caller.tenant_id)
+        limits = self.actions.service.limits()
+        amount = parse_typed(_as_amount(options["amount"]), view.currency, limits)
+        trigger = parse_trigger(_as_amount(step.result), view.currency)
+        card = await self.actions.confirm_recharge(caller, True, amount, trigger, view)
+        await step.context.send_activity(card_message(card))
+        return await step.end_dialog()
+
+    async def _valid_trigger(self, prompt: PromptValidatorContext) -> bool:
+        caller = get_caller(prompt.context)
+        currency = (await self.actions.service.account(caller.tenant_id)).currency
+        try:
+            trigger = parse_trigger(_as_amount(prompt.recognized.value), currency)
+        except AmountError as error:
+            await prompt.context.send_activity(f"{error} Recharge when the balance falls below?")
+            return False
+        if trigger is None:
+            await prompt.context.send_activity("Please type the trigger as an amount, e.g. 20.")
+            return False
+        return True
+
+
+def _as_amount(value: Any) -> str:
+    """A bare number typed at a prompt is an amount in the account's currency."""
+    return str(value or "").strip()

@@ -1,0 +1,260 @@
+"""Dialog transcripts (DialogTestClient) on a real ledger: every flow, help and cancel mid-flow,
+each bad amount, and who may do what."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from botbuilder.core import Middleware, TurnContext
+from botbuilder.schema import Activity, ActivityTypes
+from botbuilder.testing import DialogTestClient
+
+from cards import actions as verbs
+from credits.service import CreditsService
+from dialogs.actions import CardActions, CardSigner
+from dialogs.caller import Caller, set_caller
+from dialogs.main import MainDialog
+
+TENANT = "tenant-a"
+ADMIN = Caller(TENANT, "aad-ada", "Ada Admin", is_admin=True)
+VIEWER = Caller(TENANT, "aad-bob", "Bob Viewer", is_admin=False)
+CARD = "application/vnd.microsoft.card.adaptive"
+
+
+class AsCaller(Middleware):  # type: ignore[misc]
+    """Stands in for the host: decides who is speaking from the activity's sender."""
+
+    def __init__(self, caller: Caller) -> None:
+        self.caller = caller
+
+    async def on_turn(self, context: TurnContext, logic: Callable[[], Awaitable[None]]) -> None:
+        set_caller(context, self.caller)
+        await logic()
+
+
+def client(service: CreditsService, caller: Caller = ADMIN) -> DialogTestClient:
+    dialog = MainDialog(CardActions(service, CardSigner(b"test-secret")))
+    return DialogTestClient("msteams", dialog, middlewares=[AsCaller(caller)])
+
+
+def card_of(activity: Activity) -> dict[str, Any]:
+    assert activity is not None, "the bot sent nothing"
+    [attachment] = [a for a in activity.attachments or [] if a.content_type == CARD]
+    content: dict[str, Any] = attachment.content
+    return content
+
+
+def texts(card: dict[str, Any]) -> str:
+    """All the text a card shows, flattened."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key in ("text", "title", "value", "label", "placeholder"):
+                if isinstance(node.get(key), str):
+                    found.append(node[key])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    return "\n".join(found)
+
+
+def button(card: dict[str, Any], verb: str) -> dict[str, Any]:
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if str(node.get("type", "")).startswith("Action.") and node.get("verb") == verb:
+                found.append(node["data"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    assert found, f"no {verb} button on the card"
+    return dict(found[0])
+
+
+def press(data: dict[str, Any], reply_to: str | None = None) -> Activity:
+    return Activity(type=ActivityTypes.message, value=data, reply_to_id=reply_to)
+
+
+async def test_balance(service: CreditsService) -> None:
+    await service.adjust(TENANT, "42.50", ADMIN.actor, "opening", "open")
+    for said in ("balance", "show balance", "how much credit do we have"):
+        reply = await client(service).send_activity(said)
+        assert "$42.50" in texts(card_of(reply))
+
+
+async def test_add_funds_with_an_amount_confirms_then_adds(service: CreditsService) -> None:
+    talk = client(service)
+    confirm = card_of(await talk.send_activity("add $50 credits"))
+    assert "$50.00" in texts(confirm)
+    assert (await service.account(TENANT)).balance.minor == 0  # nothing until confirmed
+    receipt = card_of(await talk.send_activity(press(button(confirm, verbs.ADD_FUNDS_CONFIRM))))
+    assert "$50.00" in texts(receipt)
+    assert (await service.account(TENANT)).balance.minor == 5000
+    # the same confirm again (a double click, a replay) adds nothing
+    again = card_of(await talk.send_activity(press(button(confirm, verbs.ADD_FUNDS_CONFIRM))))
+    assert "already" in texts(again).lower()
+    assert (await service.account(TENANT)).balance.minor == 5000
+
+
+@pytest.mark.parametrize("said", ["add 50 dollars", "top up 75 USD"])
+async def test_other_ways_to_add(service: CreditsService, said: str) -> None:
+    confirm = card_of(await client(service).send_activity(said))
+    assert button(confirm, verbs.ADD_FUNDS_CONFIRM)["amount"] in ("50.00", "75.00")
+
+
+async def test_add_credits_without_an_amount_asks_and_accepts_a_typed_amount(
+    service: CreditsService,
+) -> None:
+    talk = client(service)
+    form = card_of(await talk.send_activity("add credits"))
+    assert button(form, verbs.ADD_FUNDS_REVIEW)  # quick amounts and the form
+    assert "How much" in (talk.get_next_reply().text or "")
+    confirm = card_of(await talk.send_activity("75"))
+    assert button(confirm, verbs.ADD_FUNDS_CONFIRM)["amount"] == "75.00"
+
+
+@pytest.mark.parametrize(
+    ("amount", "hint"),
+    [
+        ("-5 dollars", "more than zero"),
+        ("1e9 dollars", "Exponents"),
+        ("$0.001", "2 decimal"),
+        ("$20000", "maximum"),
+        ("$5", "minimum"),
+    ],
+)
+async def test_a_bad_amount_says_what_is_allowed_and_asks_again(
+    service: CreditsService, amount: str, hint: str
+) -> None:
+    talk = client(service)
+    await talk.send_activity("add credits")
+    talk.get_next_reply()  # the prompt
+    reply = await talk.send_activity(amount)
+    assert hint in (reply.text or "")
+    assert "$10.00 to $10,000.00" in (reply.text or "")
+    assert "How much" in (reply.text or "")  # asks again in the same message
+    confirm = card_of(await talk.send_activity("$50"))
+    assert button(confirm, verbs.ADD_FUNDS_CONFIRM)["amount"] == "50.00"
+    assert (await service.account(TENANT)).balance.minor == 0
+
+
+@pytest.mark.parametrize("said", ["add -5 dollars", "add 1e9 dollars", "add $0.001"])
+async def test_a_bad_amount_in_the_first_message_is_refused(
+    service: CreditsService, said: str
+) -> None:
+    talk = client(service)
+    form = card_of(await talk.send_activity(said))
+    assert "$10.00 to $10,000.00" in texts(form)
+    assert (await service.history(TENANT)).entries == ()
+
+
+async def test_help_and_cancel_mid_flow(service: CreditsService) -> None:
+    talk = client(service)
+    await talk.send_activity("add credits")
+    talk.get_next_reply()
+    help_reply = await talk.send_activity("help")
+    assert "add $50 credits" in texts(card_of(help_reply))
+    assert "How much" in (talk.get_next_reply().text or "")  # the flow goes on
+    cancelled = await talk.send_activity("cancel")
+    assert "Nothing was changed" in (cancelled.text or "")
+    after = await talk.send_activity("75")  # no longer in the flow
+    assert "didn't catch" in (after.text or "")
+    assert (await service.history(TENANT)).entries == ()
+
+
+async def test_set_auto_recharge_in_one_sentence(service: CreditsService) -> None:
+    talk = client(service)
+    confirm = card_of(await talk.send_activity("set auto-recharge to $100 when below $20"))
+    data = button(confirm, verbs.RECHARGE_CONFIRM)
+    assert (data["enabled"], data["amount"], data["trigger"]) == ("true", "100.00", "20.00")
+    balance = card_of(await talk.send_activity(press(data)))
+    assert "$100.00" in texts(balance)
+    view = await service.account(TENANT)
+    assert view.recharge.enabled and view.recharge.amount is not None
+    assert view.recharge.amount.minor == 10000 and view.recharge.trigger is not None
+    assert view.recharge.trigger.minor == 2000
+
+
+async def test_turn_on_auto_recharge_collects_what_is_missing(service: CreditsService) -> None:
+    talk = client(service)
+    asked = await talk.send_activity("turn on auto-recharge")
+    assert "How much" in (asked.text or "")
+    bad = await talk.send_activity("5")
+    assert "minimum" in (bad.text or "") and "How much" in (bad.text or "")
+    asked_trigger = await talk.send_activity("100")
+    assert "below" in (asked_trigger.text or "")
+    confirm = card_of(await talk.send_activity("20"))
+    data = button(confirm, verbs.RECHARGE_CONFIRM)
+    assert (data["amount"], data["trigger"]) == ("100.00", "20.00")
+
+
+async def test_turn_off_and_a_stale_card(service: CreditsService) -> None:
+    await service.set_auto_recharge(TENANT, ADMIN.actor, enabled=True, amount="100", trigger="20")
+    talk = client(service)
+    off = card_of(await talk.send_activity("turn off auto-recharge"))
+    also = card_of(await talk.send_activity("recharge $250 when below $30"))
+    await talk.send_activity(press(button(also, verbs.RECHARGE_CONFIRM)))
+    stale = card_of(await talk.send_activity(press(button(off, verbs.RECHARGE_CONFIRM))))
+    assert "out of date" in texts(stale).lower()
+    view = await service.account(TENANT)
+    assert view.recharge.enabled and view.recharge.amount is not None
+    assert view.recharge.amount.minor == 25000
+
+
+async def test_recharge_settings_shows_the_form(service: CreditsService) -> None:
+    await service.set_auto_recharge(TENANT, ADMIN.actor, enabled=True, amount="100", trigger="20")
+    form = card_of(await client(service).send_activity("recharge settings"))
+    assert button(form, verbs.RECHARGE_REVIEW)
+    assert "100.00" in str(form) and "20.00" in str(form)
+
+
+async def test_history_is_paged(service: CreditsService) -> None:
+    for n in range(12):
+        await service.adjust(TENANT, str(10 + n), ADMIN.actor, f"entry {n}", f"k{n}")
+    talk = client(service)
+    first = card_of(await talk.send_activity("history"))
+    assert "$21.00" in texts(first) and "$10.00" not in texts(first)
+    older = card_of(await talk.send_activity(press(button(first, verbs.HISTORY))))
+    assert "$10.00" in texts(older)
+
+
+async def test_not_understood_gets_suggestions(service: CreditsService) -> None:
+    reply = await client(service).send_activity("what's the weather like")
+    assert "balance" in (reply.text or "") and "help" in (reply.text or "")
+
+
+async def test_non_admins_cannot_see_or_change(service: CreditsService) -> None:
+    talk = client(service, VIEWER)
+    for said in ("balance", "add $50 credits", "history", "turn off auto-recharge"):
+        reply = await talk.send_activity(said)
+        assert "Only billing admins" in (reply.text or "")
+    # a confirm card made for an admin, pressed by a non-admin, changes nothing
+    confirm = card_of(await client(service).send_activity("add $50 credits"))
+    denied = card_of(await talk.send_activity(press(button(confirm, verbs.ADD_FUNDS_CONFIRM))))
+    assert "Only billing admins" in texts(denied)
+    assert (await service.account(TENANT)).balance.minor == 0
+
+
+async def test_a_forged_payload_is_not_allowed(service: CreditsService) -> None:
+    confirm = card_of(await client(service).send_activity("add $50 credits"))
+    data = button(confirm, verbs.ADD_FUNDS_CONFIRM)
+    forged_amount = dict(data, amount="5000.00")
+    reply = card_of(await client(service).send_activity(press(forged_amount)))
+    assert "can't be used" in texts(reply)
+    other_tenant = Caller("tenant-b", "aad-eve", "Eve", is_admin=True)
+    reply = card_of(await client(service, other_tenant).send_activity(press(data)))
+    assert "can't be used" in texts(reply)
+    assert (await service.account(TENANT)).balance.minor == 0
+    assert (await service.account("tenant-b")).balance.minor == 0
