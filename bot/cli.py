@@ -1,7 +1,7 @@
 """The `credits-bot` command line.
 
-Until the Teams host lands (serve, chat), this drives the ledger directly: it is the same facade
-the bot will call, on the same database.
+`serve` runs the bot for Teams; `chat` talks to the same bot in a terminal; the other commands
+drive the ledger directly through the same facade, on the same database.
 """
 
 from __future__ import annotations
@@ -124,7 +124,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--before", type=int, help="show entries older than this sequence number")
     p = command("verify", _verify, "check that balance = sum of entries = open lots - debt")
     p.add_argument("--tenant", required=True)
+    p = sub.add_parser(
+        "serve",
+        help="run the bot for Teams, the Agents Playground or the Emulator",
+        description="Run the bot's web server (POST /api/messages, GET /healthz). Without "
+        "MicrosoftAppId it is unauthenticated and listens on loopback addresses only.",
+    )
+    p.set_defaults(handler=None, direct=_serve)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=3978, help="port to listen on (default 3978)")
+    p = sub.add_parser(
+        "chat",
+        help="talk to the bot in this terminal (same store, no server, no configuration)",
+        description="The same bot in a terminal: type what an admin would type; cards print as "
+        "text, and typing a button's number presses it.",
+    )
+    p.set_defaults(handler=None, direct=_chat)
     return parser
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from bot.chat import run_chat
+    from bot.logging import configure_logging
+    from bot.settings import Settings
+
+    configure_logging(level="WARNING")  # the conversation is the output; problems go to stderr
+    return asyncio.run(run_chat(Settings()))
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from bot.serve import serve
+
+    return serve(args.host, args.port)
 
 
 async def _run(args: argparse.Namespace) -> int:
@@ -138,6 +169,9 @@ async def _run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    direct: Callable[[argparse.Namespace], int] | None = getattr(args, "direct", None)
+    if direct is not None:  # commands that manage their own event loop and service
+        return direct(args)
     try:
         return asyncio.run(_run(args))
     except (CreditsError, AmountError) as error:

@@ -18,6 +18,7 @@ from botbuilder.dialogs import DialogExtensions
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from bot.settings import Settings
+from bot.storage import EtagConflict
 from cards import outcome_card, welcome_card
 from credits.service import CreditsService
 from dialogs.actions import CardActions, CardSigner
@@ -74,8 +75,26 @@ class CreditsBot(ActivityHandler):
             return
         set_caller(turn_context, caller)
         await self._actions()
-        await super().on_turn(turn_context)
-        await self.conversation_state.save_changes(turn_context)
+        try:
+            await super().on_turn(turn_context)
+        except Exception:
+            # a flow that failed must not be resumed next turn: start over instead
+            await self._forget_flow(turn_context)
+            await self._save(turn_context)
+            raise
+        await self._save(turn_context)
+
+    async def _forget_flow(self, turn_context: TurnContext) -> None:
+        await self.conversation_state.load(turn_context)
+        if await self.dialog_state.get(turn_context) is not None:
+            await self.dialog_state.delete(turn_context)
+
+    async def _save(self, turn_context: TurnContext) -> None:
+        try:
+            await self.conversation_state.save_changes(turn_context)
+        except EtagConflict:
+            # two turns of one conversation at once: the other turn's flow state wins
+            log.warning("conversation state changed by a concurrent turn; not saved")
 
     async def _caller(self, turn_context: TurnContext) -> Caller | None:
         activity = turn_context.activity
@@ -110,7 +129,7 @@ class CreditsBot(ActivityHandler):
         action = value.get("action") or {}
         data = dict(action.get("data") or {})
         data.setdefault("verb", action.get("verb"))
-        await self.dialog_state.delete(turn_context)  # a button supersedes any open flow
+        await self._forget_flow(turn_context)  # a button supersedes any open flow
         actions = await self._actions()
         result = await actions.handle(get_caller(turn_context), data)
         # answered here with a plain dict: 4.17.1's on_adaptive_card_invoke serialises it twice

@@ -33,8 +33,14 @@ def tenant_of(activity: Any) -> str | None:
         if isinstance(tenant, str) and tenant:
             return tenant
     conversation = activity.conversation
-    tenant = getattr(conversation, "tenant_id", None) if conversation else None
-    return tenant if isinstance(tenant, str) and tenant else None
+    if conversation is None:
+        return None
+    # botbuilder maps tenant_id to "tenantID"; Teams sends "tenantId", kept in the extras
+    extras = getattr(conversation, "additional_properties", None) or {}
+    for tenant in (getattr(conversation, "tenant_id", None), extras.get("tenantId")):
+        if isinstance(tenant, str) and tenant:
+            return tenant
+    return None
 
 
 def get_caller(turn_context: TurnContext) -> Caller:

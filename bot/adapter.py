@@ -1,0 +1,229 @@
+"""The Bot Framework adapter: CloudAdapter with credentials from Settings, connector clients that
+are built once and reused, and one neutral answer when a turn fails.
+
+botbuilder 4.17.1 builds, on *every* turn, a new msrest ConnectorClient (its serializers and retry
+policy cost milliseconds of CPU), new app credentials (so a new MSAL app and, when authenticated,
+a new token request to Entra ID), a new token-service client, and a new `requests.Session`, so a
+new TCP and TLS connection to the channel. Here the connector factory and the user-token clients
+are wrapped so each is built once per (app id, service URL, audience) and reused; the cached
+client keeps its session, its connection pool and its credentials' token cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from botbuilder.core import InvokeResponse, TurnContext
+from botbuilder.integration.aiohttp import (
+    CloudAdapter,
+    ConfigurationBotFrameworkAuthentication,
+)
+from botbuilder.schema import Activity, ActivityTypes
+from botframework.connector.aio import ConnectorClient
+from botframework.connector.auth import (
+    AuthenticateRequestResult,
+    AuthenticationConstants,
+    BotFrameworkAuthentication,
+    ClaimsIdentity,
+    ConnectorFactory,
+    UserTokenClient,
+)
+from msrest.exceptions import ClientRequestError, HttpOperationError
+
+from bot.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+TURN_ERROR_MESSAGE = "Sorry, something went wrong on my side. Nothing was changed."
+MAX_CACHED_CLIENTS = 64
+
+ClientKey = tuple[str, str, str]  # (app id, service URL, audience)
+
+
+class BotFrameworkConfig:
+    """Settings under the attribute names botbuilder's configuration classes read.
+
+    The only place that knows those names (APP_ID, APP_PASSWORD, APP_TYPE, APP_TENANTID).
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.APP_ID = settings.app_id
+        self.APP_PASSWORD = settings.app_password
+        self.APP_TYPE = settings.app_type
+        self.APP_TENANTID = settings.app_tenant_id
+
+    def check(self) -> None:
+        """Fail at start-up, with the names users set, rather than on the first turn."""
+        if self.APP_TYPE == "SingleTenant" and self.APP_ID and not self.APP_TENANTID:
+            raise ValueError("MicrosoftAppType=SingleTenant needs MicrosoftAppTenantId")
+        if self.APP_TYPE == "UserAssignedMSI" and not (self.APP_ID and self.APP_TENANTID):
+            raise ValueError(
+                "MicrosoftAppType=UserAssignedMSI needs MicrosoftAppId and MicrosoftAppTenantId"
+            )
+        if self.APP_TYPE != "UserAssignedMSI" and self.APP_ID and not self.APP_PASSWORD:
+            raise ValueError("MicrosoftAppId is set but MicrosoftAppPassword is not")
+
+
+def app_id_of(claims_identity: ClaimsIdentity | None) -> str:
+    """The bot's app id for outbound calls, as botbuilder derives it (audience, else appid)."""
+    if claims_identity is None:
+        return ""
+    claims: dict[str, Any] = claims_identity.claims or {}
+    app_id = claims.get(AuthenticationConstants.AUDIENCE_CLAIM)
+    if app_id is None:
+        app_id = claims.get(AuthenticationConstants.APP_ID_CLAIM)
+    return str(app_id or "")
+
+
+class ConnectorClientCache:
+    """ConnectorClients by (app id, service URL, audience), least recently used dropped first."""
+
+    def __init__(self, max_size: int = MAX_CACHED_CLIENTS) -> None:
+        self.max_size = max_size
+        self.built = 0  # how many clients were ever built (tests, metrics)
+        self._clients: OrderedDict[ClientKey, Any] = OrderedDict()
+        self._locks: dict[ClientKey, asyncio.Lock] = {}
+
+    def __len__(self) -> int:
+        return len(self._clients)
+
+    def keys(self) -> list[ClientKey]:
+        return list(self._clients)
+
+    async def get(self, key: ClientKey, build: Callable[[], Awaitable[Any]]) -> Any:
+        client = self._clients.get(key)
+        if client is None:
+            lock = self._locks.setdefault(key, asyncio.Lock())
+            async with lock:  # concurrent first turns to one service URL build one client
+                client = self._clients.get(key)
+                if client is None:
+                    client = await build()
+                    self.built += 1
+                    self._clients[key] = client
+                    while len(self._clients) > self.max_size:
+                        # dropped, not closed: a concurrent turn may still be using it
+                        self._clients.popitem(last=False)
+            self._locks.pop(key, None)
+        self._clients.move_to_end(key)
+        return client
+
+    async def close(self) -> None:
+        clients = list(self._clients.values())
+        self._clients.clear()
+        for client in clients:
+            await _close_client(client)
+
+
+async def _close_client(client: Any) -> None:
+    """Close the client's HTTP session (its pooled connections)."""
+    try:
+        await client.__aexit__(None, None, None)
+    except Exception:  # closing is best effort; never fail a turn or a shutdown for it
+        log.warning("closing a connector client failed", exc_info=True)
+
+
+class CachingConnectorFactory(ConnectorFactory):
+    def __init__(self, inner: ConnectorFactory, app_id: str, cache: ConnectorClientCache) -> None:
+        self._inner = inner
+        self._app_id = app_id
+        self._cache = cache
+
+    async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
+        key = (self._app_id, service_url or "", audience or "")
+        return await self._cache.get(key, lambda: self._inner.create(service_url, audience))
+
+
+class CachingBotFrameworkAuthentication(BotFrameworkAuthentication):
+    """botbuilder's authentication, with connector and user-token clients reused across turns."""
+
+    def __init__(self, inner: BotFrameworkAuthentication, cache: ConnectorClientCache) -> None:
+        self._inner = inner
+        self.connectors = cache
+        self._user_token_clients: dict[str, UserTokenClient] = {}
+
+    def _wrap(self, factory: ConnectorFactory, claims: ClaimsIdentity | None) -> ConnectorFactory:
+        return CachingConnectorFactory(factory, app_id_of(claims), self.connectors)
+
+    async def authenticate_request(
+        self, activity: Activity, auth_header: str
+    ) -> AuthenticateRequestResult:
+        result = await self._inner.authenticate_request(activity, auth_header)
+        if result.connector_factory is not None:
+            result.connector_factory = self._wrap(result.connector_factory, result.claims_identity)
+        return result
+
+    async def authenticate_streaming_request(
+        self, auth_header: str, channel_id_header: str
+    ) -> AuthenticateRequestResult:
+        return await self._inner.authenticate_streaming_request(auth_header, channel_id_header)
+
+    def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
+        return self._wrap(self._inner.create_connector_factory(claims_identity), claims_identity)
+
+    async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
+        app_id = app_id_of(claims_identity)
+        client = self._user_token_clients.get(app_id)
+        if client is None:
+            client = await self._inner.create_user_token_client(claims_identity)
+            self._user_token_clients[app_id] = client
+        return client
+
+    def create_bot_framework_client(self) -> Any:
+        return self._inner.create_bot_framework_client()
+
+    def get_originating_audience(self) -> str:
+        return str(self._inner.get_originating_audience())
+
+    async def authenticate_channel_request(self, auth_header: str) -> ClaimsIdentity:
+        return await self._inner.authenticate_channel_request(auth_header)
+
+
+class CreditsAdapter(CloudAdapter):
+    def __init__(self, authentication: CachingBotFrameworkAuthentication) -> None:
+        super().__init__(authentication)
+        self.authentication = authentication
+        self.on_turn_error = self._on_turn_error
+
+    @property
+    def connectors(self) -> ConnectorClientCache:
+        return self.authentication.connectors
+
+    async def _on_turn_error(self, context: TurnContext, error: Exception) -> None:
+        log.error(
+            "turn failed",
+            activity_type=context.activity.type,
+            error_type=type(error).__name__,
+            exc_info=error,
+        )
+        if context.activity.type == ActivityTypes.invoke:
+            # without this botbuilder answers 501; the caller (Teams) shows its own error
+            context.turn_state[self._INVOKE_RESPONSE_KEY] = Activity(
+                type=ActivityTypes.invoke_response,
+                value=InvokeResponse(status=500, body={"error": TURN_ERROR_MESSAGE}),
+            )
+        if isinstance(error, ClientRequestError | HttpOperationError):
+            # the channel itself failed (unreachable, 403, 429...): another send would only
+            # fail the same way, after msrest's retries
+            log.warning("the channel failed; the user is not told", error=str(error)[:200])
+            return
+        try:
+            await context.send_activity(TURN_ERROR_MESSAGE)
+        except Exception:
+            log.warning("could not tell the user about the failed turn", exc_info=True)
+
+    async def close(self) -> None:
+        await self.connectors.close()
+
+
+def create_adapter(
+    settings: Settings, *, max_cached_clients: int = MAX_CACHED_CLIENTS
+) -> CreditsAdapter:
+    config = BotFrameworkConfig(settings)
+    config.check()
+    inner = ConfigurationBotFrameworkAuthentication(config)
+    cache = ConnectorClientCache(max_cached_clients)
+    return CreditsAdapter(CachingBotFrameworkAuthentication(inner, cache))

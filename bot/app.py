@@ -1,0 +1,236 @@
+"""The composition root: `create_app(settings)` wires the whole bot into an aiohttp application.
+
+Nothing is built at import time. The adapter is built by `create_app` (so bad credentials
+settings fail at once); the database-backed parts are opened on start-up and closed on shutdown
+(`cleanup_ctx`). Every part is reachable through the typed keys below, e.g. `app[SERVICE]`.
+
+`POST /api/messages` checks everything it can before a turn runs: body size (413), JSON activity
+shape (400), and in authenticated mode the Authorization header (401, or 403 for a valid token
+that is not for this bot or service URL). botbuilder 4.17.1 answers several malformed tokens with
+a 500 (a DecodeError or KeyError escapes `CloudAdapter.process`), so the header's shape is checked
+here first and every authentication failure is mapped to 401/403.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import structlog
+from aiohttp import web
+from botbuilder.core import serializer_helper
+from botbuilder.schema import Activity
+from botframework.connector.auth import AuthenticationConstants
+from msrest.serialization import Model
+
+from bot.adapter import CreditsAdapter, create_adapter
+from bot.settings import Settings
+from bot.storage import SqlStorage
+from bot.teams import CreditsBot
+from credits.clock import Clock
+from credits.payments import PaymentGateway
+from credits.service import CreditsService
+
+log = structlog.get_logger(__name__)
+
+SETTINGS = web.AppKey("credits.settings", Settings)
+SERVICE = web.AppKey("credits.service", CreditsService)
+STORAGE = web.AppKey("credits.storage", SqlStorage)
+ADAPTER = web.AppKey("credits.adapter", CreditsAdapter)
+BOT = web.AppKey("credits.bot", CreditsBot)
+
+MAX_TOKEN_CHARS = 16 * 1024
+MAX_LOGGED_ID = 200
+READ_CHUNK = 64 * 1024
+# PermissionError messages of botframework for a genuine token that is not for this request
+_FORBIDDEN_MARKERS = ("service_url claim", "Invalid AppId")
+
+
+def create_app(
+    settings: Settings,
+    *,
+    gateway: PaymentGateway | None = None,
+    clock: Clock | None = None,
+) -> web.Application:
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    app[SETTINGS] = settings
+    app[ADAPTER] = create_adapter(settings)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        service = await CreditsService.open(settings.credits, gateway, clock)
+        try:
+            storage = SqlStorage(service.db, clock=clock)
+            app[SERVICE] = service
+            app[STORAGE] = storage
+            app[BOT] = CreditsBot(service, storage, settings)
+            log.info(
+                "bot ready",
+                authenticated=not settings.local_mode,
+                database=service.db.engine.url.render_as_string(hide_password=True),
+            )
+            yield
+        finally:
+            await app[ADAPTER].close()
+            await service.close()
+
+    app.cleanup_ctx.append(lifecycle)
+    app.router.add_post("/api/messages", messages)
+    app.router.add_get("/healthz", healthz)
+    return app
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+def _problem(status: int, message: str, **headers: str) -> web.Response:
+    return web.json_response({"error": message}, status=status, headers=headers or None)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _read_body(request: web.Request, limit: int) -> bytes:
+    """The whole body, but never more than `limit` bytes of it (Content-Length may lie or be
+    absent with chunked encoding)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = await request.content.read(READ_CHUNK)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+
+
+def _get(value: Any, key: str) -> Any:
+    return value.get(key) if isinstance(value, dict) else None
+
+
+def _text(value: Any) -> str | None:
+    return value[:MAX_LOGGED_ID] if isinstance(value, str) and value else None
+
+
+def turn_ids(body: dict[str, Any]) -> dict[str, str | None]:
+    """Tenant, conversation and activity ids of a raw activity, for the log context."""
+    conversation = body.get("conversation")
+    tenant = _text(_get(_get(body.get("channelData"), "tenant"), "id")) or _text(
+        _get(conversation, "tenantId")
+    )
+    return {
+        "tenant_id": tenant,
+        "conversation_id": _text(_get(conversation, "id")),
+        "activity_id": _text(body.get("id")),
+    }
+
+
+def _b64json(segment: str) -> Any:
+    raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    return json.loads(raw)
+
+
+def bearer_problem(header: str) -> str | None:
+    """Why an Authorization header cannot hold a Bot Framework token, or None if it might.
+
+    Only the shape is checked (scheme, three base64url JSON parts, a signing algorithm
+    botframework accepts, an issuer); the signature and claims are botframework's job.
+    """
+    if not header:
+        return "no Authorization header"
+    scheme, _, token = header.partition(" ")
+    if scheme != "Bearer" or not token or " " in token:
+        return "Authorization is not a Bearer token"
+    if len(token) > MAX_TOKEN_CHARS:
+        return "token too long"
+    parts = token.split(".")
+    if len(parts) != 3 or not all(parts):
+        return "token is not a signed JWT"
+    try:
+        jose, claims = _b64json(parts[0]), _b64json(parts[1])
+    except (binascii.Error, ValueError, RecursionError):
+        return "token is not a JWT"
+    if not isinstance(jose, dict) or not isinstance(claims, dict):
+        return "token is not a JWT"
+    if jose.get("alg") not in AuthenticationConstants.ALLOWED_SIGNING_ALGORITHMS:
+        return "token signing algorithm not allowed"
+    if not isinstance(claims.get("iss"), str):
+        return "token has no issuer"
+    return None
+
+
+def _plain(body: Any) -> Any:
+    """An invoke response body as JSON data: msrest models serialised once, dicts as they are
+    (botbuilder's own `serializer_helper` fails on plain dicts)."""
+    if isinstance(body, Model):
+        return serializer_helper(body)
+    if isinstance(body, list):
+        return [_plain(item) for item in body]
+    return body
+
+
+async def messages(request: web.Request) -> web.StreamResponse:
+    settings = request.app[SETTINGS]
+    limit = settings.max_body_bytes
+    if request.content_length is not None and request.content_length > limit:
+        return _problem(413, f"The request body is over {limit} bytes.")
+    try:
+        raw = await _read_body(request, limit)
+    except _TooLarge:
+        return _problem(413, f"The request body is over {limit} bytes.")
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):  # includes UnicodeDecodeError and JSONDecodeError
+        return _problem(400, "The request body is not JSON.")
+    if not isinstance(body, dict):
+        return _problem(400, "The request body must be a JSON object (an activity).")
+    if not isinstance(body.get("type"), str) or not body["type"]:
+        return _problem(400, "The activity has no type.")
+    try:
+        activity = Activity().deserialize(body)
+    except Exception:  # msrest DeserializationError and friends: a malformed field
+        return _problem(400, "The request body is not a valid activity.")
+    ids = {name: value for name, value in turn_ids(body).items() if value is not None}
+    with structlog.contextvars.bound_contextvars(**ids):
+        try:
+            return await _turn(request, activity)
+        except Exception:
+            log.exception("request failed")
+            return _problem(500, "Internal error.")
+
+
+async def _turn(request: web.Request, activity: Activity) -> web.StreamResponse:
+    app = request.app
+    settings, adapter = app[SETTINGS], app[ADAPTER]
+    if settings.local_mode:
+        header = ""  # unauthenticated: a header would only make botframework try to validate it
+    else:
+        header = request.headers.get("Authorization", "")
+        problem = bearer_problem(header)
+        if problem is not None:
+            log.info("request refused", status=401, reason=problem)
+            return _problem(401, "Unauthorized.", **{"WWW-Authenticate": "Bearer"})
+    try:
+        auth = await adapter.authentication.authenticate_request(activity, header)
+    except PermissionError as error:
+        status = 403 if any(m in str(error) for m in _FORBIDDEN_MARKERS) else 401
+        log.info("request refused", status=status, reason=str(error))
+        return _problem(status, "Forbidden." if status == 403 else "Unauthorized.")
+    except OSError as error:  # includes requests' errors: signing keys could not be fetched
+        log.warning("authentication unavailable", error=repr(error))
+        return _problem(503, "Authentication is unavailable; try again.", **{"Retry-After": "5"})
+    except Exception as error:  # jwt errors, KeyError, botframework's bare Exceptions
+        log.info("request refused", status=401, reason=f"{type(error).__name__}: {error}")
+        return _problem(401, "Unauthorized.", **{"WWW-Authenticate": "Bearer"})
+
+    invoke_response = await adapter.process_activity(auth, activity, app[BOT].on_turn)
+    if invoke_response is not None:
+        return web.json_response(
+            _plain(invoke_response.body), status=int(invoke_response.status or 200)
+        )
+    return web.Response(status=201)

@@ -1,0 +1,171 @@
+"""`credits-bot chat`: the same bot in a terminal, on the same store, with no server.
+
+Cards print as text with numbered buttons; typing a button's number presses it (asking for the
+card's inputs first, with their current values as defaults)."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from botbuilder.core import BotAdapter, TurnContext
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    ChannelAccount,
+    ConversationAccount,
+    ConversationReference,
+    ResourceResponse,
+)
+
+from bot.settings import Settings
+from bot.storage import SqlStorage
+from bot.teams import CreditsBot
+from cards.text import TextCard, render_text
+from credits.service import CreditsService
+
+CARD = "application/vnd.microsoft.card.adaptive"
+BOT = ChannelAccount(id="credits-bot", name="Credits bot")
+CONVERSATION = ConversationAccount(id="console", conversation_type="personal")
+
+
+class ConsoleAdapter(BotAdapter):
+    """Delivers the bot's replies to a terminal and remembers the last card's buttons."""
+
+    def __init__(self, write: Callable[[str], None]) -> None:
+        super().__init__()
+        self.write = write
+        self.last_card: TextCard | None = None
+        self.last_card_id: str | None = None
+
+    async def send_activities(
+        self, context: TurnContext, activities: list[Activity]
+    ) -> list[ResourceResponse]:
+        responses = []
+        for activity in activities:
+            activity_id = uuid.uuid4().hex
+            if activity.type == ActivityTypes.message:
+                self._show(activity, activity_id)
+            responses.append(ResourceResponse(id=activity_id))
+        return responses
+
+    async def update_activity(self, context: TurnContext, activity: Activity) -> ResourceResponse:
+        self._show(activity, activity.id, updated=True)
+        return ResourceResponse(id=activity.id)
+
+    async def delete_activity(self, context: TurnContext, reference: ConversationReference) -> None:
+        return None
+
+    def _show(self, activity: Activity, activity_id: str | None, updated: bool = False) -> None:
+        if activity.text:
+            self.write(f"bot> {activity.text}")
+        for attachment in activity.attachments or []:
+            if attachment.content_type == CARD and isinstance(attachment.content, dict):
+                card = render_text(attachment.content)
+                if updated:
+                    self.write("bot> (the card above now reads:)")
+                self.write(card.render())
+                if card.buttons:
+                    self.last_card, self.last_card_id = card, activity_id
+
+
+class Console:
+    def __init__(self, bot: CreditsBot, user: ChannelAccount, write: Callable[[str], None]) -> None:
+        self.bot = bot
+        self.user = user
+        self.adapter = ConsoleAdapter(write)
+        self.write = write
+
+    async def send(self, text: str | None = None, value: dict[str, Any] | None = None) -> None:
+        activity = Activity(
+            type=ActivityTypes.message,
+            id=uuid.uuid4().hex,
+            text=text,
+            value=value,
+            channel_id="console",
+            service_url="console://local",
+            from_property=self.user,
+            recipient=BOT,
+            conversation=CONVERSATION,
+            reply_to_id=self.adapter.last_card_id if value is not None else None,
+        )
+        context = TurnContext(self.adapter, activity)
+        await self.adapter.run_pipeline(context, self.bot.on_turn)
+
+    async def install(self) -> None:
+        activity = Activity(
+            type=ActivityTypes.conversation_update,
+            id=uuid.uuid4().hex,
+            channel_id="console",
+            service_url="console://local",
+            from_property=self.user,
+            recipient=BOT,
+            conversation=CONVERSATION,
+            members_added=[self.user],
+        )
+        await self.adapter.run_pipeline(TurnContext(self.adapter, activity), self.bot.on_turn)
+
+    def button(self, line: str, ask: Callable[[str], str]) -> dict[str, Any] | None:
+        """The data a numbered button sends, with the card's inputs filled in, or None."""
+        card = self.adapter.last_card
+        if card is None or not line.isdigit() or not 1 <= int(line) <= len(card.buttons):
+            return None
+        button = card.buttons[int(line) - 1]
+        data = dict(button.data)
+        if button.sends_inputs:
+            for field in card.inputs:
+                default = field.value or ""
+                answer = ask(f"  {field.label} [{default}]: ").strip()
+                data[field.id] = answer or default
+        return data
+
+
+async def run_chat(settings: Settings, lines: Any = None) -> int:
+    """Read lines (stdin by default) until EOF or 'quit'."""
+    service = await CreditsService.open(settings.credits)
+    user_name = getpass.getuser()
+    user = ChannelAccount(id=f"console-{user_name}", name=user_name)
+    try:
+        bot = CreditsBot(service, SqlStorage(service.db), settings)
+        console = Console(bot, user, print)
+        print('credits-bot chat: type what an admin would type ("help" to start, "quit" to leave).')
+        print(f"Database: {service.db.engine.url.render_as_string(hide_password=True)}")
+        await console.install()
+        source = lines if lines is not None else _stdin_lines()
+        async for line in source:
+            text = line.strip()
+            if text.lower() in ("quit", "exit", ":q"):
+                break
+            if not text:
+                continue
+            data = console.button(text, _ask)
+            if data is not None:
+                await console.send(value=data)
+            else:
+                await console.send(text=text)
+        return 0
+    finally:
+        await service.close()
+
+
+def _ask(prompt: str) -> str:
+    try:
+        return input(prompt)
+    except EOFError:
+        return ""
+
+
+async def _stdin_lines() -> Any:
+    loop = asyncio.get_running_loop()
+    while True:
+        if sys.stdin.isatty():
+            sys.stdout.write("you> ")
+            sys.stdout.flush()
+        line = await loop.run_in_executor(None, sys.stdin.readline)
+        if not line:
+            return
+        yield line

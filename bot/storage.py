@@ -1,0 +1,174 @@
+"""Bot Framework `Storage` on the `bot_state` table: dialog and conversation state that survives
+restarts and is shared by replicas, with optimistic concurrency.
+
+Semantics follow botbuilder's MemoryStorage and CosmosDbPartitionedStorage:
+
+- documents are dicts or objects (StoreItems, DialogState, ...), serialised with jsonpickle as
+  botbuilder's own state code does; the `e_tag` is kept in its own column, never in the document;
+- `read` returns fresh objects (never live references) with `e_tag` set to the stored etag;
+- `write` with a missing e_tag or `"*"` overwrites; any other e_tag must equal the stored one or
+  the write raises `EtagConflict` and nothing of that batch is written; a key that does not exist
+  yet is created whatever the e_tag (as MemoryStorage does);
+- every write gives the row a new etag, and sets it on the written dict or object, so a second
+  save in the same turn does not conflict with itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from botbuilder.core import Storage
+from jsonpickle.pickler import Pickler  # type: ignore[import-untyped]
+from jsonpickle.unpickler import Unpickler  # type: ignore[import-untyped]
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from credits.clock import Clock, SystemClock
+from credits.db import Database
+from credits.schema import bot_state
+
+MAX_KEY = 400  # bot_state.key is String(400)
+_HASH_LEN = 64
+
+
+class EtagConflict(KeyError):
+    """The document changed since it was read (another turn or replica wrote it first).
+
+    A KeyError, like MemoryStorage's conflict, so code written against MemoryStorage still works.
+    """
+
+    def __init__(self, key: str, expected: str, current: str) -> None:
+        super().__init__(key)
+        self.key, self.expected, self.current = key, expected, current
+
+    def __str__(self) -> str:
+        return (
+            f"etag conflict on {self.key!r}: written with {self.expected!r}, "
+            f"stored {self.current!r}"
+        )
+
+
+def storage_key(key: str) -> str:
+    """Keys longer than the column are shortened with a hash (as botbuilder's Cosmos storage)."""
+    if len(key) <= MAX_KEY:
+        return key
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    return key[: MAX_KEY - _HASH_LEN] + digest
+
+
+def _etag_of(item: object) -> str | None:
+    value = item.get("e_tag") if isinstance(item, Mapping) else getattr(item, "e_tag", None)
+    return None if value is None else str(value)
+
+
+def _set_etag(item: object, etag: str) -> None:
+    if isinstance(item, dict):
+        item["e_tag"] = etag
+        return
+    with contextlib.suppress(AttributeError, TypeError):  # slots, frozen: no etag to carry
+        item.e_tag = etag  # type: ignore[attr-defined]
+
+
+def _encode(item: object) -> str:
+    flat = Pickler().flatten(item)
+    if isinstance(flat, dict):
+        flat.pop("e_tag", None)
+    return json.dumps(flat, separators=(",", ":"), allow_nan=False)
+
+
+def _decode(document: str, etag: str) -> object:
+    flat = json.loads(document)
+    if isinstance(flat, dict):
+        flat["e_tag"] = etag
+    return Unpickler().restore(flat, reset=True)
+
+
+class SqlStorage(Storage):
+    """One per process; safe for concurrent turns (every call is one transaction)."""
+
+    def __init__(self, db: Database, *, clock: Clock | None = None) -> None:
+        super().__init__()
+        self.db = db
+        self.clock = clock or SystemClock()
+
+    async def read(self, keys: Sequence[str]) -> dict[str, Any]:
+        if not keys:
+            return {}
+        wanted = {storage_key(key): key for key in keys}
+        async with self.db.read() as conn:
+            rows = (
+                await conn.execute(
+                    select(bot_state.c.key, bot_state.c.etag, bot_state.c.document).where(
+                        bot_state.c.key.in_(list(wanted))
+                    )
+                )
+            ).all()
+        return {wanted[row.key]: _decode(row.document, row.etag) for row in rows}
+
+    async def write(self, changes: Mapping[str, object]) -> None:
+        if changes is None:
+            raise TypeError("SqlStorage.write(): changes are required")
+        if not changes:
+            return
+        prepared = []
+        for key, item in changes.items():
+            expected = _etag_of(item)
+            if expected == "":
+                raise ValueError(f"SqlStorage.write(): empty etag for {key!r}")
+            prepared.append((key, item, expected, _encode(item), uuid.uuid4().hex))
+        now = self.clock.now().astimezone(UTC)
+        async with self.db.write() as conn:
+            for key, _item, expected, document, etag in prepared:
+                await self._write_one(conn, storage_key(key), expected, document, etag, now)
+        for _key, item, _expected, _document, etag in prepared:
+            _set_etag(item, etag)
+
+    async def _write_one(
+        self,
+        conn: AsyncConnection,
+        key: str,
+        expected: str | None,
+        document: str,
+        etag: str,
+        now: datetime,
+    ) -> None:
+        values = {"etag": etag, "document": document, "updated_at": now}
+        if expected is None or expected == "*":
+            insert = pg_insert if self.db.dialect == "postgresql" else sqlite_insert
+            stmt = insert(bot_state).values(key=key, **values)
+            await conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_=values))
+            return
+        updated = await conn.execute(
+            update(bot_state)
+            .where(bot_state.c.key == key, bot_state.c.etag == expected)
+            .values(**values)
+        )
+        if updated.rowcount == 1:
+            return
+        current = (
+            await conn.execute(select(bot_state.c.etag).where(bot_state.c.key == key))
+        ).scalar_one_or_none()
+        if current is not None:
+            raise EtagConflict(key, expected, current)
+        insert = pg_insert if self.db.dialect == "postgresql" else sqlite_insert
+        created = await conn.execute(
+            insert(bot_state).values(key=key, **values).on_conflict_do_nothing()
+        )
+        if created.rowcount != 1:  # created by someone else since our UPDATE: they won
+            raise EtagConflict(key, expected, "(new)")
+
+    async def delete(self, keys: Sequence[str]) -> None:
+        if not keys:
+            return
+        async with self.db.write() as conn:
+            await conn.execute(
+                delete(bot_state).where(bot_state.c.key.in_([storage_key(k) for k in keys]))
+            )
