@@ -138,3 +138,11 @@ async def make_service(
 @pytest.fixture
 async def service(make_service: ServiceFactory) -> CreditsService:
     return await make_service()
+
+
+@pytest.fixture
+async def connector(aiohttp_server: Any) -> Any:
+    """A stub Bot Connector on a local port: put its `url` in an activity's serviceUrl."""
+    from stub_connector import StubConnector
+
+    return await StubConnector.serve(aiohttp_server)

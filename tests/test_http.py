@@ -83,13 +83,6 @@ def card_invoke(service_url: str, verb: str = "balance") -> dict[str, Any]:
 
 
 @pytest.fixture
-async def connector(
-    aiohttp_server: Callable[[web.Application], Awaitable[TestServer]],
-) -> StubConnector:
-    return await StubConnector.serve(aiohttp_server)
-
-
-@pytest.fixture
 async def client(aiohttp_client: ClientFactory, tmp_path: Path) -> Client:
     """The bot in local (unauthenticated) mode on a SQLite file."""
     return await aiohttp_client(create_app(local_settings(tmp_path)))

@@ -1,0 +1,212 @@
+"""Teams-shaped activities over HTTP against the whole app: the replies go to a stub connector at
+the activity's serviceUrl; the tests read the cards that came back and the ledger afterwards."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from stub_connector import StubConnector
+from test_http import ALEX, BOT_ACCOUNT, TENANT, ClientFactory, local_settings, personal_message
+
+from bot.app import SERVICE, create_app
+from cards import actions as verbs
+
+Client = TestClient[web.Request, web.Application]
+TEAM = "19:team-general@thread.tacv2"
+CARD = "application/vnd.microsoft.card.adaptive"
+
+
+def texts(card: dict[str, Any]) -> str:
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key in ("text", "title", "value"):
+                if isinstance(node.get(key), str):
+                    found.append(node[key])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    return "\n".join(found)
+
+
+def button(card: dict[str, Any], verb: str) -> dict[str, Any]:
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if str(node.get("type", "")).startswith("Action.") and node.get("verb") == verb:
+                found.append(node["data"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    assert found, f"no {verb} button"
+    return dict(found[0])
+
+
+def last_card(connector: StubConnector) -> tuple[dict[str, Any], str | None]:
+    """The newest card the bot sent or put, and the id of the activity that carries it."""
+    for call in reversed(connector.calls):
+        body = call.body if isinstance(call.body, dict) else {}
+        for attachment in body.get("attachments") or []:
+            if attachment.get("contentType") == CARD:
+                return attachment["content"], call.activity_id or body.get("id")
+    raise AssertionError("no card reached the connector")
+
+
+def channel_message(service_url: str, text: str) -> dict[str, Any]:
+    activity = personal_message(service_url, text=f"<at>Test Bot</at> {text}")
+    activity["conversation"] = {
+        "conversationType": "channel",
+        "tenantId": TENANT,
+        "id": f"{TEAM};messageid=1732400000000",
+        "isGroup": True,
+    }
+    activity["channelData"] = {
+        "tenant": {"id": TENANT},
+        "team": {"id": TEAM},
+        "channel": {"id": TEAM},
+    }
+    activity["entities"] = [
+        {"type": "mention", "text": "<at>Test Bot</at>", "mentioned": BOT_ACCOUNT}
+    ]
+    return activity
+
+
+def submit(service_url: str, data: dict[str, Any], reply_to: str | None) -> dict[str, Any]:
+    activity = personal_message(service_url, text="")
+    del activity["text"]
+    activity["value"] = data
+    if reply_to:
+        activity["replyToId"] = reply_to
+    return activity
+
+
+def execute(service_url: str, data: dict[str, Any], **sender: Any) -> dict[str, Any]:
+    activity = personal_message(service_url, text="")
+    del activity["text"]
+    activity.update(
+        type="invoke",
+        name="adaptiveCard/action",
+        value={"action": {"type": "Action.Execute", "verb": data["verb"], "data": data}},
+        **sender,
+    )
+    return activity
+
+
+@pytest.fixture
+async def client(aiohttp_client: ClientFactory, tmp_path: Path) -> Client:
+    return await aiohttp_client(create_app(local_settings(tmp_path)))
+
+
+async def post(client: Client, activity: dict[str, Any]) -> Any:
+    response = await client.post("/api/messages", json=activity)
+    assert response.status in (200, 201), await response.text()
+    return await response.json() if response.content_length else None
+
+
+async def test_add_funds_in_a_personal_chat_with_action_submit(
+    client: Client, connector: StubConnector
+) -> None:
+    await post(client, personal_message(connector.url, "add $50 credits"))
+    confirm, confirm_id = last_card(connector)
+    assert "$50.00" in texts(confirm)
+    await post(client, submit(connector.url, button(confirm, verbs.ADD_FUNDS_CONFIRM), confirm_id))
+    update = connector.calls[-1]
+    assert update.method == "PUT"  # the confirm card is replaced in place: no stale buttons
+    receipt, _ = last_card(connector)
+    assert "Added $50.00" in texts(receipt)
+    view = await client.app[SERVICE].account(TENANT)
+    assert view.balance.minor == 5000
+    [entry] = (await client.app[SERVICE].history(TENANT)).entries
+    assert entry.actor.id == ALEX["aadObjectId"] and entry.actor.name == "Alex Wilber"
+
+
+async def test_a_channel_message_with_a_mention(client: Client, connector: StubConnector) -> None:
+    await post(client, channel_message(connector.url, "balance"))
+    card, _ = last_card(connector)
+    assert "$0.00" in texts(card)
+    assert connector.calls[-1].conversation_id.startswith(TEAM)
+
+
+async def test_action_execute_answers_with_the_updated_card(
+    client: Client, connector: StubConnector
+) -> None:
+    await post(client, personal_message(connector.url, "add $75 credits"))
+    confirm, _ = last_card(connector)
+    answer = await post(client, execute(connector.url, button(confirm, verbs.ADD_FUNDS_CONFIRM)))
+    assert answer["statusCode"] == 200 and answer["type"] == CARD
+    assert "Added $75.00" in texts(answer["value"])
+    assert (await client.app[SERVICE].account(TENANT)).balance.minor == 7500
+    # a second click on the same card adds nothing and says so
+    again = await post(client, execute(connector.url, button(confirm, verbs.ADD_FUNDS_CONFIRM)))
+    assert "already" in texts(again["value"]).lower()
+    assert (await client.app[SERVICE].account(TENANT)).balance.minor == 7500
+
+
+async def test_the_same_activity_delivered_twice_has_one_effect(
+    client: Client, connector: StubConnector
+) -> None:
+    await post(client, personal_message(connector.url, "add $50 credits"))
+    confirm, confirm_id = last_card(connector)
+    press = submit(connector.url, button(confirm, verbs.ADD_FUNDS_CONFIRM), confirm_id)
+    await post(client, press)
+    calls = len(connector.calls)
+    await post(client, press)  # Teams redelivers after 15 s, same id
+    assert len(connector.calls) == calls
+    assert (await client.app[SERVICE].account(TENANT)).balance.minor == 5000
+
+
+async def test_a_card_from_another_tenant_is_not_allowed(
+    client: Client, connector: StubConnector
+) -> None:
+    await post(client, personal_message(connector.url, "add $50 credits"))
+    confirm, _ = last_card(connector)
+    other = execute(connector.url, button(confirm, verbs.ADD_FUNDS_CONFIRM))
+    other["channelData"] = {"tenant": {"id": "tenant-b"}}
+    other["conversation"] = {
+        "conversationType": "personal",
+        "id": "a:other",
+        "tenantId": "tenant-b",
+    }
+    answer = await post(client, other)
+    assert "can't be used" in texts(answer["value"])
+    assert (await client.app[SERVICE].account(TENANT)).balance.minor == 0
+    assert (await client.app[SERVICE].account("tenant-b")).balance.minor == 0
+
+
+async def test_only_listed_admins_when_admins_are_configured(
+    aiohttp_client: ClientFactory, tmp_path: Path, connector: StubConnector
+) -> None:
+    settings = local_settings(tmp_path)
+    listed = settings.credits.model_copy(update={"admins": ("someone-else",)})
+    app = create_app(local_settings(tmp_path, credits=listed))
+    client = await aiohttp_client(app)
+    await post(client, personal_message(connector.url, "balance"))
+    assert "Only billing admins" in connector.texts()[-1]
+    answer = await post(client, execute(connector.url, {"verb": verbs.BALANCE}))
+    assert "Only billing admins" in texts(answer["value"])
+
+
+async def test_welcome_once_per_conversation(client: Client, connector: StubConnector) -> None:
+    update = personal_message(connector.url)
+    del update["text"]
+    update.update(type="conversationUpdate", membersAdded=[BOT_ACCOUNT, ALEX], id=None)
+    for _ in range(3):  # the Playground resends install events on every page load
+        update["id"] = str(uuid.uuid4())
+        await post(client, update)
+    welcome = [c for c in connector.cards() if "Communications Credits" in texts(c)]
+    assert len(welcome) == 1
