@@ -922,6 +922,18 @@ class CreditsService:
             await self._apply_settings(conn, row, changes, "settings")
             return await self._view(conn, await self._reload(conn, row.id))
 
+    async def was_applied(self, tenant_id: str, idempotency_key: str) -> bool:
+        """Whether a settings change with this key was saved already (a second click)."""
+        row = await self._account_row(tenant_id)
+        async with self.db.read() as conn:
+            found = await conn.execute(
+                select(operations.c.id).where(
+                    operations.c.account_id == row.id,
+                    operations.c.idempotency_key == _key(idempotency_key),
+                )
+            )
+            return found.first() is not None
+
     async def _operation(
         self,
         conn: AsyncConnection,

@@ -174,6 +174,11 @@ class CardActions:
         if verb == verbs.RECHARGE_CONFIRM:
             if not self.signer.valid(caller.tenant_id, data):
                 return CardResult(access_denied_card(FORGED), final=True)
+            if await self.service.was_applied(caller.tenant_id, str(data["key"])):
+                message = "These settings were saved already; nothing was changed again."
+                return CardResult(
+                    outcome_card("Already saved", message, actions=[_show_balance()]), final=True
+                )
             view = await self.service.set_auto_recharge(
                 caller.tenant_id,
                 caller.actor,

@@ -91,6 +91,14 @@ class MainDialog(ComponentDialog):
             await inner_dc.context.send_activity(card_message(help_card()))
             await inner_dc.reprompt_dialog()
             return DialogTurnResult(DialogTurnStatus.Waiting)
+        # a new request ("history", "add $75", ...) mid-flow starts over with that request;
+        # a bare answer ("75") goes on to the waiting prompt
+        caller = get_caller(inner_dc.context)
+        currency = (await self.actions.service.account(caller.tenant_id)).currency
+        intent = parse_intent(activity.text or "", currency, self.actions.service.limits())
+        if intent.kind not in (Kind.UNKNOWN, Kind.GREETING):
+            await inner_dc.cancel_all_dialogs()
+            return await inner_dc.begin_dialog(ROUTE)
         return None
 
     # ------------------------------------------------------------------ routing

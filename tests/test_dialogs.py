@@ -181,6 +181,8 @@ async def test_set_auto_recharge_in_one_sentence(service: CreditsService) -> Non
     assert (data["enabled"], data["amount"], data["trigger"]) == ("true", "100.00", "20.00")
     balance = card_of(await talk.send_activity(press(data)))
     assert "$100.00" in texts(balance)
+    again = card_of(await talk.send_activity(press(data)))  # a second click says so
+    assert "saved already" in texts(again)
     view = await service.account(TENANT)
     assert view.recharge.enabled and view.recharge.amount is not None
     assert view.recharge.amount.minor == 10000 and view.recharge.trigger is not None
@@ -258,3 +260,13 @@ async def test_a_forged_payload_is_not_allowed(service: CreditsService) -> None:
     assert "can't be used" in texts(reply)
     assert (await service.account(TENANT)).balance.minor == 0
     assert (await service.account("tenant-b")).balance.minor == 0
+
+
+async def test_a_new_request_mid_flow_starts_over(service: CreditsService) -> None:
+    talk = client(service)
+    await talk.send_activity("add credits")
+    talk.get_next_reply()  # "How much..."
+    reply = await talk.send_activity("balance")  # not an amount: a new request
+    assert "$0.00" in texts(card_of(reply))
+    after = await talk.send_activity("75")  # the add-funds flow is over
+    assert "didn't catch" in (after.text or "")

@@ -1,0 +1,46 @@
+"""`credits-bot chat`: the same bot in a terminal, driven through stdin as a person would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def chat(lines: list[str], db: Path) -> str:
+    env = dict(os.environ, CREDITS_DATABASE_URL=f"sqlite:///{db}")
+    env.pop("MicrosoftAppId", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat"],
+        input="\n".join(lines) + "\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_chat_adds_funds_by_pressing_a_numbered_button(tmp_path: Path) -> None:
+    db = tmp_path / "chat.db"
+    out = chat(["balance", "add $50 credits", "1", "add -5 dollars", "quit"], db)
+    assert "Balance" in out and "$0.00" in out
+    assert "Add $50.00 to your Communications Credits?" in out
+    assert "[1] Confirm  [2] Cancel" in out
+    assert "Added $50.00" in out and "New balance:       $50.00" in out
+    assert "Amounts must be more than zero" in out
+    again = chat(["history", "quit"], db)  # the same store, a new session
+    assert "+$50.00" in again
+
+
+def test_chat_sets_auto_recharge_and_cancels(tmp_path: Path) -> None:
+    out = chat(
+        ["turn on auto-recharge", "100", "cancel", "recharge $100 when below $20", "1", "quit"],
+        tmp_path / "chat.db",
+    )
+    assert "How much should each recharge add?" in out
+    assert "Cancelled. Nothing was changed." in out
+    assert "On: add $100.00 when below $20.00" in out
