@@ -122,6 +122,7 @@ class CreditsService:
         self.gateway = gateway if gateway is not None else gateway_from_config(config)
         self.clock = clock or SystemClock()
         self.default_currency = currency(config.default_currency)
+        self._currencies: dict[str, Currency] = {}
 
     @classmethod
     async def open(
@@ -196,6 +197,16 @@ class CreditsService:
             return row
         async with self.db.write() as conn:
             return await self._lock_account(conn, tenant_id)
+
+    async def currency_of(self, tenant_id: str) -> Currency:
+        """The account's currency: fixed when the account is made, so remembered in-process."""
+        cached = self._currencies.get(tenant_id)
+        if cached is None:
+            cached = currency((await self._account_row(tenant_id)).currency)
+            if len(self._currencies) > 10_000:
+                self._currencies.clear()
+            self._currencies[tenant_id] = cached
+        return cached
 
     async def account(self, tenant_id: str) -> AccountView:
         """Balance, settings, last recharge, burn rate, runway and expiring funds."""

@@ -94,7 +94,7 @@ class MainDialog(ComponentDialog):
         # a new request ("history", "add $75", ...) mid-flow starts over with that request;
         # a bare answer ("75") goes on to the waiting prompt
         caller = get_caller(inner_dc.context)
-        currency = (await self.actions.service.account(caller.tenant_id)).currency
+        currency = await self.actions.service.currency_of(caller.tenant_id)
         intent = parse_intent(activity.text or "", currency, self.actions.service.limits())
         if intent.kind not in (Kind.UNKNOWN, Kind.GREETING):
             await inner_dc.cancel_all_dialogs()
@@ -110,7 +110,7 @@ class MainDialog(ComponentDialog):
         if data is not None:
             await self._press(context, data)
             return await step.end_dialog()
-        view_currency = (await self.actions.service.account(caller.tenant_id)).currency
+        view_currency = await self.actions.service.currency_of(caller.tenant_id)
         intent = parse_intent(
             context.activity.text or "", view_currency, self.actions.service.limits()
         )
@@ -195,7 +195,7 @@ class MainDialog(ComponentDialog):
 
     async def _confirm_funds(self, step: WaterfallStepContext) -> DialogTurnResult:
         caller = get_caller(step.context)
-        currency = (await self.actions.service.account(caller.tenant_id)).currency
+        currency = await self.actions.service.currency_of(caller.tenant_id)
         amount = parse_typed(_as_amount(step.result), currency, self.actions.service.limits())
         assert amount is not None  # the validator let only an amount through
         await step.context.send_activity(
@@ -205,7 +205,7 @@ class MainDialog(ComponentDialog):
 
     async def _valid_amount(self, prompt: PromptValidatorContext) -> bool:
         caller = get_caller(prompt.context)
-        currency = (await self.actions.service.account(caller.tenant_id)).currency
+        currency = await self.actions.service.currency_of(caller.tenant_id)
         try:
             amount = parse_typed(
                 _as_amount(prompt.recognized.value), currency, self.actions.service.limits()
@@ -270,7 +270,7 @@ class MainDialog(ComponentDialog):
 
     async def _valid_trigger(self, prompt: PromptValidatorContext) -> bool:
         caller = get_caller(prompt.context)
-        currency = (await self.actions.service.account(caller.tenant_id)).currency
+        currency = await self.actions.service.currency_of(caller.tenant_id)
         try:
             trigger = parse_trigger(_as_amount(prompt.recognized.value), currency)
         except AmountError as error:
