@@ -10,6 +10,7 @@ import pytest
 from botbuilder.core import Middleware, TurnContext
 from botbuilder.schema import Activity, ActivityTypes
 from botbuilder.testing import DialogTestClient
+from card_helpers import button, texts
 
 from cards import actions as verbs
 from credits.service import CreditsService
@@ -44,43 +45,6 @@ def card_of(activity: Activity) -> dict[str, Any]:
     [attachment] = [a for a in activity.attachments or [] if a.content_type == CARD]
     content: dict[str, Any] = attachment.content
     return content
-
-
-def texts(card: dict[str, Any]) -> str:
-    """All the text a card shows, flattened."""
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key in ("text", "title", "value", "label", "placeholder"):
-                if isinstance(node.get(key), str):
-                    found.append(node[key])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return "\n".join(found)
-
-
-def button(card: dict[str, Any], verb: str) -> dict[str, Any]:
-    found: list[dict[str, Any]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if str(node.get("type", "")).startswith("Action.") and node.get("verb") == verb:
-                found.append(node["data"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    assert found, f"no {verb} button on the card"
-    return dict(found[0])
 
 
 def press(data: dict[str, Any], reply_to: str | None = None) -> Activity:

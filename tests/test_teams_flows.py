@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from card_helpers import button, texts
 from stub_connector import StubConnector
 from test_http import ALEX, BOT_ACCOUNT, TENANT, ClientFactory, local_settings, personal_message
 
@@ -19,42 +20,6 @@ from cards import actions as verbs
 Client = TestClient[web.Request, web.Application]
 TEAM = "19:team-general@thread.tacv2"
 CARD = "application/vnd.microsoft.card.adaptive"
-
-
-def texts(card: dict[str, Any]) -> str:
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key in ("text", "title", "value"):
-                if isinstance(node.get(key), str):
-                    found.append(node[key])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return "\n".join(found)
-
-
-def button(card: dict[str, Any], verb: str) -> dict[str, Any]:
-    found: list[dict[str, Any]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if str(node.get("type", "")).startswith("Action.") and node.get("verb") == verb:
-                found.append(node["data"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    assert found, f"no {verb} button"
-    return dict(found[0])
 
 
 def last_card(connector: StubConnector) -> tuple[dict[str, Any], str | None]:
