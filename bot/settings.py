@@ -33,6 +33,16 @@ class Settings(BaseSettings):
         default=1024 * 1024,
         validation_alias=AliasChoices("CREDITS_MAX_BODY_BYTES", "max_body_bytes"),
     )
+    usage_token: str = Field(
+        default="", validation_alias=AliasChoices("CREDITS_USAGE_TOKEN", "usage_token")
+    )
+    usage_max_body_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        validation_alias=AliasChoices("CREDITS_USAGE_MAX_BODY_BYTES", "usage_max_body_bytes"),
+    )
+    workers: bool = Field(
+        default=True, validation_alias=AliasChoices("CREDITS_WORKERS", "workers")
+    )
     credits: CreditsConfig = Field(default_factory=CreditsConfig)
 
     @property

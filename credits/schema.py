@@ -279,3 +279,13 @@ deployment_secrets = Table(
     Column("value", String(200), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+# one row per alert and conversation it reached: a retried send never posts the same alert twice
+alert_deliveries = Table(
+    "alert_deliveries",
+    metadata,
+    Column("alert_id", Id, ForeignKey("alerts.id"), primary_key=True),
+    Column("conversation_id", String(500), primary_key=True),
+    Column("activity_id", String(200), nullable=True),
+    Column("delivered_at", UTCDateTime, nullable=False),
+)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 00:12:27.120472
+Create Date: 2026-11-25 00:33:07.526751
 """
 
 from __future__ import annotations
@@ -321,6 +321,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_usage_records")),
         sa.UniqueConstraint("account_id", "record_id", name="uq_usage_records_account_record"),
     )
+    op.create_table(
+        "alert_deliveries",
+        sa.Column("alert_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("conversation_id", sa.String(length=500), nullable=False),
+        sa.Column("activity_id", sa.String(length=200), nullable=True),
+        sa.Column("delivered_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["alert_id"], ["alerts.id"], name=op.f("fk_alert_deliveries_alert_id_alerts")
+        ),
+        sa.PrimaryKeyConstraint("alert_id", "conversation_id", name=op.f("pk_alert_deliveries")),
+    )
 
     for statement in triggers.create_statements(op.get_bind().dialect.name):
         op.execute(statement)
@@ -329,6 +340,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for statement in triggers.drop_statements(op.get_bind().dialect.name):
         op.execute(statement)
+    op.drop_table("alert_deliveries")
     op.drop_table("usage_records")
     with op.batch_alter_table("payments", schema=None) as batch_op:
         batch_op.drop_index(
