@@ -30,6 +30,7 @@ from bot.adapter import CreditsAdapter, create_adapter
 from bot.settings import Settings
 from bot.storage import SqlStorage
 from bot.teams import CreditsBot
+from bot.workers import Workers, standard_jobs, worker_id
 from credits.clock import Clock
 from credits.payments import PaymentGateway
 from credits.service import CreditsService
@@ -41,6 +42,7 @@ SERVICE = web.AppKey("credits.service", CreditsService)
 STORAGE = web.AppKey("credits.storage", SqlStorage)
 ADAPTER = web.AppKey("credits.adapter", CreditsAdapter)
 BOT = web.AppKey("credits.bot", CreditsBot)
+WORKERS = web.AppKey("credits.workers", Workers)
 
 MAX_TOKEN_CHARS = 16 * 1024
 MAX_LOGGED_ID = 200
@@ -66,12 +68,24 @@ def create_app(
             app[SERVICE] = service
             app[STORAGE] = storage
             app[BOT] = CreditsBot(service, storage, settings)
+            jobs = standard_jobs(
+                service,
+                me=worker_id(),
+                recharge_interval=settings.recharge_interval_seconds,
+                check_interval=settings.check_interval_seconds,
+            )
+            app[WORKERS] = Workers(jobs if settings.workers else [])
             log.info(
                 "bot ready",
                 authenticated=not settings.local_mode,
                 database=service.db.engine.url.render_as_string(hide_password=True),
+                workers=[job.name for job in app[WORKERS].jobs],
             )
-            yield
+            app[WORKERS].start()
+            try:
+                yield
+            finally:
+                await app[WORKERS].stop()
         finally:
             await app[ADAPTER].close()
             await service.close()

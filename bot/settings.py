@@ -40,8 +40,18 @@ class Settings(BaseSettings):
         default=16 * 1024 * 1024,
         validation_alias=AliasChoices("CREDITS_USAGE_MAX_BODY_BYTES", "usage_max_body_bytes"),
     )
-    workers: bool = Field(
-        default=True, validation_alias=AliasChoices("CREDITS_WORKERS", "workers")
+    workers: bool = Field(default=True, validation_alias=AliasChoices("CREDITS_WORKERS", "workers"))
+    recharge_interval_seconds: float = Field(
+        default=5,
+        gt=0,
+        validation_alias=AliasChoices(
+            "CREDITS_RECHARGE_INTERVAL_SECONDS", "recharge_interval_seconds"
+        ),
+    )
+    check_interval_seconds: float = Field(
+        default=300,
+        gt=0,
+        validation_alias=AliasChoices("CREDITS_CHECK_INTERVAL_SECONDS", "check_interval_seconds"),
     )
     credits: CreditsConfig = Field(default_factory=CreditsConfig)
 

@@ -45,6 +45,8 @@ class CreditsConfig(BaseSettings):
     declines_before_pause: int = Field(default=3, ge=1, le=20)
     recharge_lease_seconds: float = Field(default=120, gt=0)
     gateway_timeout_seconds: float = Field(default=30, gt=0)
+    # a payment still unsettled this long after it was made is reported, not retried blindly
+    stuck_payment_seconds: float = Field(default=900, gt=0)
     # funds and alerts
     lot_lifetime_months: int = Field(default=12, ge=1, le=120)
     expiry_warning_days: int = Field(default=30, ge=1, le=365)
@@ -73,6 +75,10 @@ class CreditsConfig(BaseSettings):
     @property
     def recharge_lease(self) -> timedelta:
         return timedelta(seconds=self.recharge_lease_seconds)
+
+    @property
+    def stuck_after(self) -> timedelta:
+        return timedelta(seconds=self.stuck_payment_seconds)
 
     @property
     def alert_lease(self) -> timedelta:

@@ -1225,7 +1225,11 @@ class CreditsService:
         now = self.clock.now()
         due = or_(
             payments.c.status == "pending",
-            and_(payments.c.status == "charging", payments.c.lease_until <= now),
+            and_(
+                payments.c.status == "charging",
+                payments.c.lease_until <= now,
+                payments.c.created_at > now - self.config.stuck_after,  # stuck: reported
+            ),
         )
         async with self.db.write() as conn:
             ids = await self._claim(
@@ -1316,6 +1320,49 @@ class CreditsService:
         """Claim and process what is due; what the host's recharge runner calls in a loop."""
         claimed = await self.claim_payments(worker_id, limit)
         return [await self.process_payment(p) for p in claimed]
+
+    async def report_stuck_payments(self) -> list[PaymentView]:
+        """Payments unsettled for longer than `stuck_payment_seconds`: no longer retried by the
+        runner (the gateway may be charging still); each is reported once as a failed-recharge
+        alert so an admin checks with the payment provider."""
+        now = self.clock.now()
+        async with self.db.write() as conn:
+            rows = (
+                await conn.execute(
+                    select(
+                        payments,
+                        accounts.c.tenant_id,
+                        accounts.c.currency,
+                        accounts.c.balance_minor,
+                    )
+                    .join(accounts, accounts.c.id == payments.c.account_id)
+                    .where(
+                        payments.c.status.in_(("pending", "charging")),
+                        payments.c.created_at <= now - self.config.stuck_after,
+                    )
+                )
+            ).all()
+            stuck = []
+            for row in rows:
+                account = {
+                    "id": row.account_id,
+                    "tenant_id": row.tenant_id,
+                    "currency": row.currency,
+                    "balance_minor": row.balance_minor,
+                }
+                minutes = int((now - row.created_at).total_seconds() // 60)
+                payload = {
+                    "amount_minor": row.amount_minor,
+                    "payment_id": row.id,
+                    "reason": f"the payment has not settled for {minutes} minutes; "
+                    "check with the payment provider before retrying",
+                    "stuck": True,
+                }
+                await self._alert(
+                    conn, account, AlertKind.RECHARGE_FAILED, f"stuck:{row.id}", payload
+                )
+                stuck.append(_payment_view(row, currency(row.currency)))
+        return stuck
 
     async def payments(self, tenant_id: str, limit: int = 20) -> list[PaymentView]:
         row = await self._account_row(tenant_id)

@@ -44,7 +44,7 @@ Client = TestClient[web.Request, web.Application]
 
 def local_settings(tmp_path: Path, **overrides: Any) -> Settings:
     credits = CreditsConfig(_env_file=None, database_url=f"sqlite:///{tmp_path}/c.db")  # type: ignore[call-arg]
-    values: dict[str, Any] = {"app_id": "", "credits": credits}
+    values: dict[str, Any] = {"app_id": "", "credits": credits, "workers": False}
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 

@@ -96,3 +96,20 @@ async def test_process_payments_goes_on_after_a_failing_one(make_service: Any, c
     assert [o.status for o in await service.process_payments("w")] == ["succeeded"]
     for tenant in ("a", "b"):
         assert (await service.account(tenant)).balance.minor == 1000
+
+
+async def test_a_stuck_payment_is_reported_once_and_not_retried_blindly(
+    make_service: Any, clock: Any
+) -> None:
+    hanging = SandboxGateway(hang_tenants=frozenset({"t"}))
+    service = await make_service(hanging, gateway_timeout_seconds=0.05)
+    with pytest.raises(PaymentUnavailable):
+        await service.add_funds("t", "50", ADA, "k1")
+    clock.advance(timedelta(minutes=20))  # past the stuck threshold (15 min)
+    assert await service.process_payments("w") == []  # not retried blindly
+    [stuck] = await service.report_stuck_payments()
+    assert stuck.status == "charging"
+    await service.report_stuck_payments()
+    alerts = await service.list_alerts("t")
+    assert len(alerts) == 1 and alerts[0].payload["stuck"] is True
+    assert "check with the payment provider" in alerts[0].payload["reason"]

@@ -1,0 +1,103 @@
+"""Background work in the host: the recharge runner, the periodic checks (lot expiry, runway,
+unusual spend, stuck payments) and alert delivery. They start and stop with the app; a stop lets
+the current round finish, so what a round claimed is finished or released, never abandoned."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import structlog
+
+from credits.service import CreditsService
+
+log = structlog.get_logger(__name__)
+STOP_GRACE_SECONDS = 30
+
+
+def worker_id() -> str:
+    """Unique per process: claims and leases name the worker that holds them."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    interval: float
+    run: Callable[[], Awaitable[object]]
+
+
+class Workers:
+    def __init__(self, jobs: list[Job]) -> None:
+        self.jobs = jobs
+        self.rounds: dict[str, int] = {job.name: 0 for job in jobs}
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def running(self) -> bool:
+        return bool(self._tasks) and not self._stop.is_set()
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._tasks = [
+            asyncio.create_task(self._loop(job), name=f"worker:{job.name}") for job in self.jobs
+        ]
+        log.info("workers started", jobs=[job.name for job in self.jobs])
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if not self._tasks:
+            return
+        _, late = await asyncio.wait(self._tasks, timeout=STOP_GRACE_SECONDS)
+        for task in late:  # a round that would not end: its claims expire with their leases
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        log.info("workers stopped")
+
+    async def _loop(self, job: Job) -> None:
+        while not self._stop.is_set():
+            try:
+                await job.run()
+            except Exception:
+                log.exception("background job failed; trying again next round", job=job.name)
+            self.rounds[job.name] += 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), job.interval)
+
+
+def standard_jobs(
+    service: CreditsService,
+    *,
+    me: str,
+    recharge_interval: float,
+    check_interval: float,
+) -> list[Job]:
+    async def recharge() -> None:
+        for outcome in await service.process_payments(me):
+            log.info(
+                "payment processed",
+                payment_id=outcome.payment_id,
+                tenant_id=outcome.tenant_id,
+                kind=outcome.kind,
+                status=outcome.status,
+                reason=outcome.reason,
+            )
+
+    async def checks() -> None:
+        report = await service.run_checks()
+        for payment in await service.report_stuck_payments():
+            log.error("payment stuck; reported, not retried", payment_id=payment.id)
+        if report.expired_lots or report.alerts:
+            log.info("checks", expired_lots=report.expired_lots, alerts=list(report.alerts))
+
+    return [
+        Job("recharge", recharge_interval, recharge),
+        Job("checks", check_interval, checks),
+    ]
