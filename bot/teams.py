@@ -23,7 +23,7 @@ from cards import outcome_card, welcome_card
 from credits.service import CreditsService
 from dialogs.actions import CardActions, CardSigner
 from dialogs.caller import Caller, get_caller, set_caller, tenant_of
-from dialogs.main import MainDialog, card_message
+from dialogs.main import MainDialog, alert_reference, card_message
 
 log = structlog.get_logger(__name__)
 LOCAL_TENANT = "local"
@@ -153,6 +153,17 @@ class CreditsBot(ActivityHandler):
             return  # the Playground resends install events on every page load
         caller = get_caller(turn_context)
         await turn_context.send_activity(card_message(welcome_card(caller.is_admin)))
+        activity = turn_context.activity
+        in_team = isinstance(activity.channel_data, dict) and bool(
+            activity.channel_data.get("team")
+        )
+        if in_team and not await self.service.list_subscriptions(caller.tenant_id):
+            # the first team the bot joins gets the alerts until an admin says otherwise
+            conversation_id, reference = alert_reference(activity)
+            await self.service.subscribe(caller.tenant_id, conversation_id, reference, caller.actor)
+            await turn_context.send_activity(
+                'I\'ll post balance alerts in this channel. Say "stop alerts here" to stop them.'
+            )
 
 
 def _card_response(card: dict[str, Any]) -> InvokeResponse:

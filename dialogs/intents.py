@@ -18,6 +18,10 @@ class Kind(StrEnum):
     HISTORY = "history"
     HELP = "help"
     CANCEL = "cancel"
+    ALERTS_HERE = "alerts_here"
+    ALERTS_STOP = "alerts_stop"
+    ALERTS = "alerts"
+    ALERT_THRESHOLDS = "alert_thresholds"
     GREETING = "greeting"
     UNKNOWN = "unknown"
 
@@ -28,6 +32,7 @@ class Intent:
     amount: Money | None = None
     trigger: Money | None = None
     error: str | None = None  # an amount was given but refused: say why, ask again
+    thresholds: tuple[Money, ...] = ()
 
 
 def _words(text: str) -> str:
@@ -50,6 +55,12 @@ BALANCE = re.compile(
     r"\b(balance|how much|credits? left|remaining|funds left|show (me )?(the )?credits?)\b"
 )
 HISTORY = re.compile(r"\b(history|transactions|activity|ledger|statement|recent)\b")
+ALERTS_HERE = re.compile(
+    r"^(send|post|put|show) (the )?(alerts?|notifications?) (here|to this \w+)"
+)
+ALERTS_STOP = re.compile(r"^(stop|no more|unsubscribe|mute) (the )?(alerts?|notifications?)")
+ALERTS = re.compile(r"^(alerts?|notifications?|alert settings|subscriptions?)[?.!]*$")
+THRESHOLDS = re.compile(r"^(alert|warn|notify|tell) (me|us)\b.*\b(below|under|less than)\b")
 
 
 def interruption(text: str) -> Kind | None:
@@ -72,6 +83,14 @@ def parse_intent(text: str, currency: Currency, limits: AmountLimits) -> Intent:
         return Intent(Kind.CANCEL)
     if HELP.match(said):
         return Intent(Kind.HELP)
+    if ALERTS_STOP.match(said):
+        return Intent(Kind.ALERTS_STOP)
+    if ALERTS_HERE.match(said):
+        return Intent(Kind.ALERTS_HERE)
+    if ALERTS.match(said):
+        return Intent(Kind.ALERTS)
+    if THRESHOLDS.match(said):
+        return _thresholds(text, currency)
     if RECHARGE_WORDS.search(said) and not (ADD.match(said) and "auto" not in said):
         return _recharge(text, said, currency, limits)
     if ADD.search(said):
@@ -109,6 +128,23 @@ def _recharge(text: str, said: str, currency: Currency, limits: AmountLimits) ->
     ):
         return Intent(Kind.RECHARGE_SETTINGS)
     return Intent(Kind.RECHARGE, amount=amount, trigger=trigger)
+
+
+def _thresholds(text: str, currency: Currency) -> Intent:
+    """ "alert me when below $50 and $20" : up to three low-balance thresholds."""
+    below = BELOW.search(text.lower())
+    tail = text[below.end() :] if below else ""
+    parts = [p for p in re.split(r",|\band\b|\bor\b", tail) if re.search(r"\d", p)]
+    try:
+        found = [parse_trigger(part, currency) for part in parts]
+    except AmountError as error:
+        return Intent(Kind.ALERT_THRESHOLDS, error=str(error))
+    values = tuple(m for m in found if m is not None and m.minor > 0)
+    if not values:
+        return Intent(
+            Kind.ALERT_THRESHOLDS, error="Say the amounts, e.g. alert me below $50 and $20."
+        )
+    return Intent(Kind.ALERT_THRESHOLDS, thresholds=values)
 
 
 def parse_trigger(text: str, currency: Currency) -> Money | None:

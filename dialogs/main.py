@@ -41,6 +41,17 @@ def card_message(card: dict[str, Any], text: str | None = None) -> Activity:
     return activity
 
 
+def alert_reference(activity: Activity) -> tuple[str, dict[str, Any]]:
+    """The conversation alerts go to, and its serialised reference. In a channel, alerts are new
+    posts in the channel, not replies in the thread the command came from."""
+    reference = TurnContext.get_conversation_reference(activity)
+    conversation_id = (reference.conversation.id or "").split(";messageid=")[0]
+    reference.conversation.id = conversation_id
+    reference.activity_id = None
+    serialised: dict[str, Any] = reference.serialize()
+    return conversation_id, serialised
+
+
 def card_data(activity: Activity) -> dict[str, Any] | None:
     """The data of a card button sent as Action.Submit (a message with a value)."""
     value = activity.value
@@ -142,6 +153,17 @@ class MainDialog(ComponentDialog):
         elif intent.kind is Kind.RECHARGE_OFF:
             card = await self.actions.confirm_recharge(caller, False, None, None)
             await context.send_activity(card_message(card))
+        elif intent.kind in (Kind.ALERTS_HERE, Kind.ALERTS_STOP, Kind.ALERTS):
+            await context.send_activity(await self._alerts(context, intent.kind))
+        elif intent.kind is Kind.ALERT_THRESHOLDS:
+            if intent.error:
+                await context.send_activity(intent.error)
+            else:
+                view = await self.actions.service.set_alert_thresholds(
+                    caller.tenant_id, caller.actor, list(intent.thresholds)
+                )
+                shown = ", ".join(str(t) for t in view.thresholds)
+                await context.send_activity(f"I'll alert when the balance falls below {shown}.")
         elif intent.kind is Kind.ADD_FUNDS:
             if intent.amount is not None:
                 card = await self.actions.confirm_funds(caller, intent.amount)
@@ -156,6 +178,39 @@ class MainDialog(ComponentDialog):
             }
             return await step.begin_dialog(RECHARGE, options)
         return await step.end_dialog()
+
+    async def _alerts(self, context: TurnContext, kind: Kind) -> str:
+        """Subscribe or unsubscribe this conversation, or say where alerts go."""
+        caller = get_caller(context)
+        service = self.actions.service
+        conversation_id, reference = alert_reference(context.activity)
+        if kind is Kind.ALERTS_HERE:
+            new = await service.subscribe(
+                caller.tenant_id, conversation_id, reference, caller.actor
+            )
+            return (
+                "Alerts will be posted here: low balance, depleted, recharges, expiring funds "
+                "and unusual spend."
+                if new
+                else "Alerts are already posted here."
+            )
+        if kind is Kind.ALERTS_STOP:
+            if await service.unsubscribe(caller.tenant_id, conversation_id):
+                return "Alerts will no longer be posted here."
+            return "Alerts are not posted here; nothing changed."
+        subscriptions = await service.list_subscriptions(caller.tenant_id)
+        view = await service.account(caller.tenant_id)
+        here = any(sub.conversation_id == conversation_id for sub in subscriptions)
+        others = len(subscriptions) - (1 if here else 0)
+        where = ("here" if here else "not here") + (
+            f" and in {others} other conversation{'s' if others != 1 else ''}" if others else ""
+        )
+        watched = ", ".join(str(t) for t in view.effective_thresholds) or "none set"
+        return (
+            f"Alerts go {where}. Low-balance alerts below: {watched}. "
+            'Say "send alerts here", "stop alerts here" or '
+            '"alert me when below $50 and $20".'
+        )
 
     async def _finish(self, step: WaterfallStepContext) -> DialogTurnResult:
         return await step.end_dialog()

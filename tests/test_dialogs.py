@@ -234,3 +234,22 @@ async def test_a_new_request_mid_flow_starts_over(service: CreditsService) -> No
     assert "$0.00" in texts(card_of(reply))
     after = await talk.send_activity("75")  # the add-funds flow is over
     assert "didn't catch" in (after.text or "")
+
+
+async def test_alert_subscriptions_and_thresholds_by_chat(service: CreditsService) -> None:
+    talk = client(service)
+    reply = await talk.send_activity("send alerts here")
+    assert "Alerts will be posted here" in (reply.text or "")
+    [sub] = await service.list_subscriptions(TENANT)
+    assert sub.reference["conversation"]["id"] == sub.conversation_id
+    again = await talk.send_activity("send alerts here")
+    assert "already" in (again.text or "")
+    thresholds = await talk.send_activity("alert me when below $50 and $20")
+    assert "$50.00, $20.00" in (thresholds.text or "")
+    summary = await talk.send_activity("alerts")
+    assert "Alerts go here" in (summary.text or "") and "$50.00" in (summary.text or "")
+    stop = await talk.send_activity("stop alerts here")
+    assert "no longer" in (stop.text or "")
+    assert await service.list_subscriptions(TENANT) == []
+    denied = await client(service, VIEWER).send_activity("send alerts here")
+    assert "Only billing admins" in (denied.text or "")

@@ -175,3 +175,17 @@ async def test_welcome_once_per_conversation(client: Client, connector: StubConn
         await post(client, update)
     welcome = [c for c in connector.cards() if "Communications Credits" in texts(c)]
     assert len(welcome) == 1
+
+
+async def test_installing_in_a_team_subscribes_its_channel_once(
+    client: Client, connector: StubConnector
+) -> None:
+    install = channel_message(connector.url, "")
+    del install["text"]
+    install.update(type="conversationUpdate", membersAdded=[BOT_ACCOUNT])
+    install["conversation"]["id"] = TEAM
+    await post(client, install)
+    [sub] = await client.app[SERVICE].list_subscriptions(TENANT)
+    assert sub.conversation_id == TEAM
+    assert sub.reference["serviceUrl"] == connector.url
+    assert any("post balance alerts in this channel" in t for t in connector.texts())
