@@ -30,6 +30,7 @@ from bot.adapter import CreditsAdapter, create_adapter
 from bot.settings import Settings
 from bot.storage import SqlStorage
 from bot.teams import CreditsBot
+from bot.usage_api import add_usage_routes
 from bot.workers import Workers, standard_jobs, worker_id
 from credits.clock import Clock
 from credits.payments import PaymentGateway
@@ -93,6 +94,7 @@ def create_app(
     app.cleanup_ctx.append(lifecycle)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
+    add_usage_routes(app)
     return app
 
 

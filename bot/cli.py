@@ -13,6 +13,7 @@ import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 
+from bot.usage_cli import add_usage_commands
 from credits.config import CreditsConfig
 from credits.errors import CreditsError
 from credits.models import AccountView, Actor
@@ -140,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
         "text, and typing a button's number presses it.",
     )
     p.set_defaults(handler=None, direct=_chat)
+    add_usage_commands(sub)
     return parser
 
 

@@ -1,0 +1,146 @@
+"""`POST /api/usage`: PSTN call records in, one outcome per record out.
+
+The body is a JSON array of call records shaped like Microsoft Graph's PSTN call records, or a
+Graph page `{"value": [...]}` (`@odata.nextLink` is ignored: the caller posts each page), for one
+or more tenants (each record names its `tenantId`). The whole body is applied in one transaction
+(`CreditsService.ingest_usage`): bad records are rejected with a reason and never stop good ones,
+and nothing is half-applied.
+
+The endpoint is off (404) unless CREDITS_USAGE_TOKEN is set; callers then authenticate with
+`Authorization: Bearer <token>`, compared in constant time. The checks run in this order:
+off (404), token (401, before the body is read), size (413: Content-Length and a capped read),
+JSON and shape (400). Numbers are parsed as Decimal, never float.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections import Counter
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from credits.models import UsageOutcome, UsageStatus
+
+log = structlog.get_logger(__name__)
+
+USAGE_PATH = "/api/usage"
+READ_CHUNK = 64 * 1024
+OFF_MESSAGE = (
+    "The usage API is off: set CREDITS_USAGE_TOKEN on the bot to turn it on, "
+    "then send 'Authorization: Bearer <token>'."
+)
+SHAPE_MESSAGE = 'The body must be a JSON array of call records or {"value": [call records...]}.'
+
+
+def add_usage_routes(app: web.Application) -> None:
+    """Register `POST /api/usage` on an app made by `bot.app.create_app`."""
+    app.router.add_post(USAGE_PATH, usage)
+
+
+def _problem(status: int, message: str, **headers: str) -> web.Response:
+    return web.json_response({"error": message}, status=status, headers=headers or None)
+
+
+def authorized(header: str, token: str) -> bool:
+    """Whether an Authorization header carries `Bearer <token>`; constant time in the token."""
+    scheme, _, presented = header.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        presented = ""
+    # compare bytes: compare_digest refuses non-ASCII str, and a caller controls the header
+    return hmac.compare_digest(presented.strip().encode(), token.encode())
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _read_capped(request: web.Request, limit: int) -> bytes:
+    """The whole body, never more than `limit` bytes (Content-Length may lie or be absent)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = await request.content.read(READ_CHUNK)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
+
+
+def parse_body(raw: bytes | str) -> list[Any]:
+    """The records of a body; ValueError saying why it is not one (JSON or shape)."""
+    try:
+        body = json.loads(raw, parse_float=Decimal, parse_constant=_no_constants)
+    except RecursionError as error:
+        raise ValueError("The body is nested too deeply.") from error
+    except ValueError as error:  # JSONDecodeError, UnicodeDecodeError, NaN/Infinity
+        raise ValueError(f"The body is not valid JSON: {error}") from error
+    if isinstance(body, dict):
+        body = body.get("value")
+    if not isinstance(body, list):
+        raise ValueError(SHAPE_MESSAGE)
+    return body
+
+
+def summarize(outcomes: Sequence[UsageOutcome]) -> dict[str, int]:
+    counts = Counter(outcome.status for outcome in outcomes)
+    return {status.value: counts.get(status, 0) for status in UsageStatus}
+
+
+def _result(outcome: UsageOutcome, records: Sequence[Any]) -> dict[str, Any]:
+    tenant = outcome.tenant_id
+    if tenant is None:  # rejected before the tenant was known: echo what the caller sent
+        raw = records[outcome.index] if outcome.index < len(records) else None
+        sent = raw.get("tenantId") if isinstance(raw, dict) else None
+        tenant = sent[:200] if isinstance(sent, str) else None
+    return {
+        "index": outcome.index,
+        "id": outcome.record_id,
+        "tenantId": tenant,
+        "status": outcome.status.value,
+        "reason": outcome.reason,
+    }
+
+
+async def usage(request: web.Request) -> web.Response:
+    from bot.app import SERVICE, SETTINGS  # here: bot.app may import this module at its top
+
+    settings = request.app[SETTINGS]
+    token = settings.usage_token
+    if not token:
+        return _problem(404, OFF_MESSAGE)
+    if not authorized(request.headers.get("Authorization", ""), token):
+        log.info("usage refused", status=401, remote=request.remote)
+        return _problem(401, "Unauthorized.", **{"WWW-Authenticate": "Bearer"})
+    limit = settings.usage_max_body_bytes
+    too_large = f"The request body is over {limit} bytes; send the records in smaller batches."
+    if request.content_length is not None and request.content_length > limit:
+        return _problem(413, too_large)
+    try:
+        raw = await _read_capped(request, limit)
+    except _TooLarge:
+        return _problem(413, too_large)
+    try:
+        records = parse_body(raw)
+    except ValueError as error:
+        return _problem(400, str(error))
+    try:
+        outcomes = await request.app[SERVICE].ingest_usage(records)
+    except Exception:
+        log.exception("usage ingest failed", records=len(records))
+        return _problem(500, "Internal error: nothing was applied; try again.")
+    summary = summarize(outcomes)
+    log.info("usage ingested", records=len(records), **summary)
+    return web.json_response(
+        {"results": [_result(o, records) for o in outcomes], "summary": summary}
+    )
