@@ -27,11 +27,12 @@ from botframework.connector.auth import AuthenticationConstants
 from msrest.serialization import Model
 
 from bot.adapter import CreditsAdapter, create_adapter
+from bot.delivery import AlertDispatcher
 from bot.settings import Settings
 from bot.storage import SqlStorage
 from bot.teams import CreditsBot
 from bot.usage_api import add_usage_routes
-from bot.workers import Workers, standard_jobs, worker_id
+from bot.workers import Job, Workers, standard_jobs, worker_id
 from credits.clock import Clock
 from credits.payments import PaymentGateway
 from credits.service import CreditsService
@@ -44,6 +45,7 @@ STORAGE = web.AppKey("credits.storage", SqlStorage)
 ADAPTER = web.AppKey("credits.adapter", CreditsAdapter)
 BOT = web.AppKey("credits.bot", CreditsBot)
 WORKERS = web.AppKey("credits.workers", Workers)
+DISPATCHER = web.AppKey("credits.dispatcher", AlertDispatcher)
 
 MAX_TOKEN_CHARS = 16 * 1024
 MAX_LOGGED_ID = 200
@@ -69,11 +71,21 @@ def create_app(
             app[SERVICE] = service
             app[STORAGE] = storage
             app[BOT] = CreditsBot(service, storage, settings)
+            me = worker_id()
             jobs = standard_jobs(
                 service,
-                me=worker_id(),
+                me=me,
                 recharge_interval=settings.recharge_interval_seconds,
                 check_interval=settings.check_interval_seconds,
+            )
+            # one dispatcher per process, so its rate-limit windows carry across rounds; waits
+            # are kept short so a round ends well within the alert lease and the stop grace
+            dispatcher = AlertDispatcher(
+                service, app[ADAPTER], settings.app_id, max_inline_wait=5.0, max_delay=5.0
+            )
+            app[DISPATCHER] = dispatcher
+            jobs.append(
+                Job("alerts", settings.alert_interval_seconds, lambda: dispatcher.run_once(me))
             )
             app[WORKERS] = Workers(jobs if settings.workers else [])
             log.info(

@@ -48,6 +48,11 @@ class Settings(BaseSettings):
             "CREDITS_RECHARGE_INTERVAL_SECONDS", "recharge_interval_seconds"
         ),
     )
+    alert_interval_seconds: float = Field(
+        default=2,
+        gt=0,
+        validation_alias=AliasChoices("CREDITS_ALERT_INTERVAL_SECONDS", "alert_interval_seconds"),
+    )
     check_interval_seconds: float = Field(
         default=300,
         gt=0,

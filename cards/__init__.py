@@ -13,6 +13,7 @@ from cards.account import (
     welcome_card,
 )
 from cards.actions import execute
+from cards.alerts import alert_card, coalesced_card
 from cards.forms import (
     add_funds_form,
     confirm_funds_card,
@@ -31,8 +32,10 @@ __all__ = [
     "access_denied_card",
     "actions",
     "add_funds_form",
+    "alert_card",
     "balance_card",
     "card_size",
+    "coalesced_card",
     "confirm_funds_card",
     "confirm_recharge_card",
     "execute",

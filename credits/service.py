@@ -1707,6 +1707,40 @@ class CreditsService:
             "lots_minus_debt": int(open_lots) - fresh.debt_minor,
         }
 
+    # ------------------------------------------------------------------ alert deliveries
+
+    async def delivered_to(self, alert_id: int) -> set[str]:
+        """The conversations an alert was already posted to (dedupe per alert and conversation)."""
+        from credits.schema import alert_deliveries
+
+        async with self.db.read() as conn:
+            found = await conn.execute(
+                select(alert_deliveries.c.conversation_id).where(
+                    alert_deliveries.c.alert_id == alert_id
+                )
+            )
+            return set(found.scalars())
+
+    async def record_delivery(
+        self, alert_id: int, conversation_id: str, activity_id: str | None
+    ) -> bool:
+        """Note that an alert reached a conversation; False if it was noted already."""
+        from credits.schema import alert_deliveries
+
+        insert = pg_insert if self.db.dialect == "postgresql" else sqlite_insert
+        async with self.db.write() as conn:
+            result = await conn.execute(
+                insert(alert_deliveries)
+                .values(
+                    alert_id=alert_id,
+                    conversation_id=conversation_id,
+                    activity_id=(activity_id or None) and activity_id[:200],
+                    delivered_at=self.clock.now(),
+                )
+                .on_conflict_do_nothing(index_elements=["alert_id", "conversation_id"])
+            )
+            return bool(result.rowcount)
+
 
 # ---------------------------------------------------------------------- helpers
 

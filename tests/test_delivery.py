@@ -1,0 +1,393 @@
+"""Alert delivery end to end: a real service on SQLite, a real CreditsAdapter in local mode and a
+stub Bot Connector on a local port. Time is fake: `sleep` moves a fake monotonic clock."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from aiohttp import web
+from stub_connector import Call, StubConnector
+
+from bot.adapter import CreditsAdapter, create_adapter
+from bot.delivery import CONVERSATION_WINDOWS, AlertDispatcher, delivery_key
+from bot.settings import Settings
+from credits.clock import ManualClock
+from credits.models import Actor, AlertKind
+from credits.service import CreditsService
+
+T = "tenant-1"
+ADA = Actor("aad-ada", "Ada Admin")
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+class ScriptedConnector(StubConnector):
+    """The stub, plus per-conversation scripts, "accept then fail" answers, the fake time of
+    every accepted post, and a connector-side view that shows a card key once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scripts: dict[str, list[tuple[str, int, dict[str, str]]]] = {}
+        self.time: FakeTime | None = None
+        self.times: list[tuple[str, float]] = []  # (conversation, fake time) of accepted posts
+        self.shown: dict[str, list[str]] = {}  # conversation -> card keys, each shown once
+
+    def script(self, conv: str, *steps: tuple[str, int, dict[str, str]]) -> None:
+        self.scripts.setdefault(conv, []).extend(steps)
+
+    def attempts(self, conv: str) -> list[Call]:
+        return [c for c in self.calls if c.conversation_id == conv and c.method == "POST"]
+
+    async def _activity(self, request: web.Request) -> web.Response:
+        call = await self._record(request)
+        steps = self.scripts.get(call.conversation_id)
+        step = steps.pop(0) if steps else ("ok", 201, {})
+        action, status, headers = step
+        if action == "fail":
+            self.calls.append(Call(**{**call.__dict__, "status": status}))
+            body = {"error": {"code": str(status), "message": "scripted"}}
+            return web.json_response(body, status=status, headers=headers)
+        self.calls.append(call)  # accepted: a new message in the channel
+        self.times.append((call.conversation_id, self.time() if self.time else 0.0))
+        key = card_key(call.body)
+        shown = self.shown.setdefault(call.conversation_id, [])
+        if key not in shown:
+            shown.append(key)
+        if action == "accept_then_fail":  # posted, but the answer that says so is lost
+            return web.json_response({"error": {"code": "BadGateway"}}, status=status)
+        return web.json_response({"id": f"stub-{len(self.calls)}"}, status=201)
+
+
+def card_key(activity: dict[str, Any]) -> str:
+    return str(activity["attachments"][0]["content"]["body"][0]["id"])
+
+
+def cards_in(stub: StubConnector, conv: str) -> list[dict[str, Any]]:
+    return [
+        a["content"]
+        for c in stub.calls
+        if not c.failed and c.conversation_id == conv and c.kind in ("send", "reply")
+        for a in c.body.get("attachments") or []
+    ]
+
+
+def text_of(card: dict[str, Any]) -> str:
+    return "\n".join(str(b.get("text", "")) for b in card["body"])
+
+
+def reference(stub: StubConnector, conv: str) -> dict[str, Any]:
+    return {
+        "bot": {"id": "28:credits-bot", "name": "Credits"},
+        "conversation": {"id": conv, "isGroup": True, "conversationType": "channel", "tenantId": T},
+        "channelId": "msteams",
+        "serviceUrl": stub.url,
+    }
+
+
+async def scripted(aiohttp_server: Any, time: FakeTime) -> ScriptedConnector:
+    stub = await ScriptedConnector.serve(aiohttp_server)
+    assert isinstance(stub, ScriptedConnector)
+    stub.time = time
+    return stub
+
+
+async def setup(
+    service: CreditsService, stub: StubConnector, *convs: str
+) -> tuple[CreditsAdapter, None]:
+    for conv in convs:
+        await service.subscribe(T, conv, reference(stub, conv), ADA)
+    return create_adapter(Settings(app_id="", _env_file=None)), None  # type: ignore[call-arg]
+
+
+class RecordingDispatcher(AlertDispatcher):
+    """Notes the (fake) time each post is let through the rate limits."""
+
+    admitted: list[tuple[str, float]]
+
+    async def _admit(self, tenant_id: str, conv: str) -> None:
+        await super()._admit(tenant_id, conv)
+        self.admitted.append((conv, self.clock()))
+
+
+def dispatcher(
+    service: CreditsService, adapter: CreditsAdapter, time: FakeTime, **options: Any
+) -> RecordingDispatcher:
+    sender = RecordingDispatcher(
+        service, adapter, "", clock=time, sleep=time.sleep, rng=random.Random(7), **options
+    )
+    sender.admitted = []
+    return sender
+
+
+def usage(record_id: str, charge: str) -> dict[str, Any]:
+    return {
+        "id": record_id,
+        "tenantId": T,
+        "startDateTime": "2025-12-31T23:00:00Z",
+        "duration": 120,
+        "charge": Decimal(charge),
+        "currency": "USD",
+        "callType": "ucap_out",
+    }
+
+
+async def put_alerts(service: CreditsService, kinds: list[AlertKind], tag: str = "x") -> None:
+    """Write alerts to the outbox as the service does (same writer, same payload shape)."""
+    async with service.db.write() as conn:
+        account = dict((await service._lock_account(conn, T))._mapping)
+        for n, kind in enumerate(kinds):
+            payload: dict[str, Any] = {"threshold_minor": 2000, "amount_minor": 500}
+            await service._alert(conn, account, kind, f"{tag}:{n}", payload)
+
+
+# --------------------------------------------------------------------------- (a)
+
+
+async def test_usage_below_threshold_posts_the_alert_once(
+    service: CreditsService, aiohttp_server: Any
+) -> None:
+    time = FakeTime()
+    stub = await scripted(aiohttp_server, time)
+    adapter, _ = await setup(service, stub, "19:ops")
+    await service.add_funds(T, "30", ADA, "buy-1")
+    await service.set_alert_thresholds(T, ADA, ["20"])
+    await service.ingest_usage([usage("c1", "15.00")])
+    [pending] = await service.list_alerts(T, status="pending")
+    assert pending.kind is AlertKind.LOW_BALANCE
+
+    report = await dispatcher(service, adapter, time).run_once("w1")
+
+    assert (report.claimed, report.posted, report.acked) == (1, 1, 1)
+    [card] = cards_in(stub, "19:ops")
+    assert "running low" in text_of(card)
+    assert card["body"][0]["id"] == delivery_key([pending.id], "19:ops")
+    assert [a.status for a in await service.list_alerts(T)] == ["delivered"]
+    assert await service.delivered_to(pending.id) == {"19:ops"}
+
+    again = await dispatcher(service, adapter, time).run_once("w1")
+    assert (again.claimed, again.posted) == (0, 0)
+    assert len(cards_in(stub, "19:ops")) == 1
+    await adapter.close()
+
+
+async def test_a_tenant_without_subscriptions_is_acked(
+    service: CreditsService, aiohttp_server: Any
+) -> None:
+    time = FakeTime()
+    stub = await scripted(aiohttp_server, time)
+    adapter, _ = await setup(service, stub)
+    await service.add_funds(T, "30", ADA, "buy-1")
+    await put_alerts(service, [AlertKind.DEPLETED])
+    report = await dispatcher(service, adapter, time).run_once("w1")
+    assert (report.acked, report.posted, stub.calls) == (1, 0, [])
+    await adapter.close()
+
+
+# --------------------------------------------------------------------------- (b)
+
+
+async def test_429_then_502_after_accepting_then_403_elsewhere(
+    service: CreditsService, aiohttp_server: Any
+) -> None:
+    time = FakeTime()
+    stub = await scripted(aiohttp_server, time)
+    adapter, _ = await setup(service, stub, "19:ops", "19:gone")
+    await service.add_funds(T, "30", ADA, "buy-1")
+    await put_alerts(service, [AlertKind.LOW_BALANCE])
+    [alert] = await service.list_alerts(T)
+    stub.script(
+        "19:ops",
+        ("fail", 429, {"Retry-After": "1"}),
+        ("accept_then_fail", 502, {}),
+    )
+    stub.script("19:gone", ("fail", 403, {}))
+
+    report = await dispatcher(service, adapter, time).run_once("w1")
+
+    # three attempts: 429, 502 (though it arrived), then success; msrest added none of its own
+    assert [c.status for c in stub.attempts("19:ops")] == [429, 201, 201]
+    assert len(report.delays) == 2
+    assert report.delays[0] >= 1.0  # Retry-After honoured
+    assert 0 < report.delays[1] <= 2.0  # exponential, jittered
+    # the retry after the lost answer posted the same card again with the same key: a channel
+    # that deduplicates on it shows it once (the Bot Connector itself cannot tell us)
+    keys = [card_key(c.body) for c in stub.attempts("19:ops") if not c.failed]
+    assert keys == [delivery_key([alert.id], "19:ops")] * 2
+    assert stub.shown["19:ops"] == [delivery_key([alert.id], "19:ops")]
+    # 403: that subscription ended, the other conversation still got the alert
+    assert [c.status for c in stub.attempts("19:gone")] == [403]
+    assert report.unsubscribed == [(T, "19:gone")]
+    assert [s.conversation_id for s in await service.list_subscriptions(T)] == ["19:ops"]
+    # no alert lost
+    assert [a.status for a in await service.list_alerts(T)] == ["delivered"]
+    assert await service.delivered_to(alert.id) == {"19:ops"}
+    await adapter.close()
+
+
+async def test_a_conversation_that_got_it_is_not_posted_again_when_another_retries(
+    service: CreditsService, aiohttp_server: Any, clock: ManualClock
+) -> None:
+    time = FakeTime()
+    stub = await scripted(aiohttp_server, time)
+    adapter, _ = await setup(service, stub, "19:ok", "19:busy")
+    await service.add_funds(T, "30", ADA, "buy-1")
+    await put_alerts(service, [AlertKind.DEPLETED])
+    stub.script("19:busy", *[("fail", 429, {"Retry-After": "2"})] * 5)
+
+    first = await dispatcher(service, adapter, time).run_once("w1")
+    assert (first.posted, first.acked, first.retried) == (1, 0, 1)
+    assert len(stub.attempts("19:busy")) == 5
+    assert all(d >= 2.0 for d in first.delays)
+    [pending] = await service.list_alerts(T)
+    assert pending.status == "pending" and "429" in (pending.last_error or "")
+    assert await dispatcher(service, adapter, time).run_once("w1") == type(first)()  # not yet due
+
+    clock.advance(timedelta(hours=1))
+    second = await dispatcher(service, adapter, time).run_once("w2")
+    assert (second.claimed, second.posted, second.skipped, second.acked) == (1, 1, 1, 1)
+    assert len(cards_in(stub, "19:ok")) == 1  # not posted twice
+    assert len(cards_in(stub, "19:busy")) == 1
+    assert [a.status for a in await service.list_alerts(T)] == ["delivered"]
+    await adapter.close()
+
+
+async def test_an_alert_that_never_gets_through_is_failed_after_its_attempts(
+    service: CreditsService, aiohttp_server: Any, clock: ManualClock
+) -> None:
+    time = FakeTime()
+    stub = await scripted(aiohttp_server, time)
+    adapter, _ = await setup(service, stub, "19:down")
+    await service.add_funds(T, "30", ADA, "buy-1")
+    await put_alerts(service, [AlertKind.DEPLETED])
+    stub.script("19:down", *[("fail", 504, {})] * 100)
+    sender = dispatcher(service, adapter, time, max_send_attempts=2, max_alert_attempts=3)
+    for _ in range(3):
+        await sender.run_once("w1")
+        clock.advance(timedelta(hours=2))
+    [alert] = await service.list_alerts(T)
+    assert alert.status == "failed" and alert.attempts == 3
+    assert len(stub.attempts("19:down")) == 6
+    assert await sender.run_once("w1") == type(await sender.run_once("w1"))()
+    await adapter.close()
+
+
+# --------------------------------------------------------------------------- (c)
+
+
+async def test_a_burst_for_one_conversation_is_one_coalesced_card(
+    service: CreditsService, aiohttp_server: Any
+) -> None:
+    time = FakeTime()
+    stub = await scripted(aiohttp_server, time)
+    adapter, _ = await setup(service, stub, "19:ops")
+    await service.add_funds(T, "30", ADA, "buy-1")
+    kinds = [
+        AlertKind.LOW_BALANCE,
+        AlertKind.RECHARGE_FAILED,
+        AlertKind.RECHARGE_FAILED,
+        AlertKind.RECHARGE_PAUSED,
+        AlertKind.DEPLETED,
+    ]
+    await put_alerts(service, kinds)
+    report = await dispatcher(service, adapter, time).run_once("w1")
+    assert (report.claimed, report.posted, report.acked) == (5, 1, 5)
+    [card] = cards_in(stub, "19:ops")
+    assert "5 alerts" in text_of(card)
+    lines = [b["text"] for b in card["body"] if str(b.get("text", "")).startswith("- ")]
+    assert "used up" in lines[0] and "paused" in lines[1]
+    ids = [a.id for a in await service.list_alerts(T)]
+    assert card["body"][0]["id"] == delivery_key(ids, "19:ops")
+    for alert_id in ids:
+        assert await service.delivered_to(alert_id) == {"19:ops"}
+    await adapter.close()
+
+
+# --------------------------------------------------------------------------- (d)
+
+
+def assert_within(times: list[float], windows: tuple[tuple[float, int], ...]) -> None:
+    for seconds, limit in windows:
+        for i, start in enumerate(times):
+            inside = [t for t in times[i:] if t < start + seconds]
+            assert len(inside) <= limit, (seconds, limit, start, len(inside))
+
+
+async def test_posts_to_one_conversation_keep_to_its_rate_limits(
+    service: CreditsService, aiohttp_server: Any
+) -> None:
+    time = FakeTime()
+    stub = await scripted(aiohttp_server, time)
+    adapter, _ = await setup(service, stub, "19:ops")
+    await service.add_funds(T, "30", ADA, "buy-1")
+    await put_alerts(service, [AlertKind.LOW_BALANCE] * 70)
+    sender = dispatcher(service, adapter, time, coalesce=False, batch_size=100)
+    start = time.now
+
+    report = await sender.run_once("w1")
+
+    assert (report.posted, report.acked) == (70, 70)
+    times = [t for conv, t in sender.admitted if conv == "19:ops"]
+    assert len(times) == 70
+    assert_within(times, CONVERSATION_WINDOWS)
+    assert times[6] == start and times[7] > start  # 7 at once, then it waits
+    # 60 in the first 30 s, the rest only after the window lets them
+    assert times[60] >= times[0] + 30
+    assert len({card_key(c.body) for c in stub.calls}) == 70
+    await adapter.close()
+
+
+async def test_many_conversations_of_one_tenant_keep_to_the_tenant_limit(
+    service: CreditsService, aiohttp_server: Any
+) -> None:
+    time = FakeTime()
+    stub = await scripted(aiohttp_server, time)
+    convs = [f"19:c{i}" for i in range(60)]
+    adapter, _ = await setup(service, stub, *convs)
+    await service.add_funds(T, "30", ADA, "buy-1")
+    await put_alerts(service, [AlertKind.DEPLETED])
+    sender = dispatcher(service, adapter, time, concurrency=100)
+    report = await sender.run_once("w1")
+    assert (report.posted, report.acked) == (60, 1)
+    times = sorted(t for _, t in sender.admitted)
+    assert_within(times, ((1.0, 50),))
+    assert times[-1] > times[0]
+    await adapter.close()
+
+
+def test_the_default_windows_are_teams_limits() -> None:
+    windows = dict(CONVERSATION_WINDOWS)
+    assert windows[1.0] == 7 and windows[30.0] == 60
+
+
+async def test_run_delivers_until_stopped(service: CreditsService, aiohttp_server: Any) -> None:
+    time = FakeTime()
+    stub = await scripted(aiohttp_server, time)
+    adapter, _ = await setup(service, stub, "19:ops")
+    await service.add_funds(T, "30", ADA, "buy-1")
+    await put_alerts(service, [AlertKind.DEPLETED])
+    stop = asyncio.Event()
+    task = asyncio.create_task(dispatcher(service, adapter, time).run("w1", stop, 0.01))
+    for _ in range(200):
+        if [a.status for a in await service.list_alerts(T)] == ["delivered"]:
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    assert len(cards_in(stub, "19:ops")) == 1
+    await adapter.close()
