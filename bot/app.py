@@ -28,6 +28,7 @@ from msrest.serialization import Model
 
 from bot.adapter import CreditsAdapter, create_adapter
 from bot.delivery import AlertDispatcher
+from bot.http import BodyTooLarge, read_capped
 from bot.settings import Settings
 from bot.storage import SqlStorage
 from bot.teams import CreditsBot
@@ -49,7 +50,6 @@ DISPATCHER = web.AppKey("credits.dispatcher", AlertDispatcher)
 
 MAX_TOKEN_CHARS = 16 * 1024
 MAX_LOGGED_ID = 200
-READ_CHUNK = 64 * 1024
 # PermissionError messages of botframework for a genuine token that is not for this request
 _FORBIDDEN_MARKERS = ("service_url claim", "Invalid AppId")
 
@@ -116,25 +116,6 @@ async def healthz(request: web.Request) -> web.Response:
 
 def _problem(status: int, message: str, **headers: str) -> web.Response:
     return web.json_response({"error": message}, status=status, headers=headers or None)
-
-
-class _TooLarge(Exception):
-    pass
-
-
-async def _read_body(request: web.Request, limit: int) -> bytes:
-    """The whole body, but never more than `limit` bytes of it (Content-Length may lie or be
-    absent with chunked encoding)."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        chunk = await request.content.read(READ_CHUNK)
-        if not chunk:
-            return b"".join(chunks)
-        size += len(chunk)
-        if size > limit:
-            raise _TooLarge
-        chunks.append(chunk)
 
 
 def _get(value: Any, key: str) -> Any:
@@ -208,8 +189,8 @@ async def messages(request: web.Request) -> web.StreamResponse:
     if request.content_length is not None and request.content_length > limit:
         return _problem(413, f"The request body is over {limit} bytes.")
     try:
-        raw = await _read_body(request, limit)
-    except _TooLarge:
+        raw = await read_capped(request, limit)
+    except BodyTooLarge:
         return _problem(413, f"The request body is over {limit} bytes.")
     try:
         body = json.loads(raw)

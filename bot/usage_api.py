@@ -24,12 +24,12 @@ from typing import Any
 import structlog
 from aiohttp import web
 
+from bot.http import BodyTooLarge, read_capped
 from credits.models import UsageOutcome, UsageStatus
 
 log = structlog.get_logger(__name__)
 
 USAGE_PATH = "/api/usage"
-READ_CHUNK = 64 * 1024
 OFF_MESSAGE = (
     "The usage API is off: set CREDITS_USAGE_TOKEN on the bot to turn it on, "
     "then send 'Authorization: Bearer <token>'."
@@ -53,24 +53,6 @@ def authorized(header: str, token: str) -> bool:
         presented = ""
     # compare bytes: compare_digest refuses non-ASCII str, and a caller controls the header
     return hmac.compare_digest(presented.strip().encode(), token.encode())
-
-
-class _TooLarge(Exception):
-    pass
-
-
-async def _read_capped(request: web.Request, limit: int) -> bytes:
-    """The whole body, never more than `limit` bytes (Content-Length may lie or be absent)."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        chunk = await request.content.read(READ_CHUNK)
-        if not chunk:
-            return b"".join(chunks)
-        size += len(chunk)
-        if size > limit:
-            raise _TooLarge
-        chunks.append(chunk)
 
 
 def _no_constants(name: str) -> Any:
@@ -127,8 +109,8 @@ async def usage(request: web.Request) -> web.Response:
     if request.content_length is not None and request.content_length > limit:
         return _problem(413, too_large)
     try:
-        raw = await _read_capped(request, limit)
-    except _TooLarge:
+        raw = await read_capped(request, limit)
+    except BodyTooLarge:
         return _problem(413, too_large)
     try:
         records = parse_body(raw)
