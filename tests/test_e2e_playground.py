@@ -1,0 +1,254 @@
+"""End to end in a real client: `credits-bot serve` and the Microsoft 365 Agents Playground
+(npm @microsoft/m365agentsplayground, pinned in e2e/package.json), driven through the Playground's
+own HTTP API as an admin would. Assertions are on what the Playground shows (its log stream).
+
+Needs Node.js and `npm ci --prefix e2e`; without them these tests skip and say so, unless
+CREDITS_TEST_REQUIRE_E2E=1 (CI), when that is a failure."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parent.parent
+PLAYGROUND = ROOT / "e2e" / "node_modules" / ".bin" / "agentsplayground"
+CONFIG = ROOT / ".m365agentsplayground.yml"
+REQUIRE = os.environ.get("CREDITS_TEST_REQUIRE_E2E") == "1"
+CONVERSATION = "a:1personal-chat-alex"
+USER = "29:1user-alex"
+TENANT = "72f988bf-0000-4000-8000-00000000aaaa"
+TOKEN = "e2e-usage-token"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def missing() -> str | None:
+    if shutil.which("node") is None:
+        return "Node.js is not installed; the Playground end-to-end tests need it"
+    if not PLAYGROUND.exists():
+        return "the Agents Playground is not installed: run `npm ci --prefix e2e`"
+    return None
+
+
+async def _lines(stream: asyncio.StreamReader, sink: list[str]) -> None:
+    while line := await stream.readline():
+        sink.append(line.decode(errors="replace"))
+
+
+class Process:
+    def __init__(self, process: asyncio.subprocess.Process, output: list[str]) -> None:
+        self.process = process
+        self.output = output
+        assert process.stdout is not None
+        self._reader = asyncio.create_task(_lines(process.stdout, output))
+
+    @classmethod
+    async def start(cls, *args: str, env: dict[str, str], cwd: Path) -> Process:
+        process = await asyncio.create_subprocess_exec(
+            *args,
+            env=env,
+            cwd=cwd,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+        )
+        return cls(process, [])
+
+    async def wait_for(self, pattern: str, seconds: float = 30) -> re.Match[str]:
+        for _ in range(int(seconds / 0.1)):
+            for line in self.output:
+                if found := re.search(pattern, line):
+                    return found
+            if self.process.returncode is not None:
+                break
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"no {pattern!r} in output:\n{''.join(self.output)[-3000:]}")
+
+    async def stop(self) -> None:
+        if self.process.returncode is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.process.wait(), 15)
+            except TimeoutError:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                await self.process.wait()
+        await self._reader
+
+
+class Playground:
+    """Drives the Playground as its web page would, and reads what it shows."""
+
+    def __init__(self, session: aiohttp.ClientSession, base: str) -> None:
+        self.session = session
+        self.base = base
+        self.shown: list[dict[str, Any]] = []
+
+    async def listen(self) -> None:
+        async with self.session.ws_connect(f"{self.base}/_ws/log/stream") as ws:
+            async for message in ws:
+                self.shown.append(json.loads(message.data))
+
+    async def until(self, check: Any, seconds: float = 20) -> list[dict[str, Any]]:
+        for _ in range(int(seconds / 0.1)):
+            found = [entry for entry in self.shown if check(json.dumps(entry))]
+            if found:
+                return found
+            await asyncio.sleep(0.1)
+        raise AssertionError("the Playground never showed it")
+
+    async def say(self, text: str) -> None:
+        response = await self.session.post(
+            f"{self.base}/_conversation/v1/conversations/{CONVERSATION}/messages",
+            json={"from": {"id": USER}, "text": text, "textFormat": "plain"},
+        )
+        assert response.status == 200, await response.text()
+
+    async def press(self, verb: str) -> dict[str, Any]:
+        """Press the newest card button with this verb, as Action.Execute."""
+        entry = (await self.until(lambda shown: f'"verb": "{verb}"' in shown))[-1]
+        data = next(_buttons(entry, verb))
+        response = await self.session.post(
+            f"{self.base}/_conversation/v1/invoke",
+            json={
+                "name": "adaptiveCard/action",
+                "conversation": {"id": CONVERSATION},
+                "from": {"id": USER},
+                "replyToId": entry["log"]["messageId"],
+                "value": {"action": {"type": "Action.Execute", "verb": verb, "data": data}},
+            },
+        )
+        assert response.status == 200, await response.text()
+        answer: dict[str, Any] = await response.json()
+        return answer
+
+
+def _buttons(node: Any, verb: str) -> Any:
+    if isinstance(node, dict):
+        if node.get("verb") == verb and "data" in node:
+            yield node["data"]
+        for value in node.values():
+            yield from _buttons(value, verb)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _buttons(value, verb)
+
+
+@pytest.fixture
+async def playground(tmp_path: Path) -> AsyncIterator[tuple[Playground, str]]:
+    reason = missing()
+    if reason:
+        if REQUIRE:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    bot_port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CREDITS_", "Microsoft"))}
+    env.update(
+        CREDITS_DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}",
+        CREDITS_USAGE_TOKEN=TOKEN,
+        CREDITS_RECHARGE_INTERVAL_SECONDS="0.2",
+        CREDITS_ALERT_INTERVAL_SECONDS="0.2",
+    )
+    bot = await Process.start(
+        sys.executable, "-m", "bot.cli", "serve", "--port", str(bot_port), env=env, cwd=ROOT
+    )
+    client = None
+    try:
+        await bot.wait_for(r"listening")
+        pg_env = dict(
+            env,
+            TEAMSAPPTESTER_BROWSER="none",
+            M365_AGENTS_PLAYGROUND_CONFIG_PATH=str(CONFIG),
+            M365_AGENTS_PLAYGROUND_LOGFILE=str(tmp_path / "playground.log"),
+        )
+        client = await Process.start(
+            str(PLAYGROUND),
+            "start",
+            "-p",
+            str(free_port()),
+            "-e",
+            f"http://127.0.0.1:{bot_port}/api/messages",
+            "-c",
+            "msteams",
+            "--disable-telemetry",
+            env=pg_env,
+            cwd=tmp_path,
+        )
+        port = (await client.wait_for(r"Listening on (\d+)")).group(1)  # may differ if busy
+        async with aiohttp.ClientSession() as session:
+            ui = Playground(session, f"http://127.0.0.1:{port}")
+            listener = asyncio.create_task(ui.listen())
+            await asyncio.sleep(0.5)
+            try:
+                yield ui, f"http://127.0.0.1:{bot_port}"
+            finally:
+                listener.cancel()
+                await asyncio.gather(listener, return_exceptions=True)
+    finally:
+        if client is not None:
+            await client.stop()
+        await bot.stop()
+
+
+async def test_an_admin_adds_funds_sets_auto_recharge_and_sees_the_recharge_alert(
+    playground: tuple[Playground, str],
+) -> None:
+    ui, bot_url = playground
+    session = ui.session
+    # opening the chat installs the bot: the welcome card
+    await session.post(f"{ui.base}/_debug/conversation/{CONVERSATION}/installation")
+    await ui.until(lambda shown: "I keep your Teams Communications Credits" in shown)
+
+    await ui.say("send alerts here")
+    await ui.until(lambda shown: "Alerts will be posted here" in shown)
+
+    await ui.say("add $50 credits")
+    receipt = await ui.press("add_funds_confirm")
+    assert "Added $50.00" in json.dumps(receipt)
+    await ui.say("balance")
+    await ui.until(lambda shown: "$50.00" in shown and "Auto-recharge" in shown)
+
+    await ui.say("set auto-recharge to $100 when below $20")
+    saved = await ui.press("recharge_confirm")
+    assert "when below $20.00" in json.dumps(saved)
+
+    calls = [
+        {
+            "id": f"e2e-call-{n}",
+            "tenantId": TENANT,
+            "startDateTime": "2026-11-24T09:00:00Z",
+            "duration": 600,
+            "charge": "10.00",
+            "currency": "USD",
+            "callType": "ucap_out",
+        }
+        for n in range(4)
+    ]
+    response = await session.post(
+        f"{bot_url}/api/usage", json=calls, headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    assert response.status == 200
+    assert (await response.json())["summary"]["applied"] == 4
+    # $50 - $40 = $10, below $20: one recharge of $100, announced in the chat
+    alerts = await ui.until(lambda shown: "$100.00" in shown and "$110.00" in shown, seconds=30)
+    assert alerts
+    await ui.say("balance")
+    await ui.until(lambda shown: "$110.00" in shown and "when below $20.00" in shown)
