@@ -1,0 +1,25 @@
+# credits-bot: the Teams bot and its workers. Configuration only through the environment.
+FROM python:3.11-slim AS build
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY bot bot
+COPY dialogs dialogs
+COPY cards cards
+COPY credits credits
+RUN pip install --no-cache-dir --upgrade pip \
+ && pip wheel --no-cache-dir --wheel-dir /wheels .
+
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+COPY --from=build /wheels /wheels
+RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels \
+ && useradd --create-home --uid 10001 credits
+USER credits
+WORKDIR /home/credits
+EXPOSE 3978
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:3978/healthz', timeout=4).status == 200 else 1)"
+ENTRYPOINT ["credits-bot"]
+# In a container the bot must listen on all interfaces, which needs MicrosoftAppId (it refuses
+# to expose an unauthenticated bot).
+CMD ["serve", "--host", "0.0.0.0", "--port", "3978"]
