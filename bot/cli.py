@@ -142,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(handler=None, direct=_chat)
     add_usage_commands(sub)
+    from bot.manifest import add_manifest_command
+
+    add_manifest_command(sub)
     return parser
 
 
