@@ -13,6 +13,7 @@ import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 
+from bot.manifest import add_manifest_command
 from bot.usage_cli import add_usage_commands
 from credits.config import CreditsConfig
 from credits.errors import CreditsError
@@ -142,8 +143,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(handler=None, direct=_chat)
     add_usage_commands(sub)
-    from bot.manifest import add_manifest_command
-
     add_manifest_command(sub)
     return parser
 
