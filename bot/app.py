@@ -29,6 +29,7 @@ from msrest.serialization import Model
 from bot.adapter import CreditsAdapter, create_adapter
 from bot.delivery import AlertDispatcher
 from bot.http import BodyTooLarge, read_capped
+from bot.metrics import METRICS, Metrics, add_ops_routes, instrument_service
 from bot.settings import Settings
 from bot.storage import SqlStorage
 from bot.teams import CreditsBot
@@ -63,9 +64,11 @@ def create_app(
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app[ADAPTER] = create_adapter(settings)
+    app[METRICS] = metrics = Metrics()
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         service = await CreditsService.open(settings.credits, gateway, clock)
+        instrument_service(service, metrics)
         try:
             storage = SqlStorage(service.db, clock=clock)
             app[SERVICE] = service
@@ -77,6 +80,7 @@ def create_app(
                 me=me,
                 recharge_interval=settings.recharge_interval_seconds,
                 check_interval=settings.check_interval_seconds,
+                metrics=metrics,
             )
             # one dispatcher per process, so its rate-limit windows carry across rounds; waits
             # are kept short so a round ends well within the alert lease and the stop grace
@@ -84,9 +88,12 @@ def create_app(
                 service, app[ADAPTER], settings.app_id, max_inline_wait=5.0, max_delay=5.0
             )
             app[DISPATCHER] = dispatcher
-            jobs.append(
-                Job("alerts", settings.alert_interval_seconds, lambda: dispatcher.run_once(me))
-            )
+
+            async def deliver() -> None:
+                report = await dispatcher.run_once(me)
+                metrics.alert_round(sent=report.acked, retried=report.retried, failed=report.failed)
+
+            jobs.append(Job("alerts", settings.alert_interval_seconds, deliver))
             app[WORKERS] = Workers(jobs if settings.workers else [])
             log.info(
                 "bot ready",
@@ -106,6 +113,7 @@ def create_app(
     app.cleanup_ctx.append(lifecycle)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
+    add_ops_routes(app)
     add_usage_routes(app)
     return app
 
@@ -237,7 +245,8 @@ async def _turn(request: web.Request, activity: Activity) -> web.StreamResponse:
         log.info("request refused", status=401, reason=f"{type(error).__name__}: {error}")
         return _problem(401, "Unauthorized.", **{"WWW-Authenticate": "Bearer"})
 
-    invoke_response = await adapter.process_activity(auth, activity, app[BOT].on_turn)
+    on_turn = app[METRICS].timed_turn(activity.type, app[BOT].on_turn)
+    invoke_response = await adapter.process_activity(auth, activity, on_turn)
     if invoke_response is not None:
         return web.json_response(
             _plain(invoke_response.body), status=int(invoke_response.status or 200)

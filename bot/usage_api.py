@@ -25,6 +25,7 @@ import structlog
 from aiohttp import web
 
 from bot.http import BodyTooLarge, read_capped
+from bot.metrics import METRICS
 from credits.models import UsageOutcome, UsageStatus
 
 log = structlog.get_logger(__name__)
@@ -122,6 +123,7 @@ async def usage(request: web.Request) -> web.Response:
         log.exception("usage ingest failed", records=len(records))
         return _problem(500, "Internal error: nothing was applied; try again.")
     summary = summarize(outcomes)
+    request.app[METRICS].usage(summary)
     log.info("usage ingested", records=len(records), **summary)
     return web.json_response(
         {"results": [_result(o, records) for o in outcomes], "summary": summary}

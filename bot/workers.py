@@ -11,10 +11,14 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import structlog
 
 from credits.service import CreditsService
+
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
 
 log = structlog.get_logger(__name__)
 STOP_GRACE_SECONDS = 30
@@ -78,9 +82,13 @@ def standard_jobs(
     me: str,
     recharge_interval: float,
     check_interval: float,
+    metrics: Metrics | None = None,
 ) -> list[Job]:
     async def recharge() -> None:
-        for outcome in await service.process_payments(me):
+        outcomes = await service.process_payments(me)
+        if metrics is not None:
+            metrics.recharge(outcomes)
+        for outcome in outcomes:
             log.info(
                 "payment processed",
                 payment_id=outcome.payment_id,

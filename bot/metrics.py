@@ -1,0 +1,269 @@
+"""Operations endpoints: `GET /readyz` (database reachable, workers running) and `GET /metrics`
+(Prometheus text format, prometheus-client).
+
+Every app gets a `Metrics` of its own with its own `CollectorRegistry` (never the process-wide
+default registry), so several apps in one process (the tests) do not clash. The domain
+(`credits`) knows nothing of metrics: ledger operations are counted by wrapping the service's
+methods on the host's instance (`instrument_service`), turns around the bot's turn callback,
+recharges and alert rounds where the workers run them, usage records where the API answers.
+
+Label values are bounded: turn kinds are the Bot Framework activity types (anything else is
+"other"), outcomes are fixed words or the name of a domain error class.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import re
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+import structlog
+from aiohttp import web
+from botbuilder.schema import ActivityTypes
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from sqlalchemy import func, select, text
+
+from credits.errors import CreditsError
+from credits.models import RechargeOutcome, UsageStatus
+from credits.schema import alerts
+from credits.service import CreditsService
+
+log = structlog.get_logger(__name__)
+
+READY_TIMEOUT_SECONDS = 2.0
+"""How long `/readyz` waits for `SELECT 1` before calling the database unreachable."""
+SCRAPE_TIMEOUT_SECONDS = 2.0
+"""How long `/metrics` waits for the outbox COUNT before reporting the backlog as unknown."""
+
+TURN_KINDS = frozenset(t.value for t in ActivityTypes)
+LEDGER_OPERATIONS = (
+    "add_funds",
+    "adjust",
+    "set_auto_recharge",
+    "set_recharge_caps",
+    "set_alert_thresholds",
+)
+RECHARGE_OUTCOMES = ("succeeded", "declined", "retry")
+ALERT_RESULTS = ("sent", "retried", "failed")
+# seconds; a turn waits on the database and on the Bot Connector (sends within the turn)
+TURN_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+T = TypeVar("T")
+TurnCallback = Callable[[Any], Awaitable[Any]]
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def error_outcome(error: BaseException) -> str:
+    """A bounded label for a failed operation: the domain error's class (e.g. payment_declined),
+    or "error" for anything unexpected."""
+    if isinstance(error, CreditsError):
+        return _snake(type(error).__name__)
+    return "error"
+
+
+class Metrics:
+    """The bot's Prometheus metrics, on a registry of their own."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.turns = Counter(
+            "credits_bot_turns",
+            "Bot turns handled, by activity type and outcome (ok/error).",
+            ["kind", "outcome"],
+            registry=r,
+        )
+        self.turn_seconds = Histogram(
+            "credits_bot_turn_duration_seconds",
+            "Time spent in the bot's turn logic, by activity type.",
+            ["kind"],
+            buckets=TURN_BUCKETS,
+            registry=r,
+        )
+        self.ledger_operations = Counter(
+            "credits_ledger_operations",
+            "Ledger and account-settings operations, by operation and outcome "
+            "(ok, replayed, a domain refusal such as payment_declined, or error).",
+            ["operation", "outcome"],
+            registry=r,
+        )
+        self.usage_records = Counter(
+            "credits_usage_records",
+            "Usage (call) records posted to /api/usage, by result.",
+            ["result"],
+            registry=r,
+        )
+        self.recharges = Counter(
+            "credits_recharges",
+            "Payments processed by the recharge worker, by outcome.",
+            ["outcome"],
+            registry=r,
+        )
+        self.alerts = Counter(
+            "credits_alerts",
+            "Outbox alerts handled by delivery: sent (acknowledged), retried (back to the "
+            "outbox for a later round), failed (given up on).",
+            ["result"],
+            registry=r,
+        )
+        self.outbox_backlog = Gauge(
+            "credits_alert_outbox_backlog",
+            "Alerts pending delivery in the outbox (counted at scrape time; NaN if the "
+            "database did not answer).",
+            registry=r,
+        )
+        # the fixed label values exist from the start, so rates work from the first scrape
+        for status in UsageStatus:
+            self.usage_records.labels(status.value)
+        for outcome in RECHARGE_OUTCOMES:
+            self.recharges.labels(outcome)
+        for result in ALERT_RESULTS:
+            self.alerts.labels(result)
+        for operation in LEDGER_OPERATIONS:
+            self.ledger_operations.labels(operation, "ok")
+
+    # ------------------------------------------------------------------ recording
+
+    def timed_turn(self, kind: str | None, callback: TurnCallback) -> TurnCallback:
+        """`callback` (the bot's `on_turn`), counting the turn and timing it."""
+        label = kind if kind in TURN_KINDS else "other"
+
+        async def turn(turn_context: Any) -> Any:
+            started = time.perf_counter()
+            outcome = "error"
+            try:
+                result = await callback(turn_context)
+                outcome = "ok"
+                return result
+            finally:
+                self.turn_seconds.labels(label).observe(time.perf_counter() - started)
+                self.turns.labels(label, outcome).inc()
+
+        return turn
+
+    def usage(self, summary: Mapping[str, int]) -> None:
+        for result, count in summary.items():
+            if count:
+                self.usage_records.labels(result).inc(count)
+
+    def recharge(self, outcomes: Iterable[RechargeOutcome]) -> None:
+        for outcome in outcomes:
+            status = outcome.status if outcome.status in RECHARGE_OUTCOMES else "other"
+            self.recharges.labels(status).inc()
+
+    def alert_round(self, *, sent: int, retried: int, failed: int) -> None:
+        for result, count in (("sent", sent), ("retried", retried), ("failed", failed)):
+            if count:
+                self.alerts.labels(result).inc(count)
+
+    def operation(
+        self, name: str, call: Callable[..., Awaitable[T]]
+    ) -> Callable[..., Awaitable[T]]:
+        """`call` counted as ledger operation `name`."""
+
+        @functools.wraps(call)
+        async def counted(*args: Any, **kwargs: Any) -> T:
+            try:
+                result = await call(*args, **kwargs)
+            except Exception as error:
+                self.ledger_operations.labels(name, error_outcome(error)).inc()
+                raise
+            replayed = getattr(result, "replayed", False) is True
+            self.ledger_operations.labels(name, "replayed" if replayed else "ok").inc()
+            return result
+
+        return counted
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+METRICS = web.AppKey("credits.metrics", Metrics)
+
+
+def instrument_service(service: CreditsService, metrics: Metrics) -> None:
+    """Count the ledger operations of this service instance (the domain stays metric-free)."""
+    for name in LEDGER_OPERATIONS:
+        setattr(service, name, metrics.operation(name, getattr(service, name)))
+
+
+# ---------------------------------------------------------------------- probes
+
+
+async def database_ok(service: CreditsService) -> str | None:
+    """None when `SELECT 1` answers within READY_TIMEOUT_SECONDS; otherwise why not."""
+    timeout = READY_TIMEOUT_SECONDS
+    try:
+        async with asyncio.timeout(timeout), service.db.read() as conn:
+            await conn.execute(text("SELECT 1"))
+    except TimeoutError:
+        return f"database did not answer within {timeout:g} s"
+    except Exception as error:
+        return f"database unreachable: {type(error).__name__}"
+    return None
+
+
+async def pending_alerts(service: CreditsService) -> int:
+    async with service.db.read() as conn:
+        query = select(func.count()).select_from(alerts).where(alerts.c.status == "pending")
+        return int((await conn.execute(query)).scalar_one())
+
+
+def add_ops_routes(app: web.Application) -> None:
+    """Register `GET /readyz` and `GET /metrics` on an app made by `bot.app.create_app`."""
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
+
+
+async def readyz(request: web.Request) -> web.Response:
+    from bot.app import SERVICE, SETTINGS, WORKERS  # here: bot.app imports this module
+
+    app = request.app
+    service = app.get(SERVICE)
+    workers = app.get(WORKERS)
+    if service is None or workers is None:
+        body = {"status": "not ready", "database": "unknown", "workers": "unknown"}
+        return web.json_response({**body, "reason": "starting up"}, status=503)
+    problems: list[str] = []
+    failure = await database_ok(service)
+    database = "ok" if failure is None else "unreachable"
+    if failure is not None:
+        problems.append(failure)
+    if not app[SETTINGS].workers:
+        state = "off"  # switched off on purpose (CREDITS_WORKERS=false)
+    elif workers.running:
+        state = "running"
+    else:
+        state = "stopped"
+        problems.append("background workers are stopped")
+    body = {"database": database, "workers": state}
+    if problems:
+        log.warning("not ready", reason="; ".join(problems))
+        return web.json_response(
+            {"status": "not ready", **body, "reason": "; ".join(problems)}, status=503
+        )
+    return web.json_response({"status": "ready", **body})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    from bot.app import SERVICE  # here: bot.app imports this module
+
+    app = request.app
+    registry = app[METRICS]
+    service = app.get(SERVICE)
+    backlog = float("nan")
+    if service is not None:
+        try:
+            async with asyncio.timeout(SCRAPE_TIMEOUT_SECONDS):
+                backlog = await pending_alerts(service)
+        except Exception as error:
+            log.warning("outbox backlog not counted", error=f"{type(error).__name__}: {error}")
+    registry.outbox_backlog.set(backlog)
+    return web.Response(body=registry.render(), headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4})
