@@ -140,6 +140,11 @@ class CreditsService:
     async def close(self) -> None:
         await self.db.dispose()
 
+    @property
+    def _upsert_insert(self) -> Any:
+        """The dialect's INSERT, which has ON CONFLICT DO NOTHING."""
+        return pg_insert if self.db.dialect == "postgresql" else sqlite_insert
+
     # ------------------------------------------------------------------ amounts
 
     def limits(self) -> AmountLimits:
@@ -183,7 +188,7 @@ class CreditsService:
             "alert_armed": {},
             "created_at": self.clock.now(),
         }
-        insert = pg_insert if self.db.dialect == "postgresql" else sqlite_insert
+        insert = self._upsert_insert
         await conn.execute(
             insert(accounts).values(**values).on_conflict_do_nothing(index_elements=["tenant_id"])
         )
@@ -539,7 +544,7 @@ class CreditsService:
             "balance_minor": account["balance_minor"],
             **payload,
         }
-        insert = pg_insert if self.db.dialect == "postgresql" else sqlite_insert
+        insert = self._upsert_insert
         result = await conn.execute(
             insert(alerts)
             .values(
@@ -803,20 +808,8 @@ class CreditsService:
 
     async def _consume(self, conn: AsyncConnection, account: dict[str, Any], minor: int) -> None:
         """Take `minor` from the oldest unexpired lots; what no lot covers becomes debt."""
-        now = self.clock.now()
-        open_lots = (
-            await conn.execute(
-                select(lots.c.id, lots.c.remaining_minor)
-                .where(
-                    lots.c.account_id == account["id"],
-                    lots.c.remaining_minor > 0,
-                    lots.c.expires_at > now,
-                )
-                .order_by(lots.c.expires_at, lots.c.id)
-            )
-        ).all()
-        remaining = {lot.id: lot.remaining_minor for lot in open_lots}
-        taken = _take(remaining, [lot.id for lot in open_lots], minor)
+        order, remaining = await self._open_lots(conn, account["id"])
+        taken = _take(remaining, order, minor)
         uncovered = taken.pop(-1, 0)
         await self._write_lots(conn, remaining, taken)
         if uncovered:
@@ -826,6 +819,23 @@ class CreditsService:
                 .where(accounts.c.id == account["id"])
                 .values(debt_minor=account["debt_minor"])
             )
+
+    async def _open_lots(
+        self, conn: AsyncConnection, account_id: int
+    ) -> tuple[list[int], dict[int, int]]:
+        """Unexpired lots with funds left, oldest expiry first: their order and what is left."""
+        rows = (
+            await conn.execute(
+                select(lots.c.id, lots.c.remaining_minor)
+                .where(
+                    lots.c.account_id == account_id,
+                    lots.c.remaining_minor > 0,
+                    lots.c.expires_at > self.clock.now(),
+                )
+                .order_by(lots.c.expires_at, lots.c.id)
+            )
+        ).all()
+        return [lot.id for lot in rows], {lot.id: lot.remaining_minor for lot in rows}
 
     async def _write_lots(
         self, conn: AsyncConnection, remaining: dict[int, int], changed: Iterable[int]
@@ -1100,19 +1110,7 @@ class CreditsService:
                 query = query.where(usage_records.c.record_id.in_(chunk))
             found = await conn.execute(query)
             known.update({r.record_id: r.charge_minor for r in found})
-        open_lots = (
-            await conn.execute(
-                select(lots.c.id, lots.c.remaining_minor)
-                .where(
-                    lots.c.account_id == row.id,
-                    lots.c.remaining_minor > 0,
-                    lots.c.expires_at > now,
-                )
-                .order_by(lots.c.expires_at, lots.c.id)
-            )
-        ).all()
-        lot_order = [lot.id for lot in open_lots]
-        remaining = {lot.id: lot.remaining_minor for lot in open_lots}
+        lot_order, remaining = await self._open_lots(conn, row.id)
         changed: dict[int, int] = {}
         outcomes: list[UsageOutcome] = []
         usage_rows: list[dict[str, Any]] = []
@@ -1568,7 +1566,7 @@ class CreditsService:
             raise ValidationError("Name the person by their Microsoft Entra object id.")
         if await self.is_admin(tenant_id, aad_object_id):
             return False
-        insert = pg_insert if self.db.dialect == "postgresql" else sqlite_insert
+        insert = self._upsert_insert
         async with self.db.write() as conn:
             result = await conn.execute(
                 insert(admins)
@@ -1657,7 +1655,7 @@ class CreditsService:
     async def first_delivery(self, key: str) -> bool:
         """True the first time `key` is seen: Teams redelivers an activity after 15 s, possibly
         to another replica, and it must have one effect."""
-        insert = pg_insert if self.db.dialect == "postgresql" else sqlite_insert
+        insert = self._upsert_insert
         async with self.db.write() as conn:
             result = await conn.execute(
                 insert(processed_activities)
@@ -1668,7 +1666,7 @@ class CreditsService:
 
     async def deployment_secret(self, name: str) -> str:
         """A random secret made once per database and shared by every replica."""
-        insert = pg_insert if self.db.dialect == "postgresql" else sqlite_insert
+        insert = self._upsert_insert
         async with self.db.write() as conn:
             await conn.execute(
                 insert(deployment_secrets)
@@ -1727,7 +1725,7 @@ class CreditsService:
         """Note that an alert reached a conversation; False if it was noted already."""
         from credits.schema import alert_deliveries
 
-        insert = pg_insert if self.db.dialect == "postgresql" else sqlite_insert
+        insert = self._upsert_insert
         async with self.db.write() as conn:
             result = await conn.execute(
                 insert(alert_deliveries)
