@@ -102,6 +102,13 @@ class Database:
     async def migrate(self) -> None:
         """Bring the schema to the newest version, in place, keeping all data."""
         async with self.write() as conn:
+            if self.dialect == "postgresql":
+                # replicas starting together on a new database would each CREATE the same
+                # tables and all but one fail: take turns (SQLite's BEGIN IMMEDIATE does this)
+                await conn.exec_driver_sql(
+                    "SELECT pg_advisory_xact_lock("
+                    "hashtext('credits-bot migrate ' || current_schema()))"
+                )
             await conn.run_sync(_upgrade)
 
     async def current_revision(self) -> str | None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from typing import Any
 
 from alembic import command
@@ -61,5 +64,35 @@ async def test_downgrade_to_nothing_and_back(backend: Backend) -> None:
         assert set(tables) <= {"alembic_version"}
         await db.migrate()
         assert await db.current_revision() is not None
+    finally:
+        await db.dispose()
+
+
+async def test_replicas_starting_together_on_a_new_database_all_come_up(backend: Backend) -> None:
+    """`docker compose up --scale bot=3` on an empty database: every replica (an OS process)
+    migrates at start, at the same moment. One creates the schema; the others wait for it and
+    find it done, instead of failing on a half-made schema."""
+    env = {**os.environ, **backend.env()}
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "db-upgrade",
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        for _ in range(4)
+    ]
+    outputs = await asyncio.wait_for(asyncio.gather(*(p.communicate() for p in procs)), 120)
+    for proc, (out, _) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, out.decode()
+    db = Database(backend.url, schema=backend.schema)
+    try:
+        heads = ScriptDirectory.from_config(alembic_config()).get_heads()
+        assert [await db.current_revision()] == heads
+        async with db.read() as conn:
+            assert await conn.run_sync(_diff) == []
     finally:
         await db.dispose()
