@@ -1,5 +1,8 @@
 # credits-bot: the Teams bot and its workers. Configuration only through the environment.
-FROM python:3.11-slim AS build
+# PYTHON_IMAGE: another base with python and pip on PATH (scripts/offline-images.sh makes one
+# for a machine that cannot reach a registry).
+ARG PYTHON_IMAGE=python:3.11-slim
+FROM ${PYTHON_IMAGE} AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY bot bot
@@ -9,7 +12,7 @@ COPY credits credits
 RUN pip install --no-cache-dir --upgrade pip \
  && pip wheel --no-cache-dir --wheel-dir /wheels .
 
-FROM python:3.11-slim
+FROM ${PYTHON_IMAGE}
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels \
