@@ -38,10 +38,10 @@ def _error(message: str | None) -> list[Element]:
     return [text(message, color="attention", weight="Bolder")] if message else []
 
 
-def _cancel(key: str | None = None) -> Element:
-    if key is None:
+def _cancel(request: str | None = None) -> Element:
+    if request is None:
         return act.execute("Cancel", act.CANCEL, associated_inputs="none")
-    return act.execute("Cancel", act.CANCEL, associated_inputs="none", key=key)
+    return act.execute("Cancel", act.CANCEL, associated_inputs="none", request=request)
 
 
 def _amount_input(
@@ -97,7 +97,7 @@ def add_funds_form(
     return card(body, [act.execute("Review", act.ADD_FUNDS_REVIEW, "positive"), _cancel()])
 
 
-def confirm_funds_card(view: AccountView, amount: Money, key: str) -> Card:
+def confirm_funds_card(view: AccountView, amount: Money, request: str) -> Card:
     body: list[Element] = [
         heading(f"Add {amount.format()} to your Communications Credits?"),
         fact_set(
@@ -112,9 +112,9 @@ def confirm_funds_card(view: AccountView, amount: Money, key: str) -> Card:
     if view.recharge_in_progress:
         body.append(text("An auto-recharge is also in progress.", subtle=True))
     confirm = act.execute(
-        "Confirm", act.ADD_FUNDS_CONFIRM, "positive", amount=amount.plain(), key=key
+        "Confirm", act.ADD_FUNDS_CONFIRM, "positive", amount=amount.plain(), request=request
     )
-    return card(body, [confirm, _cancel(key)])
+    return card(body, [confirm, _cancel(request)])
 
 
 def receipt_card(result: FundingResult, view: AccountView) -> Card:
@@ -220,7 +220,7 @@ def _describe(enabled: bool, amount: Money | None, trigger: Money | None) -> str
 
 
 def confirm_recharge_card(
-    view: AccountView, enabled: bool, amount: Money | None, trigger: Money | None, key: str
+    view: AccountView, enabled: bool, amount: Money | None, trigger: Money | None, request: str
 ) -> Card:
     current = view.recharge
     if enabled:
@@ -275,6 +275,6 @@ def confirm_recharge_card(
         amount=_plain(amount),
         trigger=_plain(trigger),
         version=view.version,
-        key=key,
+        request=request,
     )
-    return card(body, [confirm, _cancel(key)])
+    return card(body, [confirm, _cancel(request)])

@@ -67,6 +67,16 @@ _STYLES: dict[str, set[str]] = {
 }
 _BOOLS = ("wrap", "isSubtle", "separator", "isRequired", "isVisible", "isMultiline")
 
+RESERVED_DATA_NAMES = {
+    "key": (
+        "the Adaptive Cards JS SDK (Agents Playground, web clients) writes its own 'key' property "
+        "into the data on every press, and throws on a frozen card, so the button does nothing"
+    ),
+}
+"""Action data names that a client's renderer claims for itself (found in the Agents Playground
+0.2.28: pressing a button whose data has 'key' raises "Cannot assign to read only property 'key'"
+in the page and sends nothing)."""
+
 
 class _Checker:
     def __init__(self) -> None:
@@ -177,6 +187,11 @@ class _Checker:
                 self.add(where, f"data is not JSON-serialisable ({error})")
             if kind == "Action.Execute" and not isinstance(node["data"], Mapping | str):
                 self.add(where, "data must be an object or a string")
+            if isinstance(node["data"], Mapping):
+                for name in RESERVED_DATA_NAMES.keys() & set(node["data"]):
+                    self.add(
+                        where, f"data field {name!r} breaks clients: {RESERVED_DATA_NAMES[name]}"
+                    )
         if "verb" in node and not isinstance(node["verb"], str):
             self.add(where, "verb must be a string")
 

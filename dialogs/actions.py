@@ -68,6 +68,11 @@ class CardSigner:
         return isinstance(sig, str) and hmac.compare_digest(sig, self.sign(tenant_id, data))
 
 
+def _request(data: dict[str, Any]) -> str:
+    """The idempotency key of a confirm button (``key`` on cards sent before it was renamed)."""
+    return str(data["request"] if "request" in data else data["key"])
+
+
 class CardActions:
     def __init__(self, service: CreditsService, signer: CardSigner) -> None:
         self.service = service
@@ -87,8 +92,7 @@ class CardActions:
 
     async def confirm_funds(self, caller: Caller, amount: Money) -> dict[str, Any]:
         view = await self.service.account(caller.tenant_id)
-        key = uuid.uuid4().hex
-        card = confirm_funds_card(view, amount, key)
+        card = confirm_funds_card(view, amount, uuid.uuid4().hex)
         return self._sign_buttons(caller, card)
 
     async def confirm_recharge(
@@ -154,7 +158,7 @@ class CardActions:
             if not self.signer.valid(caller.tenant_id, data):
                 return CardResult(access_denied_card(FORGED), final=True)
             result = await self.service.add_funds(
-                caller.tenant_id, str(data["amount"]), caller.actor, str(data["key"])
+                caller.tenant_id, str(data["amount"]), caller.actor, _request(data)
             )
             view = await self.service.account(caller.tenant_id)
             return CardResult(receipt_card(result, view), final=True)
@@ -174,7 +178,7 @@ class CardActions:
         if verb == verbs.RECHARGE_CONFIRM:
             if not self.signer.valid(caller.tenant_id, data):
                 return CardResult(access_denied_card(FORGED), final=True)
-            if await self.service.was_applied(caller.tenant_id, str(data["key"])):
+            if await self.service.was_applied(caller.tenant_id, _request(data)):
                 message = "These settings were saved already; nothing was changed again."
                 return CardResult(
                     outcome_card("Already saved", message, actions=[_show_balance()]), final=True
@@ -186,7 +190,7 @@ class CardActions:
                 amount=str(data["amount"]) if data.get("amount") else None,
                 trigger=str(data["trigger"]) if data.get("trigger") not in (None, "") else None,
                 expected_version=int(data["version"]),
-                idempotency_key=str(data["key"]),
+                idempotency_key=_request(data),
             )
             return CardResult(balance_card(view, caller.is_admin), final=True)
         if verb == verbs.HISTORY:

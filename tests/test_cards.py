@@ -212,12 +212,12 @@ def check(card: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_execute_builds_the_convention() -> None:
-    action = act.execute("Confirm", act.ADD_FUNDS_CONFIRM, "positive", amount="50.00", key="k")
+    action = act.execute("Confirm", act.ADD_FUNDS_CONFIRM, "positive", amount="50.00", request="k")
     assert action == {
         "type": "Action.Execute",
         "title": "Confirm",
         "verb": "add_funds_confirm",
-        "data": {"verb": "add_funds_confirm", "amount": "50.00", "key": "k"},
+        "data": {"verb": "add_funds_confirm", "amount": "50.00", "request": "k"},
         "style": "positive",
     }
     assert act.execute("Help", act.HELP) == {
@@ -434,14 +434,14 @@ def test_confirm_funds() -> None:
             "type": "Action.Execute",
             "title": "Confirm",
             "verb": "add_funds_confirm",
-            "data": {"verb": "add_funds_confirm", "amount": "50.00", "key": "key-1"},
+            "data": {"verb": "add_funds_confirm", "amount": "50.00", "request": "key-1"},
             "style": "positive",
         },
         {
             "type": "Action.Execute",
             "title": "Cancel",
             "verb": "cancel",
-            "data": {"verb": "cancel", "key": "key-1"},
+            "data": {"verb": "cancel", "request": "key-1"},
             "associatedInputs": "none",
         },
     ]
@@ -527,10 +527,10 @@ def test_confirm_recharge_turn_on_starts_now() -> None:
         "amount": "100.00",
         "trigger": "20.00",
         "version": 9,
-        "key": "k-2",
+        "request": "k-2",
     }
     assert button(card, "Confirm")["style"] == "positive"
-    assert button(card, "Cancel")["data"] == {"verb": "cancel", "key": "k-2"}
+    assert button(card, "Cancel")["data"] == {"verb": "cancel", "request": "k-2"}
 
 
 def test_confirm_recharge_change_and_off() -> None:
@@ -549,7 +549,7 @@ def test_confirm_recharge_change_and_off() -> None:
         "amount": "",
         "trigger": "",
         "version": 3,
-        "key": "k3",
+        "request": "k3",
     }
 
 
@@ -647,7 +647,11 @@ def test_text_rendering_of_confirm() -> None:
     assert "Current balance: $12.50" in out
     assert "Amount:          $50.00" in out  # facts aligned
     assert out.splitlines()[-1] == "[1] Confirm  [2] Cancel"
-    assert text.buttons[0].data == {"verb": "add_funds_confirm", "amount": "50.00", "key": "key-1"}
+    assert text.buttons[0].data == {
+        "verb": "add_funds_confirm",
+        "amount": "50.00",
+        "request": "key-1",
+    }
     assert text.buttons[1].sends_inputs is False
 
 
@@ -747,6 +751,11 @@ def test_validator_finds_problems() -> None:
     assert any("JSON" in p for p in validate_card(base(actions=[unserialisable])))
     nested = {"type": "Container", "items": [{"type": "Column", "items": []}]}
     assert any("unknown element type 'Column'" in p for p in validate_card(base(nested)))
+    # the Adaptive Cards JS SDK claims "key" in action data: such a button does nothing there
+    keyed = {"type": "Action.Execute", "title": "x", "verb": "v", "data": {"verb": "v", "key": 1}}
+    assert any("'key'" in p for p in validate_card(base(actions=[keyed])))
+    keyed_submit = {"type": "Action.Submit", "title": "x", "data": {"key": "k"}}
+    assert any("'key'" in p for p in validate_card(base(actions=[keyed_submit])))
     huge = base(*[{"type": "TextBlock", "text": "y" * 1000} for _ in range(30)])
     assert any("bytes" in p for p in validate_card(huge))
     assert validate_card(base({"type": "TextBlock", "text": "fine"})) == []

@@ -226,6 +226,18 @@ async def test_a_forged_payload_is_not_allowed(service: CreditsService) -> None:
     assert (await service.account("tenant-b")).balance.minor == 0
 
 
+async def test_a_confirm_card_sent_before_the_rename_still_works(service: CreditsService) -> None:
+    """Confirm cards used to carry the idempotency key as data `key` (which the Adaptive Cards JS
+    SDK claims for itself); one still in a chat adds the funds once."""
+    signer = CardSigner(b"test-secret")
+    old = {"verb": verbs.ADD_FUNDS_CONFIRM, "amount": "50.00", "key": "old-card-1"}
+    old["sig"] = signer.sign(TENANT, old)
+    talk = client(service)
+    assert "$50.00" in texts(card_of(await talk.send_activity(press(old))))
+    assert "already" in texts(card_of(await talk.send_activity(press(old)))).lower()
+    assert (await service.account(TENANT)).balance.minor == 5000
+
+
 async def test_a_new_request_mid_flow_starts_over(service: CreditsService) -> None:
     talk = client(service)
     await talk.send_activity("add credits")

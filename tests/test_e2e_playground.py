@@ -2,7 +2,11 @@
 (npm @microsoft/m365agentsplayground, pinned in e2e/package.json), driven through the Playground's
 own HTTP API as an admin would. Assertions are on what the Playground shows (its log stream).
 
-Needs Node.js and `npm ci --prefix e2e`; without them these tests skip and say so, unless
+One test also drives the Playground's own web page in headless Chromium (e2e/ui.mjs), clicking the
+buttons an admin clicks.
+
+Needs Node.js, `npm ci --prefix e2e` and, for the web page, Debian's Chromium (`apt-get install
+chromium`, or CHROMIUM=/path); without them these tests skip and say so, unless
 CREDITS_TEST_REQUIRE_E2E=1 (CI), when that is a failure."""
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAYGROUND = ROOT / "e2e" / "node_modules" / ".bin" / "agentsplayground"
+UI_SCRIPT = ROOT / "e2e" / "ui.mjs"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CONFIG = ROOT / ".m365agentsplayground.yml"
 REQUIRE = os.environ.get("CREDITS_TEST_REQUIRE_E2E") == "1"
 CONVERSATION = "a:1personal-chat-alex"
@@ -152,6 +158,27 @@ def _buttons(node: Any, verb: str) -> Any:
             yield from _buttons(value, verb)
 
 
+def chromium_missing() -> str | None:
+    if not Path(CHROMIUM).exists():
+        return f"Chromium is not at {CHROMIUM}: `apt-get install chromium` or set CHROMIUM"
+    return None
+
+
+def usage(count: int, charge: str, prefix: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": f"{prefix}-{n}",
+            "tenantId": TENANT,
+            "startDateTime": "2026-11-24T09:00:00Z",
+            "duration": 600,
+            "charge": charge,
+            "currency": "USD",
+            "callType": "ucap_out",
+        }
+        for n in range(count)
+    ]
+
+
 @pytest.fixture
 async def playground(tmp_path: Path) -> AsyncIterator[tuple[Playground, str]]:
     reason = missing()
@@ -230,18 +257,7 @@ async def test_an_admin_adds_funds_sets_auto_recharge_and_sees_the_recharge_aler
     saved = await ui.press("recharge_confirm")
     assert "when below $20.00" in json.dumps(saved)
 
-    calls = [
-        {
-            "id": f"e2e-call-{n}",
-            "tenantId": TENANT,
-            "startDateTime": "2026-11-24T09:00:00Z",
-            "duration": 600,
-            "charge": "10.00",
-            "currency": "USD",
-            "callType": "ucap_out",
-        }
-        for n in range(4)
-    ]
+    calls = usage(4, "10.00", "e2e-call")
     response = await session.post(
         f"{bot_url}/api/usage", json=calls, headers={"Authorization": f"Bearer {TOKEN}"}
     )
@@ -252,3 +268,66 @@ async def test_an_admin_adds_funds_sets_auto_recharge_and_sees_the_recharge_aler
     assert alerts
     await ui.say("balance")
     await ui.until(lambda shown: "$110.00" in shown and "when below $20.00" in shown)
+
+
+async def test_an_admin_clicks_through_the_playground_web_page(
+    playground: tuple[Playground, str], tmp_path: Path
+) -> None:
+    """The Playground's own page in headless Chromium: the welcome on opening the chat, "send
+    alerts here", "add $50 credits" and a click on Confirm (the receipt replaces the card), auto-
+    recharge by chat and Confirm, the balance card, a Cancel, then the recharge alert arriving by
+    itself after usage crosses the trigger. No error may occur in the page."""
+    if reason := chromium_missing():
+        if REQUIRE:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    ui, bot_url = playground
+    page = await asyncio.create_subprocess_exec(
+        "node",
+        str(UI_SCRIPT),
+        ui.base,
+        str(tmp_path),
+        cwd=ROOT,
+        env=dict(os.environ, CHROMIUM=CHROMIUM),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    assert page.stdout is not None
+    steps: dict[str, dict[str, Any]] = {}
+    lines: list[str] = []
+    try:
+        async with asyncio.timeout(150):
+            while line := (await page.stdout.readline()).decode():
+                lines.append(line)
+                if not line.startswith("{"):
+                    continue
+                step = json.loads(line)
+                steps[step["step"]] = step
+                if step["step"] == "waiting-for-alert":
+                    # $50 - $40 = $10, below the $20 trigger: one $100 recharge, then an alert
+                    response = await ui.session.post(
+                        f"{bot_url}/api/usage",
+                        json=usage(4, "10.00", "ui-call"),
+                        headers={"Authorization": f"Bearer {TOKEN}"},
+                    )
+                    assert response.status == 200
+            await page.wait()
+    finally:
+        if page.returncode is None:
+            page.kill()
+            await page.wait()
+    shown = "".join(lines)
+    assert page.returncode == 0, shown
+    assert "failed" not in steps and "page-errors" not in steps, shown
+    assert "I keep your Teams Communications Credits" in steps["welcome"]["card"]
+    assert "Balance after $50.00" in steps["confirm-funds"]["card"]
+    assert "Added $50.00" in steps["receipt"]["card"]
+    assert "New balance $50.00" in steps["receipt"]["card"]
+    assert steps["receipt"]["cards"] == steps["confirm-funds"]["cards"]  # replaced in place
+    assert "On: add $100.00 when below $20.00" in steps["recharge-on"]["card"]
+    assert "Balance $50.00" in steps["balance"]["card"]
+    assert "Nothing was changed" in steps["cancelled"]["card"]
+    alert = steps["recharge-alert"]["card"]
+    assert "$100.00" in alert and "$110.00" in alert, alert
+    for step in steps.values():
+        assert not step.get("errors"), step
