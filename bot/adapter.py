@@ -7,6 +7,12 @@ a new token request to Entra ID), a new token-service client, and a new `request
 new TCP and TLS connection to the channel. Here the connector factory and the user-token clients
 are wrapped so each is built once per (app id, service URL, audience) and reused; the cached
 client keeps its session, its connection pool and its credentials' token cache.
+
+botframework 4.17.1 also fetches the channel's signing keys (OpenID metadata, then the JWKS) with
+a blocking `requests.get` with no timeout, inside a coroutine: on the event loop, so one slow
+fetch stalls every turn, health check and worker, for as long as the network takes. Here that
+fetch runs in a worker thread with a timeout (`use_off_loop_signing_keys`); a request that
+cannot be checked meanwhile is answered 503 with Retry-After.
 """
 
 from __future__ import annotations
@@ -14,8 +20,10 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
+import requests
 import structlog
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.integration.aiohttp import (
@@ -32,6 +40,7 @@ from botframework.connector.auth import (
     ConnectorFactory,
     UserTokenClient,
 )
+from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor, _OpenIdMetadata
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from bot.settings import Settings
@@ -219,11 +228,57 @@ class CreditsAdapter(CloudAdapter):
         await self.connectors.close()
 
 
+class OffLoopSigningKeys(_OpenIdMetadata):
+    """botframework's signing-key cache for one metadata URL, refreshed in a worker thread with
+    a timeout instead of on the event loop. Refresh policy (daily, or on an unknown key id at
+    most hourly) stays botframework's."""
+
+    timeout: float = 10.0
+
+    async def _refresh(self) -> None:
+        started = asyncio.get_running_loop().time()
+        keys = await asyncio.wait_for(asyncio.to_thread(self._fetch), self.timeout)
+        self.keys = keys
+        self.last_updated = datetime.now()  # naive local time, as botframework compares it
+        log.info(
+            "signing keys refreshed",
+            url=self.url,
+            keys=len(keys),
+            seconds=round(asyncio.get_running_loop().time() - started, 3),
+        )
+
+    def _fetch(self) -> list[dict[str, Any]]:
+        response = requests.get(self.url, timeout=self.timeout)
+        response.raise_for_status()
+        jwks = requests.get(response.json()["jwks_uri"], timeout=self.timeout)
+        jwks.raise_for_status()
+        keys: list[dict[str, Any]] = jwks.json()["keys"]
+        return keys
+
+
+def _off_loop_metadata(metadata_url: str) -> OffLoopSigningKeys:
+    cache = JwtTokenExtractor.metadataCache
+    metadata = cache.get(metadata_url)
+    if not isinstance(metadata, OffLoopSigningKeys):
+        metadata = OffLoopSigningKeys(metadata_url)
+        cache[metadata_url] = metadata
+    return metadata
+
+
+def use_off_loop_signing_keys(timeout: float) -> None:
+    """Make botframework fetch signing keys off the event loop, each request within `timeout`
+    seconds. Process-wide (botframework's cache is a class attribute) and idempotent."""
+    OffLoopSigningKeys.timeout = timeout
+    JwtTokenExtractor.get_open_id_metadata = staticmethod(_off_loop_metadata)
+
+
 def create_adapter(
     settings: Settings, *, max_cached_clients: int = MAX_CACHED_CLIENTS
 ) -> CreditsAdapter:
     config = BotFrameworkConfig(settings)
     config.check()
+    if not settings.local_mode:
+        use_off_loop_signing_keys(settings.signing_keys_timeout_seconds)
     inner = ConfigurationBotFrameworkAuthentication(config)
     cache = ConnectorClientCache(max_cached_clients)
     return CreditsAdapter(CachingBotFrameworkAuthentication(inner, cache))

@@ -58,6 +58,13 @@ class Settings(BaseSettings):
         gt=0,
         validation_alias=AliasChoices("CREDITS_CHECK_INTERVAL_SECONDS", "check_interval_seconds"),
     )
+    signing_keys_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        validation_alias=AliasChoices(
+            "CREDITS_SIGNING_KEYS_TIMEOUT_SECONDS", "signing_keys_timeout_seconds"
+        ),
+    )
     credits: CreditsConfig = Field(default_factory=CreditsConfig)
 
     @property

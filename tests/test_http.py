@@ -4,12 +4,15 @@ turn error path, and the `serve` command's refusal to expose an unauthenticated 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import json
 import logging
+import threading
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes
+from botframework.connector.auth import AuthenticationConstants, ChannelValidation
 from stub_connector import StubConnector
 
 import bot.logging as bot_logging
@@ -253,6 +257,119 @@ async def test_authentication_failures_are_401_and_run_no_turn(
     assert response.status == 401
     assert await response.json() == {"error": "Unauthorized."}
     assert spy.turns == 0 and connector.calls == []
+
+
+class MetadataServer:
+    """A Bot Framework OpenID metadata and JWKS server in a thread of its own (so a blocking
+    fetch on the bot's event loop would still reach it), which holds every answer until the
+    test releases it (or `hold` seconds pass) and records when it answered."""
+
+    def __init__(self, events: list[str], hold: float = 5.0) -> None:
+        self.release = threading.Event()
+        self.asked = threading.Event()
+        self.requests = 0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                server.requests += 1
+                server.asked.set()
+                server.release.wait(hold)
+                port = self.server.server_address[1]
+                body = {"jwks_uri": f"http://127.0.0.1:{port}/keys", "keys": []}
+                payload = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                events.append(f"metadata answered {self.path}")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/openidconfiguration"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> MetadataServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def channel_token(kid: str = "k1") -> str:
+    """Shaped like a Bot Framework channel token (right issuer, RS256, a key id); its signature
+    is never reached unless the signing keys are."""
+    claims = {"iss": "https://api.botframework.com", "aud": "some-id", "serviceurl": "http://x"}
+    return _jwt({"alg": "RS256", "typ": "JWT", "kid": kid}, claims)
+
+
+@pytest.fixture
+def metadata(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[MetadataServer, list[str]]]:
+    events: list[str] = []
+    with MetadataServer(events) as server:
+        monkeypatch.setattr(ChannelValidation, "open_id_metadata_endpoint", server.url)
+        monkeypatch.setattr(
+            AuthenticationConstants, "TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL", server.url
+        )
+        yield server, events
+
+
+async def test_fetching_signing_keys_does_not_stall_the_event_loop(
+    aiohttp_client: ClientFactory,
+    tmp_path: Path,
+    connector: StubConnector,
+    metadata: tuple[MetadataServer, list[str]],
+) -> None:
+    """botframework 4.17.1 fetches the keys with a blocking requests.get on the event loop: the
+    health check would wait for the key server. Here it answers while the fetch is held."""
+    server, events = metadata
+    settings = local_settings(tmp_path, app_id="some-id", app_password="x")
+    bot = await aiohttp_client(create_app(settings))
+    post = asyncio.create_task(
+        bot.post(
+            "/api/messages",
+            json=personal_message(connector.url),
+            headers={"Authorization": f"Bearer {channel_token()}"},
+        )
+    )
+    assert await asyncio.to_thread(server.asked.wait, 10)  # the bot is fetching the keys
+    health = await bot.get("/healthz")
+    events.append(f"healthz {health.status}")
+    server.release.set()
+    response = await post
+    assert events[0] == "healthz 200", events  # answered while the key fetch was held
+    assert "metadata answered /openidconfiguration" in events
+    assert response.status == 401  # the keys came, but none has this key id
+    assert connector.calls == []
+
+
+async def test_a_key_server_that_does_not_answer_gives_503_not_a_hang(
+    aiohttp_client: ClientFactory,
+    tmp_path: Path,
+    connector: StubConnector,
+    metadata: tuple[MetadataServer, list[str]],
+) -> None:
+    server, events = metadata
+    settings = local_settings(
+        tmp_path, app_id="some-id", app_password="x", signing_keys_timeout_seconds=0.3
+    )
+    bot = await aiohttp_client(create_app(settings))
+    response = await bot.post(
+        "/api/messages",
+        json=personal_message(connector.url),
+        headers={"Authorization": f"Bearer {channel_token()}"},
+    )
+    events.append(f"bot answered {response.status}")
+    assert response.status == 503
+    assert response.headers["Retry-After"] == "5"
+    assert events == ["bot answered 503"], events  # before the key server ever answered
+    assert server.requests == 1 and connector.calls == []
 
 
 def test_bearer_shape() -> None:
