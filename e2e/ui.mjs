@@ -36,13 +36,14 @@ try {
   };
   // waits until the newest card shows `expected` (and, with `after`, until there are more
   // cards than that: a new message rather than the card replaced in place), then reports it
-  const newestCardShows = async (name, expected, after = 0) => {
+  const newestCardShows = async (name, expected, { after = 0, timeout } = {}) => {
     await page.waitForFunction(
       ([text, count]) => {
         const all = document.querySelectorAll('.ac-adaptiveCard');
         return all.length > count && all[all.length - 1].innerText.includes(text);
       },
       [expected, after],
+      { timeout },
     );
     const text = await cards.last().innerText();
     report(name, { card: text.replace(/\s+/g, ' ').trim(), cards: await cards.count(), errors: [...errors] });
@@ -53,6 +54,12 @@ try {
     await box.click();
     await box.fill(text);
     await page.keyboard.press('Enter');
+  };
+  // says `text` and waits for a new card (a reply, not an update) that shows `expected`
+  const sayAndSee = async (text, name, expected) => {
+    const before = await cards.count();
+    await say(text);
+    await newestCardShows(name, expected, { after: before });
   };
   const press = async (title) => {
     await cards.last().getByRole('button', { name: title, exact: true }).click();
@@ -66,42 +73,26 @@ try {
   await page.getByText('Alerts will be posted here').first().waitFor();
   report('subscribed', { errors: [...errors] });
 
-  let before = await cards.count();
-  await say('add $50 credits');
-  await newestCardShows('confirm-funds', 'Add $50.00 to your Communications Credits?', before);
-  before = await cards.count();
+  await sayAndSee('add $50 credits', 'confirm-funds', 'Add $50.00 to your Communications Credits?');
+  const before = await cards.count();
   await press('Confirm');
   await newestCardShows('receipt', 'Added $50.00'); // the confirm card, replaced in place
   if ((await cards.count()) !== before) throw new Error('the receipt did not replace the card');
 
-  before = await cards.count();
-  await say('set auto-recharge to $100 when below $20');
-  await newestCardShows('confirm-recharge', 'Turn on auto-recharge?', before);
+  await sayAndSee('set auto-recharge to $100 when below $20', 'confirm-recharge', 'Turn on auto-recharge?');
   await press('Confirm');
   await newestCardShows('recharge-on', 'On: add $100.00 when below $20.00');
 
-  before = await cards.count();
-  await say('balance');
-  await newestCardShows('balance', '$50.00', before);
+  await sayAndSee('balance', 'balance', '$50.00');
 
-  before = await cards.count();
-  await say('add $20 credits');
-  await newestCardShows('confirm-funds-2', 'Add $20.00', before);
+  await sayAndSee('add $20 credits', 'confirm-funds-2', 'Add $20.00');
   await press('Cancel');
   await newestCardShows('cancelled', 'Cancelled');
 
   // the caller now posts usage that crosses the trigger; the recharge alert arrives by itself
-  before = await cards.count();
+  const cardsBeforeAlert = await cards.count();
   report('waiting-for-alert', {});
-  await page.waitForFunction(
-    (count) => {
-      const all = document.querySelectorAll('.ac-adaptiveCard');
-      return all.length > count && all[all.length - 1].innerText.includes('$110.00');
-    },
-    before,
-    { timeout: 45000 },
-  );
-  await newestCardShows('recharge-alert', '$110.00', before);
+  await newestCardShows('recharge-alert', '$110.00', { after: cardsBeforeAlert, timeout: 45000 });
 } catch (error) {
   report('failed', { error: String(error).split('\n')[0], errors: [...errors] });
   status = 1;
