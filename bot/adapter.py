@@ -8,6 +8,16 @@ new TCP and TLS connection to the channel. Here the connector factory and the us
 are wrapped so each is built once per (app id, service URL, audience) and reused; the cached
 client keeps its session, its connection pool and its credentials' token cache.
 
+Retries: the async ConnectorClient sends through msrest's *requests* sender in a worker thread,
+whose urllib3 policy retries on its own (a connection that cannot be made, on any call; a 5xx
+other than 501/505, or a 408, on a PUT such as a card update; up to 3 times, sleeping in the
+thread, and answering "too many 5xx responses" without the status). The clients built here make
+one attempt per call (`single_attempt`), so the retries of bot/sending.py, with their backoff,
+Retry-After and budgets, are the only ones. `CreditsAdapter` hands every message of a turn that
+`/api/messages` runs to bot/replies.py (`TurnReplies`): retried within the turn's budget, then
+kept in the database for the "replies" worker; proactive posts (alerts, kept replies) keep
+botbuilder's plain send and handle their own failures.
+
 botframework 4.17.1 also fetches the channel's signing keys (OpenID metadata, then the JWKS) with
 a blocking `requests.get` with no timeout, inside a coroutine: on the event loop, so one slow
 fetch stalls every turn, health check and worker, for as long as the network takes. Here that
@@ -21,6 +31,7 @@ import asyncio
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import requests
@@ -30,7 +41,7 @@ from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
 )
-from botbuilder.schema import Activity, ActivityTypes
+from botbuilder.schema import Activity, ActivityTypes, ResourceResponse
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import (
     AuthenticateRequestResult,
@@ -42,7 +53,10 @@ from botframework.connector.auth import (
 )
 from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor, _OpenIdMetadata
 from msrest.exceptions import ClientRequestError, HttpOperationError
+from urllib3 import Retry
 
+from bot.replies import TurnReplies
+from bot.sending import Retrier
 from bot.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -135,6 +149,19 @@ async def _close_client(client: Any) -> None:
         log.warning("closing a connector client failed", exc_info=True)
 
 
+def single_attempt(client: Any) -> Any:
+    """``client`` with msrest's urllib3 retries switched off: each call is one HTTP request and
+    any answer, 5xx included, comes back as it is (with its status and Retry-After)."""
+    policy = getattr(getattr(client, "config", None), "retry_policy", None)
+    retry = getattr(policy, "policy", None)
+    if isinstance(retry, Retry):
+        # changed in place: the client's session was handed this very object when it was built
+        retry.total = retry.connect = retry.read = 0
+        retry.status_forcelist = frozenset()
+        retry.raise_on_status = False
+    return client
+
+
 class CachingConnectorFactory(ConnectorFactory):
     def __init__(self, inner: ConnectorFactory, app_id: str, cache: ConnectorClientCache) -> None:
         self._inner = inner
@@ -143,7 +170,11 @@ class CachingConnectorFactory(ConnectorFactory):
 
     async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
         key = (self._app_id, service_url or "", audience or "")
-        return await self._cache.get(key, lambda: self._inner.create(service_url, audience))
+
+        async def build() -> ConnectorClient:
+            return single_attempt(await self._inner.create(service_url, audience))
+
+        return await self._cache.get(key, build)
 
 
 class CachingBotFrameworkAuthentication(BotFrameworkAuthentication):
@@ -192,14 +223,88 @@ class CachingBotFrameworkAuthentication(BotFrameworkAuthentication):
 
 
 class CreditsAdapter(CloudAdapter):
-    def __init__(self, authentication: CachingBotFrameworkAuthentication) -> None:
+    def __init__(
+        self, authentication: CachingBotFrameworkAuthentication, replies: TurnReplies
+    ) -> None:
         super().__init__(authentication)
         self.authentication = authentication
+        self.replies = replies
         self.on_turn_error = self._on_turn_error
 
     @property
     def connectors(self) -> ConnectorClientCache:
         return self.authentication.connectors
+
+    @property
+    def retrier(self) -> Retrier:
+        """Retries, backoff and their time source for replies (in turns and in the worker)."""
+        return self.replies.retrier
+
+    # ------------------------------------------------------------------ replies of a turn
+
+    async def process_activity(
+        self,
+        auth_header_or_authenticate_request_result: Any,
+        activity: Activity,
+        logic: Callable[[TurnContext], Awaitable[Any]],
+    ) -> InvokeResponse | None:
+        """An inbound turn: its messages are retried and kept (bot/replies.py)."""
+
+        async def turn(context: TurnContext) -> None:
+            self.replies.begin(context)
+            await logic(context)
+
+        return await super().process_activity(
+            auth_header_or_authenticate_request_result, activity, turn
+        )
+
+    async def send_activities(
+        self, context: TurnContext, activities: list[Activity]
+    ) -> list[ResourceResponse]:
+        turn = self.replies.turn_of(context)
+        if turn is None:  # a proactive post: the caller retries
+            return list(await super().send_activities(context, activities))
+        responses: list[ResourceResponse] = []
+        for activity in activities:
+            if activity.type == ActivityTypes.message:
+                post = partial(self._send_one, context, activity)
+                sent = await self.replies.send(context, turn, activity, post)
+                responses.append(sent or ResourceResponse())
+            elif activity.type == ActivityTypes.typing:
+                responses.append(await self._typing(context, activity))
+            else:  # invoke responses, traces, delays: nothing to keep
+                responses.extend(await super().send_activities(context, [activity]))
+        return responses
+
+    async def update_activity(
+        self, context: TurnContext, activity: Activity
+    ) -> ResourceResponse | None:
+        turn = self.replies.turn_of(context)
+        if turn is None:
+            response: ResourceResponse | None = await super().update_activity(context, activity)
+            return response
+        post = partial(self._update_one, context, activity)
+        return await self.replies.send(context, turn, activity, post, update=True)
+
+    async def _send_one(self, context: TurnContext, activity: Activity) -> ResourceResponse:
+        """One attempt at one message (CloudAdapterBase's send)."""
+        [response] = await super().send_activities(context, [activity])
+        return response
+
+    async def _update_one(
+        self, context: TurnContext, activity: Activity
+    ) -> ResourceResponse | None:
+        response: ResourceResponse | None = await super().update_activity(context, activity)
+        return response
+
+    async def _typing(self, context: TurnContext, activity: Activity) -> ResourceResponse:
+        """A typing indicator: tried once, never kept; a failure does not fail the turn."""
+        try:
+            [response] = await super().send_activities(context, [activity])
+            return response
+        except Exception as error:
+            log.info("typing indicator not delivered", error=f"{type(error).__name__}: {error}")
+            return ResourceResponse()
 
     async def _on_turn_error(self, context: TurnContext, error: Exception) -> None:
         log.error(
@@ -215,8 +320,8 @@ class CreditsAdapter(CloudAdapter):
                 value=InvokeResponse(status=500, body={"error": TURN_ERROR_MESSAGE}),
             )
         if isinstance(error, ClientRequestError | HttpOperationError):
-            # the channel itself failed (unreachable, 403, 429...): another send would only
-            # fail the same way, after msrest's retries
+            # the channel itself refused (a 400, or a reply that could not be kept): another
+            # send would only fail the same way (transient failures were retried and kept)
             log.warning("the channel failed; the user is not told", error=str(error)[:200])
             return
         try:
@@ -281,4 +386,7 @@ def create_adapter(
         use_off_loop_signing_keys(settings.signing_keys_timeout_seconds)
     inner = ConfigurationBotFrameworkAuthentication(config)
     cache = ConnectorClientCache(max_cached_clients)
-    return CreditsAdapter(CachingBotFrameworkAuthentication(inner, cache))
+    replies = TurnReplies(
+        Retrier(), budget_seconds=settings.reply_retry_seconds, local_mode=settings.local_mode
+    )
+    return CreditsAdapter(CachingBotFrameworkAuthentication(inner, cache), replies)

@@ -28,13 +28,14 @@ from msrest.serialization import Model
 
 from bot.adapter import CreditsAdapter, create_adapter
 from bot.delivery import AlertDispatcher
-from bot.http import BodyTooLarge, read_capped
+from bot.edge import clean_names, ids_problem
+from bot.http import MAX_TOKEN_CHARS, BodyTooLarge, read_capped
 from bot.metrics import METRICS, Metrics, add_ops_routes, instrument_service
 from bot.settings import Settings
 from bot.storage import SqlStorage
 from bot.teams import CreditsBot
 from bot.usage_api import add_usage_routes
-from bot.workers import Job, Workers, standard_jobs, worker_id
+from bot.workers import Job, Workers, reply_delivery, standard_jobs, worker_id
 from credits.clock import Clock
 from credits.payments import PaymentGateway
 from credits.service import CreditsService
@@ -49,7 +50,6 @@ BOT = web.AppKey("credits.bot", CreditsBot)
 WORKERS = web.AppKey("credits.workers", Workers)
 DISPATCHER = web.AppKey("credits.dispatcher", AlertDispatcher)
 
-MAX_TOKEN_CHARS = 16 * 1024
 MAX_LOGGED_ID = 200
 # PermissionError messages of botframework for a genuine token that is not for this request
 _FORBIDDEN_MARKERS = ("service_url claim", "Invalid AppId")
@@ -94,6 +94,7 @@ def create_app(
                 metrics.alert_round(sent=report.acked, retried=report.retried, failed=report.failed)
 
             jobs.append(Job("alerts", settings.alert_interval_seconds, deliver))
+            jobs.append(reply_delivery(service, app[ADAPTER], settings, dispatcher, me, metrics))
             app[WORKERS] = Workers(jobs if settings.workers else [])
             log.info(
                 "bot ready",
@@ -208,10 +209,15 @@ async def messages(request: web.Request) -> web.StreamResponse:
         return _problem(400, "The request body must be a JSON object (an activity).")
     if not isinstance(body.get("type"), str) or not body["type"]:
         return _problem(400, "The activity has no type.")
+    problem = ids_problem(body, local_mode=settings.local_mode)
+    if problem is not None:
+        log.info("request refused", status=400, reason=problem)
+        return _problem(400, f"The activity was refused: {problem}.")
     try:
         activity = Activity().deserialize(body)
     except Exception:  # msrest DeserializationError and friends: a malformed field
         return _problem(400, "The request body is not a valid activity.")
+    clean_names(activity)
     ids = {name: value for name, value in turn_ids(body).items() if value is not None}
     with structlog.contextvars.bound_contextvars(**ids):
         try:

@@ -7,19 +7,21 @@ and acks each alert once every subscribed conversation of its tenant has it.
 
 Teams' limits are kept in-process: per conversation at most 7 messages a second, 8 in 2 s, 60 in
 30 s and 1800 an hour; per tenant about 50 a second (sliding windows, exact). A send answered
-``429``, ``412``, ``502`` or ``504`` (or a connection error or timeout) is retried here with
-jittered exponential backoff that honours ``Retry-After``, up to ``max_send_attempts``; then the
-alert goes back to the outbox with a later ``not_before`` and, after ``max_alert_attempts``
-claims, is marked failed. botbuilder's async ConnectorClient sends with msrest's aiohttp
-sender, which does not retry at all (the urllib3 retry policy belongs to the requests sender; the
-tests count the connector's requests), so the attempts here are the only attempts. ``403`` (the
-bot was removed) ends that subscription; the other conversations of the tenant still get it.
+``429``, ``412``, ``500``, ``502``, ``503`` or ``504`` (or a connection error or timeout) is
+retried here with jittered exponential backoff that honours ``Retry-After``, up to
+``max_send_attempts``; then the alert goes back to the outbox with a later ``not_before`` and,
+after ``max_alert_attempts`` claims, is marked failed. The connector clients make one HTTP
+request per call (msrest's own urllib3 retries are switched off in bot/adapter.py; the tests
+count the connector's requests), so the attempts here are the only attempts; bot/sending.py
+holds the retries, the backoff and the rate limits, shared with the delivery of kept replies
+(bot/replies.py). ``403`` (the bot was removed) or ``404`` (the conversation is gone) ends that
+subscription; the other conversations of the tenant still get the alert.
 
 What is and is not guaranteed:
 
 - At least once: an alert leaves the outbox as delivered only when every subscribed conversation
-  got it (or dropped out with 403); otherwise it is retried later, and a crash mid-round leaves it
-  claimed until its lease runs out, when another worker takes it.
+  got it (or dropped out with 403 or 404); otherwise it is retried later, and a crash mid-round
+  leaves it claimed until its lease runs out, when another worker takes it.
 - Not posted twice by us after a known success: each successful post is recorded in
   ``alert_deliveries`` (alert, conversation) right away, and a conversation already recorded is
   skipped on every later round, by any worker.
@@ -40,18 +42,29 @@ import contextlib
 import hashlib
 import random
 import time
-from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import timedelta
 from typing import Any, Literal
 
 import structlog
-from botbuilder.core import BotAdapter, CardFactory, MessageFactory, TurnContext
+from botbuilder.core import BotAdapter, CardFactory, MessageFactory
 from botbuilder.schema import ConversationReference
-from msrest.exceptions import ClientRequestError, HttpOperationError
 
+from bot.sending import (
+    CONVERSATION_WINDOWS,
+    RETRYABLE_STATUSES,
+    TENANT_WINDOWS,
+    Limits,
+    MonotonicClock,
+    Outcome,
+    RateLimiter,
+    Retrier,
+    RetryPolicy,
+    Sleep,
+    post_proactively,
+)
 from cards.alerts import coalesced_card
 from credits.models import Alert, Subscription
 from credits.service import CreditsService
@@ -68,74 +81,12 @@ __all__ = [
 
 log = structlog.get_logger(__name__)
 
-CONVERSATION_WINDOWS: tuple[tuple[float, int], ...] = (
-    (1.0, 7),
-    (2.0, 8),
-    (30.0, 60),
-    (3600.0, 1800),
-)
-"""(seconds, messages) a bot may post to one conversation (Teams' documented per-thread limits)."""
-TENANT_WINDOWS: tuple[tuple[float, int], ...] = ((1.0, 50),)
-"""About 50 messages a second per bot per tenant."""
-RETRYABLE_STATUSES = frozenset({412, 429, 502, 504})
-GONE_STATUSES = frozenset({403})
-
-Sleep = Callable[[float], Awaitable[Any]]
-MonotonicClock = Callable[[], float]
-
 
 def delivery_key(alert_ids: Sequence[int], conversation_id: str) -> str:
     """A stable key for one post of these alerts to this conversation: every retry of the same
     post carries the same key, so a duplicate is recognisable."""
     digest = hashlib.sha256(conversation_id.encode()).hexdigest()[:16]
     return "credits-alert-" + "-".join(str(i) for i in sorted(alert_ids)) + f"-{digest}"
-
-
-# --------------------------------------------------------------------------- rate limits
-
-
-class RateLimiter:
-    """Sliding-window limits per key, exact: within any window of ``seconds`` at most
-    ``limit`` acquisitions for one key. Waits with the injected sleep."""
-
-    def __init__(
-        self,
-        windows: Sequence[tuple[float, int]],
-        clock: MonotonicClock,
-        *,
-        max_keys: int = 10_000,
-    ) -> None:
-        if not windows:
-            raise ValueError("at least one window is needed")
-        self.windows = tuple(sorted(windows))
-        self.clock = clock
-        self.max_keys = max_keys
-        self._span = max(seconds for seconds, _ in self.windows)
-        self._events: dict[Hashable, deque[float]] = {}
-
-    def wait_for(self, key: Hashable, now: float) -> float:
-        """Seconds until one more acquisition for ``key`` fits every window (0: now)."""
-        events = self._events.get(key)
-        if not events:
-            return 0.0
-        while events and events[0] <= now - self._span:
-            events.popleft()
-        wait = 0.0
-        for seconds, limit in self.windows:
-            inside = [t for t in events if t > now - seconds]
-            if len(inside) >= limit:
-                # the oldest event that must leave the window before another fits
-                wait = max(wait, inside[len(inside) - limit] + seconds - now)
-        return wait
-
-    def record(self, key: Hashable, now: float) -> None:
-        if key not in self._events and len(self._events) >= self.max_keys:
-            self._forget(now)
-        self._events.setdefault(key, deque()).append(now)
-
-    def _forget(self, now: float) -> None:
-        for key in [k for k, ev in self._events.items() if not ev or ev[-1] <= now - self._span]:
-            del self._events[key]
 
 
 # --------------------------------------------------------------------------- outcomes
@@ -162,42 +113,6 @@ class _SendResult:
     activity_id: str | None = None
     error: str | None = None
     retry_after: float | None = None  # a server's hint for the later round
-
-
-def _status_of(error: BaseException) -> int | None:
-    if isinstance(error, HttpOperationError):
-        status = getattr(error.response, "status_code", None) or getattr(
-            error.response, "status", None
-        )
-        return int(status) if isinstance(status, int) else None
-    return None
-
-
-def _retry_after(error: BaseException, now: datetime) -> float | None:
-    """``Retry-After`` in seconds (delta-seconds or an HTTP date), if the response had one."""
-    headers = getattr(getattr(error, "response", None), "headers", None)
-    if headers is None:
-        return None
-    try:
-        value = headers.get("Retry-After") or headers.get("retry-after")
-    except Exception:
-        return None
-    if not value:
-        return None
-    value = str(value).strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - now).total_seconds())
-
-
-def _is_transient(error: BaseException) -> bool:
-    return isinstance(error, ClientRequestError | TimeoutError | ConnectionError | OSError)
 
 
 # --------------------------------------------------------------------------- the dispatcher
@@ -235,17 +150,19 @@ class AlertDispatcher:
         self.rng = rng or random.Random()
         self.batch_size = batch_size
         self.coalesce = coalesce
-        self.max_send_attempts = max_send_attempts
         self.max_alert_attempts = max_alert_attempts
-        self.base_delay = base_delay
-        self.max_delay = max_delay
-        self.max_inline_wait = max_inline_wait
+        self.policy = RetryPolicy(
+            max_attempts=max_send_attempts,
+            base_delay=base_delay,
+            max_delay=max_delay,
+            max_inline_wait=max_inline_wait,
+        )
+        self.retrier = Retrier(clock=self.clock, sleep=sleep, rng=self.rng, now=service.clock.now)
         self.later_delay = later_delay
         self.max_later_delay = max_later_delay
         self.send_timeout = send_timeout
         self._slots = asyncio.Semaphore(concurrency)
-        self.conversations = RateLimiter(conversation_windows, self.clock)
-        self.tenants = RateLimiter(tenant_windows, self.clock)
+        self.limits = Limits(self.clock, conversation_windows, tenant_windows)
         self._stop: asyncio.Event | None = None
 
     # ------------------------------------------------------------------ rounds
@@ -346,10 +263,7 @@ class AlertDispatcher:
         if error == "released":
             wait = timedelta(0)
         else:
-            base = min(self.max_later_delay, self.later_delay * 2 ** max(0, alert.attempts - 1))
-            wait = base / 2 + base * (self.rng.random() / 2)
-            if hint is not None:
-                wait = max(wait, timedelta(seconds=hint))
+            wait = self.retrier.later(alert.attempts, hint, self.later_delay, self.max_later_delay)
         not_before = self.service.clock.now() + wait
         log.warning(
             "alert not delivered; retrying later",
@@ -405,16 +319,7 @@ class AlertDispatcher:
                     delivered[alert.id].add(conv)
                 continue
             if result.status == "gone":
-                log.warning(
-                    "bot removed from the conversation; alerts there stop",
-                    tenant_id=tenant_id,
-                    conversation_id=conv,
-                )
-                try:
-                    await self.service.unsubscribe(tenant_id, conv)
-                except Exception:
-                    log.exception("could not end the subscription", conversation_id=conv)
-                report.unsubscribed.append((tenant_id, conv))
+                await self._unsubscribe(tenant_id, conv, result.error, report)
                 gone.add(conv)
                 return
             # failed: the rest of this conversation waits for a later round too
@@ -425,6 +330,22 @@ class AlertDispatcher:
                     hints[alert.id] = max(hints.get(alert.id, 0.0), result.retry_after)
             return
 
+    async def _unsubscribe(
+        self, tenant_id: str, conv: str, error: str | None, report: DeliveryReport
+    ) -> None:
+        """403 (the bot was removed) or 404 (the conversation is gone): alerts there stop."""
+        log.warning(
+            "bot removed from the conversation or it is gone; alerts there stop",
+            tenant_id=tenant_id,
+            conversation_id=conv,
+            error=error,
+        )
+        try:
+            await self.service.unsubscribe(tenant_id, conv)
+        except Exception:
+            log.exception("could not end the subscription", conversation_id=conv)
+        report.unsubscribed.append((tenant_id, conv))
+
     async def _send(
         self,
         tenant_id: str,
@@ -433,86 +354,29 @@ class AlertDispatcher:
         card: dict[str, Any],
         report: DeliveryReport,
     ) -> _SendResult:
-        """Post one card, with retries; never raises."""
-        last = "not sent"
-        for attempt in range(1, self.max_send_attempts + 1):
-            await self._admit(tenant_id, conv)
-            report.attempts += 1
-            try:
-                activity_id = await self._post(reference, card)
-            except Exception as error:
-                status = _status_of(error)
-                last = f"HTTP {status}" if status else f"{type(error).__name__}: {error}"[:300]
-                if status in GONE_STATUSES:
-                    return _SendResult("gone", error=last)
-                if not (status in RETRYABLE_STATUSES or (status is None and _is_transient(error))):
-                    log.warning("alert post refused", conversation_id=conv, error=last)
-                    return _SendResult("failed", error=last)
-                hint = _retry_after(error, self.service.clock.now())
-                if attempt >= self.max_send_attempts:
-                    return _SendResult("failed", error=last, retry_after=hint)
-                if hint is not None and hint > self.max_inline_wait:
-                    return _SendResult("failed", error=last, retry_after=hint)
-                delay = self._backoff(attempt, hint)
-                if self._stopping():
-                    return _SendResult("failed", error="released")
-                log.info(
-                    "alert post failed; retrying",
-                    conversation_id=conv,
-                    error=last,
-                    attempt=attempt,
-                    delay=round(delay, 3),
-                )
-                report.delays.append(delay)
-                await self.sleep(delay)
-                continue
+        """Post one card, with retries (bot/sending.py); never raises."""
+        activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
+        posted = await self.retrier.post(
+            lambda: post_proactively(
+                self.adapter, self.app_id, reference, activity, self.send_timeout
+            ),
+            self.policy,
+            admit=lambda: self._admit(tenant_id, conv),
+            stopping=self._stopping,
+            what="alert post",
+            conversation_id=conv,
+        )
+        report.attempts += posted.attempts
+        report.delays.extend(posted.delays)
+        if posted.outcome is Outcome.POSTED:
             report.posted += 1
-            return _SendResult("posted", activity_id=activity_id)
-        return _SendResult("failed", error=last)
-
-    def _backoff(self, attempt: int, retry_after: float | None) -> float:
-        """Exponential with jitter (half fixed, half random), never sooner than Retry-After."""
-        base = min(self.max_delay, self.base_delay * 2.0 ** (attempt - 1))
-        delay: float = base / 2 + self.rng.uniform(0, base / 2)
-        if retry_after is not None:
-            # honour the server's wait, spread a little so throttled senders do not return together
-            delay = max(delay, retry_after + self.rng.uniform(0, min(1.0, base / 4)))
-        return min(delay, max(self.max_inline_wait, retry_after or 0.0))
+            return _SendResult("posted", activity_id=posted.value)
+        if posted.outcome is Outcome.GONE:
+            return _SendResult("gone", error=posted.error)
+        if posted.outcome is Outcome.RELEASED:
+            return _SendResult("failed", error="released")
+        return _SendResult("failed", error=posted.error, retry_after=posted.retry_after)
 
     async def _admit(self, tenant_id: str, conv: str) -> None:
         """Wait until one more message fits the conversation's and the tenant's windows."""
-        while True:
-            now = self.clock()
-            wait = max(
-                self.conversations.wait_for((tenant_id, conv), now),
-                self.tenants.wait_for(tenant_id, now),
-            )
-            if wait <= 0:
-                self.conversations.record((tenant_id, conv), now)
-                self.tenants.record(tenant_id, now)
-                return
-            await self.sleep(max(wait, 0.001))
-
-    async def _post(self, reference: ConversationReference, card: dict[str, Any]) -> str | None:
-        """One HTTP post through the adapter; raises what the connector raised."""
-        sent: list[str | None] = []
-        failure: list[BaseException] = []
-
-        async def callback(turn_context: TurnContext) -> None:
-            # caught here: the adapter's turn-error handler would otherwise swallow it
-            try:
-                activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
-                response = await turn_context.send_activity(activity)
-                sent.append(response.id if response is not None else None)
-            except Exception as error:
-                failure.append(error)
-
-        await asyncio.wait_for(
-            self.adapter.continue_conversation(reference, callback, self.app_id),
-            self.send_timeout,
-        )
-        if failure:
-            raise failure[0]
-        if not sent:
-            raise ClientRequestError("the adapter did not run the send")
-        return sent[0]
+        await self.limits.admit(tenant_id, conv, self.sleep)

@@ -5,7 +5,8 @@ Every app gets a `Metrics` of its own with its own `CollectorRegistry` (never th
 default registry), so several apps in one process (the tests) do not clash. The domain
 (`credits`) knows nothing of metrics: ledger operations are counted by wrapping the service's
 methods on the host's instance (`instrument_service`), turns around the bot's turn callback,
-recharges and alert rounds where the workers run them, usage records where the API answers.
+recharges and alert rounds where the workers run them, usage records where the API answers,
+replies the Bot Connector refused where the adapter and the replies worker handle them.
 
 Label values are bounded: turn kinds are the Bot Framework activity types (anything else is
 "other"), outcomes are fixed words or the name of a domain error class.
@@ -49,6 +50,7 @@ LEDGER_OPERATIONS = (
 )
 RECHARGE_OUTCOMES = ("succeeded", "declined", "retry")
 ALERT_RESULTS = ("sent", "retried", "failed")
+REPLY_RESULTS = ("retried", "kept", "delivered", "failed", "gone")
 # seconds; a turn waits on the database and on the Bot Connector (sends within the turn)
 TURN_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -113,19 +115,33 @@ class Metrics:
             ["result"],
             registry=r,
         )
+        self.replies = Counter(
+            "credits_replies",
+            "Turn replies the Bot Connector refused at first: retried (tried again, in the turn "
+            "or by the worker), kept (stored at the end of the turn to be posted later), "
+            "delivered (kept, then posted by the worker), failed (kept, then given up on), "
+            "gone (403/404: the bot was removed or the conversation is gone; not kept).",
+            ["result"],
+            registry=r,
+        )
         self.outbox_backlog = Gauge(
             "credits_alert_outbox_backlog",
             "Alerts pending delivery in the outbox (counted at scrape time; NaN if the "
             "database did not answer).",
             registry=r,
         )
-        # the fixed label values exist from the start, so rates work from the first scrape
+        self._preset()
+
+    def _preset(self) -> None:
+        """The fixed label values exist from the start, so rates work from the first scrape."""
         for status in UsageStatus:
             self.usage_records.labels(status.value)
         for outcome in RECHARGE_OUTCOMES:
             self.recharges.labels(outcome)
         for result in ALERT_RESULTS:
             self.alerts.labels(result)
+        for result in REPLY_RESULTS:
+            self.replies.labels(result)
         for operation in LEDGER_OPERATIONS:
             self.ledger_operations.labels(operation, "ok")
 
@@ -162,6 +178,11 @@ class Metrics:
         for result, count in (("sent", sent), ("retried", retried), ("failed", failed)):
             if count:
                 self.alerts.labels(result).inc(count)
+
+    def reply(self, result: str, count: int = 1) -> None:
+        """Count turn replies by what became of them (one of REPLY_RESULTS)."""
+        if count:
+            self.replies.labels(result if result in REPLY_RESULTS else "other").inc(count)
 
     def operation(
         self, name: str, call: Callable[..., Awaitable[T]]

@@ -3,6 +3,8 @@
 Without MicrosoftAppId the bot accepts unauthenticated requests, which is only for local use (the
 Microsoft 365 Agents Playground, the Bot Framework Emulator): it then says so in its first log
 line and refuses to listen on anything but a loopback address.
+
+The server is aiohttp's with the bot's header limits and JSON refusals (`bot.http.run_bot`).
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ import ipaddress
 import sys
 
 import structlog
-from aiohttp import web
 from pydantic import ValidationError
 
 from bot.app import create_app
+from bot.http import run_bot
 from bot.logging import configure_logging
 from bot.settings import Settings
 
@@ -73,7 +75,7 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> int:
         return 2
     log.info("listening", url=f"http://{host}:{port}/api/messages")
     try:
-        web.run_app(app, host=host, port=port, print=None)
+        run_bot(app, host=host, port=port)
     except OSError as error:  # the address is taken or cannot be bound
         print(f"credits-bot: cannot listen on {host}:{port}: {error}", file=sys.stderr)
         return 1

@@ -58,6 +58,17 @@ class Settings(BaseSettings):
         gt=0,
         validation_alias=AliasChoices("CREDITS_CHECK_INTERVAL_SECONDS", "check_interval_seconds"),
     )
+    reply_retry_seconds: float = Field(
+        default=3,
+        ge=0,
+        le=10,
+        validation_alias=AliasChoices("CREDITS_REPLY_RETRY_SECONDS", "reply_retry_seconds"),
+        description=(
+            "Seconds a turn may spend retrying replies the Bot Connector refuses (429, 5xx); "
+            "a reply still refused then is kept and posted later by a worker. At most 10: "
+            "Teams redelivers an activity the bot has not answered within 15 s."
+        ),
+    )
     signing_keys_timeout_seconds: float = Field(
         default=10,
         gt=0,

@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from credits.clock import Clock, SystemClock
 from credits.db import Database
 from credits.schema import bot_state
+from credits.text import text_problem
 
 MAX_KEY = 400  # bot_state.key is String(400)
 _HASH_LEN = 64
@@ -57,11 +58,16 @@ class EtagConflict(KeyError):
 
 
 def storage_key(key: str) -> str:
-    """Keys longer than the column are shortened with a hash (as botbuilder's Cosmos storage)."""
-    if len(key) <= MAX_KEY:
+    """Keys longer than the column are shortened with a hash (as botbuilder's Cosmos storage).
+
+    So is a key that could not be stored as it is (a NUL, an unpaired surrogate: bot/edge.py
+    keeps them out of channel and conversation ids, but a key must never fail a turn); the
+    hash is of the whole key, and the readable prefix is kept only when it can be stored."""
+    if text_problem(key, MAX_KEY) is None:
         return key
-    digest = hashlib.sha256(key.encode()).hexdigest()
-    return key[: MAX_KEY - _HASH_LEN] + digest
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+    prefix = key[: MAX_KEY - _HASH_LEN]
+    return (prefix if text_problem(prefix, MAX_KEY) is None else "") + digest
 
 
 def _etag_of(item: object) -> str | None:

@@ -23,6 +23,7 @@ from cards import outcome_card, welcome_card
 from credits.service import CreditsService
 from dialogs.actions import CardActions, CardSigner
 from dialogs.caller import Caller, get_caller, set_caller, tenant_of
+from dialogs.card_data import parse_invoke
 from dialogs.main import MainDialog, alert_reference, card_message
 
 log = structlog.get_logger(__name__)
@@ -125,13 +126,10 @@ class CreditsBot(ActivityHandler):
         activity = turn_context.activity
         if activity.name != "adaptiveCard/action":
             return await super().on_invoke_activity(turn_context)
-        value = activity.value if isinstance(activity.value, dict) else {}
-        action = value.get("action") or {}
-        data = dict(action.get("data") or {})
-        data.setdefault("verb", action.get("verb"))
+        press = parse_invoke(activity.value)  # checked once, here, before any handler sees it
         await self._forget_flow(turn_context)  # a button supersedes any open flow
         actions = await self._actions()
-        result = await actions.handle(get_caller(turn_context), data)
+        result = await actions.handle(get_caller(turn_context), press)
         # answered here with a plain dict: 4.17.1's on_adaptive_card_invoke serialises it twice
         return _card_response(result.card)
 

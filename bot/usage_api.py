@@ -9,16 +9,17 @@ and nothing is half-applied.
 The endpoint is off (404) unless CREDITS_USAGE_TOKEN is set; callers then authenticate with
 `Authorization: Bearer <token>`, compared in constant time. The checks run in this order:
 off (404), token (401, before the body is read), size (413: Content-Length and a capped read),
-JSON and shape (400). Numbers are parsed as Decimal, never float.
+JSON and shape (400). Numbers are parsed as Decimal, never float (`credits.usage.load_json`).
+Past that every record is judged on its own (`credits.usage.parse_record` checks each field
+against what the store holds): the answer is 200 with one result per record, and a 500 means a
+genuine bug (the transaction is rolled back: nothing applied).
 """
 
 from __future__ import annotations
 
 import hmac
-import json
 from collections import Counter
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any
 
 import structlog
@@ -27,6 +28,8 @@ from aiohttp import web
 from bot.http import BodyTooLarge, read_capped
 from bot.metrics import METRICS
 from credits.models import UsageOutcome, UsageStatus
+from credits.text import TENANT_ID_MAX, text_problem
+from credits.usage import load_json
 
 log = structlog.get_logger(__name__)
 
@@ -56,14 +59,10 @@ def authorized(header: str, token: str) -> bool:
     return hmac.compare_digest(presented.strip().encode(), token.encode())
 
 
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not a number")
-
-
 def parse_body(raw: bytes | str) -> list[Any]:
     """The records of a body; ValueError saying why it is not one (JSON or shape)."""
     try:
-        body = json.loads(raw, parse_float=Decimal, parse_constant=_no_constants)
+        body = load_json(raw)
     except RecursionError as error:
         raise ValueError("The body is nested too deeply.") from error
     except ValueError as error:  # JSONDecodeError, UnicodeDecodeError, NaN/Infinity
@@ -85,7 +84,7 @@ def _result(outcome: UsageOutcome, records: Sequence[Any]) -> dict[str, Any]:
     if tenant is None:  # rejected before the tenant was known: echo what the caller sent
         raw = records[outcome.index] if outcome.index < len(records) else None
         sent = raw.get("tenantId") if isinstance(raw, dict) else None
-        tenant = sent[:200] if isinstance(sent, str) else None
+        tenant = sent if text_problem(sent, TENANT_ID_MAX) is None else None
     return {
         "index": outcome.index,
         "id": outcome.record_id,

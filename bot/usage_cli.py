@@ -30,6 +30,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any, TextIO
 
+from credits.usage import load_json
+
 BATCH = 1000
 DEFAULT_URL = "http://127.0.0.1:3978/api/usage"
 REASONS_SHOWN = 5
@@ -62,6 +64,7 @@ TEXT_COLUMNS = (
 )
 # forms Excel may have rewritten the report's ISO 8601 times into (UTC, per the report)
 EXCEL_TIMES = ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M")
+WHOLE_DIGITS_MAX = 18  # larger numbers of seconds stay text (and are rejected as such)
 
 
 class FormatError(Exception):
@@ -99,16 +102,17 @@ def _iso_utc(text: str | None) -> str | None:
 
 
 def _whole(text: str | None) -> int | str | None:
+    """A whole number of seconds as an int; anything else is passed on as text, so the record
+    is rejected with the reason."""
     if text is None:
         return None
-    try:
-        return int(text)
-    except ValueError:
-        try:  # "125.0": a whole number Excel wrote with a decimal point
-            value = Decimal(text)
-        except InvalidOperation:
-            return text
-        return int(value) if value.is_finite() and value == value.to_integral_value() else text
+    try:  # "125.0": a whole number Excel wrote with a decimal point
+        value = Decimal(text)
+    except InvalidOperation:
+        return text
+    if not value.is_finite() or value.adjusted() > WHOLE_DIGITS_MAX:  # "1e999999999": no int
+        return text
+    return int(value) if value == value.to_integral_value() else text
 
 
 def csv_record(row: Mapping[str, str | None], tenant: str | None) -> dict[str, Any]:
@@ -197,7 +201,7 @@ def read_source(path: Path, tenant: str | None) -> Source:
 def _json_source(path: Path) -> Source:
     with _open_text(path) as handle:
         try:
-            body = json.load(handle, parse_float=Decimal, parse_constant=_no_constant)
+            body = load_json(handle.read())
         except RecursionError as error:
             raise FormatError(f"{path}: the JSON is nested too deeply") from error
         except ValueError as error:
@@ -216,10 +220,6 @@ def _json_source(path: Path) -> Source:
             yield [(f"record {start + i + 1}", r) for i, r in enumerate(chunk)]
 
     return Source(len(records), batches)
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number")
 
 
 def _csv_source(path: Path, tenant: str) -> Source:

@@ -1,5 +1,6 @@
 """Background work in the host: the recharge runner, the periodic checks (lot expiry, runway,
-unusual spend, stuck payments) and alert delivery. They start and stop with the app; a stop lets
+unusual spend, stuck payments), alert delivery and the posting of kept replies (replies the Bot
+Connector refused during a turn, bot/replies.py). They start and stop with the app; a stop lets
 the current round finish, so what a round claimed is finished or released, never abandoned."""
 
 from __future__ import annotations
@@ -15,10 +16,14 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from bot.replies import ReplyDispatcher
 from credits.service import CreditsService
 
 if TYPE_CHECKING:
+    from bot.adapter import CreditsAdapter
+    from bot.delivery import AlertDispatcher
     from bot.metrics import Metrics
+    from bot.settings import Settings
 
 log = structlog.get_logger(__name__)
 STOP_GRACE_SECONDS = 30
@@ -109,3 +114,39 @@ def standard_jobs(
         Job("recharge", recharge_interval, recharge),
         Job("checks", check_interval, checks),
     ]
+
+
+def reply_delivery(
+    service: CreditsService,
+    adapter: CreditsAdapter,
+    settings: Settings,
+    alerts: AlertDispatcher,
+    me: str,
+    metrics: Metrics | None = None,
+) -> Job:
+    """Replies the Bot Connector refuses during a turn are kept in ``service`` (the adapter's
+    TurnReplies, bot/replies.py) and posted by the job returned, every alert interval, with the
+    adapter's retrier and the rate limits of alert delivery (one set of windows for both)."""
+    adapter.replies.attach(service, metrics)
+    replies = ReplyDispatcher(
+        service,
+        adapter,
+        settings.app_id,
+        retrier=adapter.retrier,
+        limits=alerts.limits,
+        counter=metrics,
+    )
+
+    async def deliver() -> None:
+        report = await replies.run_once(me)
+        if report.claimed:
+            log.info(
+                "kept replies",
+                claimed=report.claimed,
+                delivered=report.delivered,
+                retried=report.retried,
+                failed=report.failed,
+                gone=report.gone,
+            )
+
+    return Job("replies", settings.alert_interval_seconds, deliver)

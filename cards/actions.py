@@ -1,5 +1,8 @@
 """Verbs the bot understands, and the one way cards build a button.
 
+The data of every verb is checked by one typed model (dialogs/card_data.py) before any handler
+sees it; keep the two in step. Confirm buttons also carry ``sig``, their data signed by the bot.
+
 Every button is an ``Action.Execute`` whose ``verb`` is repeated inside ``data`` (``data.verb``),
 so the same card also works when a client sends it as ``Action.Submit``. Form inputs travel along
 under their ``id``; buttons that must not carry the form's inputs (Cancel, quick amounts) set
@@ -44,7 +47,8 @@ RECHARGE_CONFIRM = "recharge_confirm"
 HISTORY = "history"
 """Data: ``before`` (int seq) for older pages; absent for the newest page."""
 CANCEL = "cancel"
-"""Data: ``request`` when a confirmation is cancelled; absent on forms."""
+"""Data: ``request`` when a confirmation is cancelled (an admin's Cancel voids that request: a
+Confirm of the same card pressed later changes nothing); absent on forms."""
 HELP = "help"
 """Show the help card. Data: none."""
 

@@ -19,6 +19,13 @@ class StaleError(CreditsError):
     """The request was made from an out-of-date view (settings changed since)."""
 
 
+class RequestCancelled(CreditsError):
+    """The request was cancelled (Cancel on its card) before it was confirmed."""
+
+    def __init__(self) -> None:
+        super().__init__("This request was cancelled; nothing was changed.")
+
+
 class NotFoundError(CreditsError):
     """The thing asked for does not exist (for this tenant)."""
 

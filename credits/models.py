@@ -32,6 +32,18 @@ class EntryKind(StrEnum):
     ADJUSTMENT = "adjustment"
 
 
+class VoidOutcome(StrEnum):
+    """What Cancel on a confirm card did to the card's request."""
+
+    CANCELLED = "cancelled"  # voided now: a later Confirm of it changes nothing
+    ALREADY_CANCELLED = "already_cancelled"
+    ALREADY_DONE = "already_done"  # carried out (or under way) already: Cancel cannot undo it
+
+
+CANCELLED_REQUEST = "cancelled"
+"""``operations.action`` of the marker that voids a request (its key) before it is confirmed."""
+
+
 class AlertKind(StrEnum):
     LOW_BALANCE = "low_balance"
     DEPLETED = "depleted"

@@ -289,3 +289,26 @@ alert_deliveries = Table(
     Column("activity_id", String(200), nullable=True),
     Column("delivered_at", UTCDateTime, nullable=False),
 )
+
+# replies the Bot Connector would not take during a turn, posted later by a worker in order per
+# conversation (credits/replies.py); the activity and its conversation reference as JSON
+kept_replies = Table(
+    "kept_replies",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("tenant_id", String(100), nullable=False),
+    Column("conversation_id", String(500), nullable=False),
+    Column("activity", JSON, nullable=False),
+    Column("reference", JSON, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("claimed_by", String(100), nullable=True),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("not_before", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime, nullable=True),
+    CheckConstraint("status IN ('pending', 'claimed', 'delivered', 'failed')", name="status"),
+    Index("ix_kept_replies_status", "status", "id"),
+    Index("ix_kept_replies_conversation", "tenant_id", "conversation_id", "status", "id"),
+)

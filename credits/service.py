@@ -39,7 +39,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from credits import rules
+from credits import replies, rules
 from credits.clock import Clock, SystemClock, add_months, start_of_day, start_of_month
 from credits.config import CreditsConfig
 from credits.db import Database
@@ -48,11 +48,13 @@ from credits.errors import (
     NotFoundError,
     PaymentDeclined,
     PaymentUnavailable,
+    RequestCancelled,
     StaleError,
     ValidationError,
 )
 from credits.models import (
     AUTO,
+    CANCELLED_REQUEST,
     EXPIRY,
     USAGE,
     AccountView,
@@ -72,6 +74,7 @@ from credits.models import (
     Subscription,
     UsageOutcome,
     UsageStatus,
+    VoidOutcome,
 )
 from credits.money import AmountError, AmountLimits, Currency, Money, currency, parse_strict
 from credits.payments import ChargeRequest, ChargeResult, PaymentGateway, gateway_from_config
@@ -88,7 +91,13 @@ from credits.schema import (
     subscriptions,
     usage_records,
 )
-from credits.usage import UsageRecord, parse_record
+from credits.usage import (
+    BALANCE_FLOOR_MINOR,
+    UsageRecord,
+    ledger_key,
+    parse_record,
+    sent_id,
+)
 
 AmountInput = Money | Decimal | int | str
 log = structlog.get_logger(__name__)
@@ -575,7 +584,8 @@ class CreditsService:
         """Charge the gateway and credit the account, once per idempotency key.
 
         The payment is recorded before the gateway is called, so a crash between the charge
-        and the credit is finished later by `process_payments` with the same key."""
+        and the credit is finished later by `process_payments` with the same key. A key voided
+        by `void_request` raises RequestCancelled and charges nothing."""
         key = _key(idempotency_key)
         async with self.db.write() as conn:
             row = await self._lock_account(conn, tenant_id)
@@ -599,6 +609,15 @@ class CreditsService:
                     raise PaymentDeclined(existing.reason or "declined")
                 payment_id = existing.id
             else:
+                voided = await conn.execute(
+                    select(operations.c.id).where(
+                        operations.c.account_id == row.id,
+                        operations.c.idempotency_key == key,
+                        operations.c.action == CANCELLED_REQUEST,
+                    )
+                )
+                if voided.first() is not None:
+                    raise RequestCancelled()
                 if expected_version is not None and expected_version != row.settings_version:
                     raise StaleError("This card is out of date; open the balance again.")
                 now = self.clock.now()
@@ -862,7 +881,8 @@ class CreditsService:
         idempotency_key: str | None = None,
     ) -> AccountView:
         """Change any of {enabled, amount, trigger}. Turning it on clears a pause. If the
-        balance is already below the trigger, the recharge starts at once."""
+        balance is already below the trigger, the recharge starts at once. A key voided by
+        `void_request` raises RequestCancelled and changes nothing."""
         async with self.db.write() as conn:
             row = await self._lock_account(conn, tenant_id)
             cur = currency(row.currency)
@@ -951,9 +971,50 @@ class CreditsService:
                 select(operations.c.id).where(
                     operations.c.account_id == row.id,
                     operations.c.idempotency_key == _key(idempotency_key),
+                    operations.c.action != CANCELLED_REQUEST,
                 )
             )
             return found.first() is not None
+
+    async def void_request(self, tenant_id: str, idempotency_key: str, actor: Actor) -> VoidOutcome:
+        """Cancel a confirm card's request (its key) before it is confirmed: a later
+        `add_funds` or `set_auto_recharge` with the key raises RequestCancelled, on every
+        replica. Under the account lock, as they are: a Confirm racing this either ran first
+        (ALREADY_DONE: the purchase or the settings change stands) or finds the void."""
+        key = _key(idempotency_key)
+        async with self.db.write() as conn:
+            row = await self._lock_account(conn, tenant_id)
+            paid = await conn.execute(
+                select(payments.c.id).where(
+                    payments.c.idempotency_key == f"purchase:{row.id}:{key}"
+                )
+            )
+            if paid.first() is not None:
+                return VoidOutcome.ALREADY_DONE
+            action = (
+                await conn.execute(
+                    select(operations.c.action).where(
+                        operations.c.account_id == row.id, operations.c.idempotency_key == key
+                    )
+                )
+            ).scalar_one_or_none()
+            if action == CANCELLED_REQUEST:
+                return VoidOutcome.ALREADY_CANCELLED
+            if action is not None:
+                return VoidOutcome.ALREADY_DONE
+            await conn.execute(
+                operations.insert().values(
+                    account_id=row.id,
+                    action=CANCELLED_REQUEST,
+                    actor_id=actor.id,
+                    actor_name=actor.name[:200],
+                    details={},
+                    idempotency_key=key,
+                    request_hash=_hash(CANCELLED_REQUEST, key),
+                    created_at=self.clock.now(),
+                )
+            )
+            return VoidOutcome.CANCELLED
 
     async def _operation(
         self,
@@ -977,6 +1038,8 @@ class CreditsService:
                 )
             ).one_or_none()
             if existing is not None:
+                if existing.action == CANCELLED_REQUEST:
+                    raise RequestCancelled()
                 if existing.request_hash != request_hash:
                     raise IdempotencyConflict(
                         "This request was already made with different details."
@@ -1061,20 +1124,18 @@ class CreditsService:
     ) -> list[UsageOutcome]:
         """Apply a batch of call records in one transaction. Each record gets an outcome:
         applied, duplicate (same id, same charge), conflict (same id, other charge) or
-        rejected (with the reason). Bad records never stop good ones."""
+        rejected (with the reason: a field `parse_record` refuses, another currency, or a charge
+        that would take the balance below BALANCE_FLOOR_MINOR). Bad records never stop good
+        ones: whatever a record holds, it is judged alone and nothing it holds reaches the store
+        unchecked."""
         outcomes: list[UsageOutcome | None] = [None] * len(records)
         by_tenant: dict[str, list[tuple[int, UsageRecord]]] = defaultdict(list)
         for index, raw in enumerate(records):
             try:
                 record = parse_record(raw, default_tenant)
             except ValidationError as error:
-                record_id = raw.get("id") if isinstance(raw, dict) else None
                 outcomes[index] = UsageOutcome(
-                    index,
-                    record_id if isinstance(record_id, str) else None,
-                    None,
-                    UsageStatus.REJECTED,
-                    str(error),
+                    index, sent_id(raw), None, UsageStatus.REJECTED, str(error)
                 )
                 continue
             by_tenant[record.tenant_id].append((index, record))
@@ -1092,24 +1153,7 @@ class CreditsService:
         account = dict(row._mapping)
         cur = currency(row.currency)
         now = self.clock.now()
-        known: dict[str, int] = {}
-        ids = list({record.id for _, record in batch})
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start : start + CHUNK]
-            query = select(usage_records.c.record_id, usage_records.c.charge_minor).where(
-                usage_records.c.account_id == row.id
-            )
-            if self.db.dialect == "postgresql":  # a join, so each id is an index lookup
-                wanted = (
-                    func.unnest(bindparam("ids", chunk, ARRAY(String())))
-                    .table_valued("id")
-                    .render_derived()
-                )
-                query = query.join(wanted, usage_records.c.record_id == wanted.c.id)
-            else:
-                query = query.where(usage_records.c.record_id.in_(chunk))
-            found = await conn.execute(query)
-            known.update({r.record_id: r.charge_minor for r in found})
+        known = await self._known_usage(conn, row.id, [record.id for _, record in batch])
         lot_order, remaining = await self._open_lots(conn, row.id)
         changed: dict[int, int] = {}
         outcomes: list[UsageOutcome] = []
@@ -1117,72 +1161,22 @@ class CreditsService:
         entry_rows: list[dict[str, Any]] = []
         balance, seq, debt = account["balance_minor"], account["last_seq"], account["debt_minor"]
         for index, record in batch:
-            if record.charge.currency != cur:
-                outcomes.append(
-                    UsageOutcome(
-                        index,
-                        record.id,
-                        tenant_id,
-                        UsageStatus.REJECTED,
-                        f"the account is in {cur.code}, not {record.charge.currency.code}",
-                    )
-                )
+            refused = _usage_refusal(record, cur, known, balance)
+            if refused is not None:
+                outcomes.append(UsageOutcome(index, record.id, tenant_id, *refused))
                 continue
             charge = record.charge.minor
-            if record.id in known:
-                same = known[record.id] == charge
-                known_charge = Money.from_minor(known[record.id], cur)
-                outcomes.append(
-                    UsageOutcome(
-                        index,
-                        record.id,
-                        tenant_id,
-                        UsageStatus.DUPLICATE if same else UsageStatus.CONFLICT,
-                        None if same else f"already recorded with charge {known_charge}",
-                    )
-                )
-                continue
             known[record.id] = charge
             entry_seq = None
             if charge:
                 seq += 1
                 balance -= charge
                 entry_seq = seq
-                entry_rows.append(
-                    {
-                        "account_id": row.id,
-                        "seq": seq,
-                        "kind": EntryKind.USAGE.value,
-                        "amount_minor": -charge,
-                        "balance_after_minor": balance,
-                        "actor_id": USAGE.id,
-                        "actor_name": record.user_principal_name or USAGE.name,
-                        "reason": _usage_reason(record),
-                        "idempotency_key": f"usage:{record.id}",
-                        "request_hash": _hash("usage", charge, cur.code),
-                        "occurred_at": min(record.start, now),
-                        "created_at": now,
-                    }
-                )
+                entry_rows.append(_usage_entry(row.id, seq, balance, record, now))
                 taken = _take(remaining, lot_order, charge)
                 debt += taken.pop(-1, 0)
                 changed.update(taken)
-            usage_rows.append(
-                {
-                    "account_id": row.id,
-                    "record_id": record.id,
-                    "charge_minor": charge,
-                    "currency": cur.code,
-                    "start_at": record.start,
-                    "duration_seconds": record.duration_seconds,
-                    "license_capability": record.license_capability,
-                    "call_type": record.call_type,
-                    "user_principal_name": record.user_principal_name,
-                    "destination_context": record.destination_context,
-                    "entry_seq": entry_seq,
-                    "received_at": now,
-                }
-            )
+            usage_rows.append(_usage_row(row.id, record, entry_seq, now))
             outcomes.append(UsageOutcome(index, record.id, tenant_id, UsageStatus.APPLIED))
         for start in range(0, len(entry_rows), CHUNK):
             await self._insert_many(conn, ledger_entries, entry_rows[start : start + CHUNK])
@@ -1198,6 +1192,30 @@ class CreditsService:
             account.update(balance_minor=balance, last_seq=seq, debt_minor=debt)
             await self._after_change(conn, account, cause="usage", usage_changed=True)
         return outcomes
+
+    async def _known_usage(
+        self, conn: AsyncConnection, account_id: int, record_ids: list[str]
+    ) -> dict[str, int]:
+        """The charges already recorded for these record ids (by id)."""
+        known: dict[str, int] = {}
+        ids = list(dict.fromkeys(record_ids))
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            query = select(usage_records.c.record_id, usage_records.c.charge_minor).where(
+                usage_records.c.account_id == account_id
+            )
+            if self.db.dialect == "postgresql":  # a join, so each id is an index lookup
+                wanted = (
+                    func.unnest(bindparam("ids", chunk, ARRAY(String())))
+                    .table_valued("id")
+                    .render_derived()
+                )
+                query = query.join(wanted, usage_records.c.record_id == wanted.c.id)
+            else:
+                query = query.where(usage_records.c.record_id.in_(chunk))
+            found = await conn.execute(query)
+            known.update({r.record_id: r.charge_minor for r in found})
+        return known
 
     async def _insert_many(
         self, conn: AsyncConnection, table: Table, rows: list[dict[str, Any]]
@@ -1650,16 +1668,46 @@ class CreditsService:
             for r in rows
         ]
 
+    # ------------------------------------------------------------------ kept replies
+
+    async def keep_reply(self, reply: replies.NewReply) -> replies.KeptReply:
+        return await replies.keep(self.db, self.clock.now(), reply)
+
+    async def claim_replies(self, worker_id: str, limit: int = 20) -> list[replies.KeptReply]:
+        return await replies.claim(
+            self.db, self.clock.now(), worker_id, limit, self.config.alert_lease
+        )
+
+    async def ack_reply(self, reply_id: int, worker_id: str) -> bool:
+        return await replies.ack(self.db, self.clock.now(), reply_id, worker_id)
+
+    async def retry_reply(
+        self, reply_id: int, worker_id: str, error: str, not_before: datetime
+    ) -> bool:
+        return await replies.retry(self.db, reply_id, worker_id, error, not_before)
+
+    async def fail_reply(self, reply_id: int, worker_id: str, error: str) -> bool:
+        return await replies.fail(self.db, reply_id, worker_id, error)
+
+    async def list_replies(
+        self, tenant_id: str | None = None, status: replies.ReplyStatus | None = None
+    ) -> list[replies.KeptReply]:
+        return await replies.listing(self.db, tenant_id, status, 100)
+
     # ------------------------------------------------------------------ host support
 
     async def first_delivery(self, key: str) -> bool:
         """True the first time `key` is seen: Teams redelivers an activity after 15 s, possibly
-        to another replica, and it must have one effect."""
+        to another replica, and it must have one effect.
+
+        The whole key is kept, as its SHA-256: keys of any length stay apart (a conversation id
+        can be 450 characters), and none of its characters reaches the store."""
+        digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
         insert = self._upsert_insert
         async with self.db.write() as conn:
             result = await conn.execute(
                 insert(processed_activities)
-                .values(key=key[:400], created_at=self.clock.now())
+                .values(key=digest, created_at=self.clock.now())
                 .on_conflict_do_nothing(index_elements=["key"])
             )
             return bool(result.rowcount)
@@ -1781,7 +1829,71 @@ def _take(remaining: dict[int, int], order: Iterable[int], amount: int) -> dict[
     return taken
 
 
+def _usage_refusal(
+    record: UsageRecord, cur: Currency, known: dict[str, int], balance: int
+) -> tuple[UsageStatus, str | None] | None:
+    """Why a valid record is not applied to this account (rejected, duplicate or conflict) and
+    the reason, or None to apply it."""
+    if record.charge.currency != cur:
+        sent = record.charge.currency.code
+        return UsageStatus.REJECTED, f"the account is in {cur.code}, not {sent}"
+    charge = record.charge.minor
+    if record.id in known:
+        if known[record.id] == charge:
+            return UsageStatus.DUPLICATE, None
+        known_charge = Money.from_minor(known[record.id], cur)
+        return UsageStatus.CONFLICT, f"already recorded with charge {known_charge}"
+    if balance - charge < BALANCE_FLOOR_MINOR:
+        floor = Money.from_minor(BALANCE_FLOOR_MINOR, cur).format()
+        return (
+            UsageStatus.REJECTED,
+            f"'charge' of {record.charge.format()} would take the balance below {floor}, "
+            "the lowest the ledger keeps",
+        )
+    return None
+
+
+def _usage_entry(
+    account_id: int, seq: int, balance: int, record: UsageRecord, now: datetime
+) -> dict[str, Any]:
+    charge = record.charge.minor
+    return {
+        "account_id": account_id,
+        "seq": seq,
+        "kind": EntryKind.USAGE.value,
+        "amount_minor": -charge,
+        "balance_after_minor": balance,
+        "actor_id": USAGE.id,
+        "actor_name": record.user_principal_name or USAGE.name,
+        "reason": _usage_reason(record),
+        "idempotency_key": ledger_key(record.id),
+        "request_hash": _hash("usage", charge, record.charge.currency.code),
+        "occurred_at": min(record.start, now),
+        "created_at": now,
+    }
+
+
+def _usage_row(
+    account_id: int, record: UsageRecord, entry_seq: int | None, now: datetime
+) -> dict[str, Any]:
+    return {
+        "account_id": account_id,
+        "record_id": record.id,
+        "charge_minor": record.charge.minor,
+        "currency": record.charge.currency.code,
+        "start_at": record.start,
+        "duration_seconds": record.duration_seconds,
+        "license_capability": record.license_capability,
+        "call_type": record.call_type,
+        "user_principal_name": record.user_principal_name,
+        "destination_context": record.destination_context,
+        "entry_seq": entry_seq,
+        "received_at": now,
+    }
+
+
 def _usage_reason(record: UsageRecord) -> str:
+    """At most 412 characters (the column holds 500): the fields' limits are checked at the edge."""
     kind = record.call_type or record.license_capability or "call"
     minutes = (record.duration_seconds + 59) // 60
     where = f" to {record.destination_context}" if record.destination_context else ""

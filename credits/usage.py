@@ -1,11 +1,16 @@
 """Usage records shaped like Microsoft Graph's PSTN call records (callRecords/getPstnCalls).
 
-JSON callers must parse numbers as Decimal (json.loads(..., parse_float=Decimal)); a float
-charge is refused rather than rounded.
+`parse_record` checks every field of a record once, here, against what the store can hold
+(credits/schema.py) and what makes sense for a call; a refusal names the field and says what is
+allowed, and nothing is ever cut to fit. JSON callers read bodies with `load_json`: numbers are
+exact Decimals, never floats, and a number no Decimal or int can hold becomes a value that every
+check refuses (so one such number rejects its record, not the whole body).
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,8 +19,33 @@ from typing import Any
 
 from credits.errors import ValidationError
 from credits.money import AmountError, Currency, Money, currency
+from credits.text import (
+    RECORD_ID_MAX,
+    SHORT_TEXT_MAX,
+    TENANT_ID_MAX,
+    UPN_MAX,
+    checked,
+    text_problem,
+)
 
-MAX_ID = 200
+# the ledger keeps "usage:<id>" as the entry's idempotency key, a String(200)
+LEDGER_KEY_PREFIX = "usage:"
+ID_MAX = RECORD_ID_MAX - len(LEDGER_KEY_PREFIX)  # 194
+START_FIRST_YEAR, START_LAST_YEAR = 2000, 2100  # in UTC
+DURATION_MAX = 31 * 24 * 60 * 60  # 31 days, in seconds: fits the Integer column many times over
+CHARGE_MAX_MINOR = 10**12  # per call: $10,000,000,000.00 in USD
+# No usage may take a balance below this (checked per record in CreditsService._ingest_tenant):
+# far below any real balance, and far enough above -2**63 that no balance, no sum of entries
+# (SQLite's SUM() raises on overflow) and no debt can overflow a 64-bit integer.
+BALANCE_FLOOR_MINOR = -(2**62)
+
+_START_MIN = datetime(START_FIRST_YEAR, 1, 1, tzinfo=UTC)
+_START_END = datetime(START_LAST_YEAR + 1, 1, 1, tzinfo=UTC)
+_START_HINT = "ISO 8601 with a time zone, e.g. 2026-01-31T09:00:00Z"
+_TEXT_NUMBER = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_SHORT_INPUT_MAX = 64  # a date or a number written as text: longer is no date or number
+_CHARGE_HINT = "a finite decimal number, 0 or more, e.g. 1.25"
+_JSON_INT_DIGITS_MAX = 4000  # Python refuses to read ints of over 4,300 digits
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,76 +61,162 @@ class UsageRecord:
     destination_context: str | None
 
 
-def _text(record: Mapping[str, Any], name: str, limit: int = 300) -> str | None:
-    value = record.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ValidationError(f"'{name}' must be text")
-    return value[:limit]
-
-
-def _charge(value: Any, cur: Currency) -> Money:
-    if isinstance(value, bool) or value is None:
-        raise ValidationError("'charge' is required and must be a number")
-    if isinstance(value, float):
-        raise ValidationError("'charge' must be an exact decimal (parse JSON numbers as Decimal)")
-    try:
-        amount = Decimal(value) if isinstance(value, int | str | Decimal) else None
-    except InvalidOperation:
-        amount = None
-    if amount is None or not amount.is_finite():
-        raise ValidationError("'charge' must be a finite decimal number")
-    if amount < 0:
-        raise ValidationError("'charge' cannot be negative")
-    try:
-        return Money(amount, cur)
-    except AmountError as error:
-        raise ValidationError(f"'charge': {error}") from error
-
-
-def _start(value: Any) -> datetime:
-    if not isinstance(value, str):
-        raise ValidationError("'startDateTime' is required (ISO 8601, e.g. 2026-01-31T09:00:00Z)")
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as error:
-        raise ValidationError(
-            "'startDateTime' must be ISO 8601, e.g. 2026-01-31T09:00:00Z"
-        ) from error
-    if when.tzinfo is None:
-        raise ValidationError("'startDateTime' needs a time zone (e.g. a trailing Z)")
-    return when.astimezone(UTC)
+def ledger_key(record_id: str) -> str:
+    """The idempotency key of the ledger entry a call record makes (at most 200 characters)."""
+    return f"{LEDGER_KEY_PREFIX}{record_id}"
 
 
 def parse_record(record: Any, default_tenant: str | None = None) -> UsageRecord:
-    """Validate one call record; raises ValidationError saying what is wrong."""
+    """Validate one call record; raises ValidationError naming the field and what is allowed."""
     if not isinstance(record, Mapping):
         raise ValidationError("each record must be a JSON object")
-    record_id = record.get("id")
-    if not isinstance(record_id, str) or not record_id.strip() or len(record_id) > MAX_ID:
-        raise ValidationError(f"'id' is required: text of 1 to {MAX_ID} characters")
-    tenant = record.get("tenantId", default_tenant)
-    if not isinstance(tenant, str) or not tenant.strip():
-        raise ValidationError("'tenantId' is required")
-    code = record.get("currency")
-    if not isinstance(code, str):
-        raise ValidationError("'currency' is required (ISO 4217, e.g. USD)")
-    try:
-        cur = currency(code)
-    except AmountError as error:
-        raise ValidationError(str(error)) from error
-    duration = record.get("duration", 0)
-    if isinstance(duration, bool) or not isinstance(duration, int) or duration < 0:
-        raise ValidationError("'duration' must be a whole number of seconds, 0 or more")
+    record_id = _id(record.get("id"))
+    tenant_id = _tenant(record.get("tenantId"), default_tenant)
+    cur = _currency(record.get("currency"))
     return UsageRecord(
         id=record_id,
-        tenant_id=tenant.strip(),
+        tenant_id=tenant_id,
         start=_start(record.get("startDateTime")),
-        duration_seconds=duration,
+        duration_seconds=_duration(record.get("duration")),
         charge=_charge(record.get("charge"), cur),
-        license_capability=_text(record, "licenseCapability", 100),
-        call_type=_text(record, "callType", 100),
-        user_principal_name=_text(record, "userPrincipalName"),
-        destination_context=_text(record, "destinationContext", 100),
+        license_capability=_optional_text(record, "licenseCapability", SHORT_TEXT_MAX),
+        call_type=_optional_text(record, "callType", SHORT_TEXT_MAX),
+        user_principal_name=_optional_text(record, "userPrincipalName", UPN_MAX),
+        destination_context=_optional_text(record, "destinationContext", SHORT_TEXT_MAX),
     )
+
+
+def sent_id(record: Any) -> str | None:
+    """The id a rejected record was sent with, to echo back: only text fit to show, else None."""
+    sent = record.get("id") if isinstance(record, Mapping) else None
+    return sent if isinstance(sent, str) and text_problem(sent, RECORD_ID_MAX) is None else None
+
+
+def load_json(raw: str | bytes) -> Any:
+    """JSON as usage must be read: numbers as exact Decimals (never float); NaN and Infinity
+    refused. A number beyond what a Decimal holds (an exponent of over 18 digits) is read as
+    Decimal NaN and an integer of over 4,000 digits as a Decimal, so the field's check refuses
+    it. Raises ValueError (not JSON) or RecursionError (nested too deeply)."""
+    return json.loads(
+        raw, parse_float=_json_decimal, parse_int=_json_int, parse_constant=_json_constant
+    )
+
+
+def _json_decimal(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return Decimal("NaN")
+
+
+def _json_int(text: str) -> int | Decimal:
+    return int(text) if len(text) <= _JSON_INT_DIGITS_MAX else Decimal(text)
+
+
+def _json_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
+
+
+def _id(value: object) -> str:
+    if value is None:
+        raise ValidationError(f"'id' is required: text of 1 to {ID_MAX} characters")
+    problem = text_problem(value, ID_MAX)
+    if problem is not None:
+        raise ValidationError(f"'id' {problem}")
+    assert isinstance(value, str)
+    return value  # as sent: the id is what makes a replay a duplicate
+
+
+def _tenant(value: object, default: str | None) -> str:
+    value = default if value is None else value
+    if value is None:
+        raise ValidationError(f"'tenantId' is required: text of 1 to {TENANT_ID_MAX} characters")
+    return checked(value, "tenantId", TENANT_ID_MAX)
+
+
+def _currency(value: object) -> Currency:
+    if value is None:
+        raise ValidationError("'currency' is required (ISO 4217, e.g. USD)")
+    problem = text_problem(value, SHORT_TEXT_MAX)
+    if problem is not None:
+        raise ValidationError(f"'currency' {problem} (ISO 4217, e.g. USD)")
+    assert isinstance(value, str)
+    try:
+        return currency(value)
+    except AmountError as error:
+        raise ValidationError(f"'currency': {error}") from error
+
+
+def _start(value: object) -> datetime:
+    if value is None:
+        raise ValidationError(f"'startDateTime' is required: {_START_HINT}")
+    if not isinstance(value, str) or len(value) > _SHORT_INPUT_MAX:
+        raise ValidationError(f"'startDateTime' must be {_START_HINT}")
+    try:
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError as error:
+        raise ValidationError(f"'startDateTime' must be {_START_HINT}") from error
+    if when.tzinfo is None:
+        raise ValidationError("'startDateTime' needs a time zone (e.g. a trailing Z)")
+    # the local year first: converting year 1 or 9999 to UTC can overflow
+    if START_FIRST_YEAR - 1 <= when.year <= START_LAST_YEAR + 1:
+        when = when.astimezone(UTC)
+        if _START_MIN <= when < _START_END:
+            return when
+    raise ValidationError(
+        f"'startDateTime' must be in the years {START_FIRST_YEAR} to {START_LAST_YEAR} (UTC)"
+    )
+
+
+def _duration(value: object) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= DURATION_MAX:
+        raise ValidationError(
+            f"'duration' must be a whole number of seconds from 0 to {DURATION_MAX} (31 days)"
+        )
+    return value
+
+
+def _amount(value: object) -> Decimal:
+    """The charge as an exact, finite Decimal (not yet checked for sign or size)."""
+    if value is None:
+        raise ValidationError(f"'charge' is required: {_CHARGE_HINT}")
+    if isinstance(value, float):
+        raise ValidationError("'charge' must be an exact decimal (parse JSON numbers as Decimal)")
+    amount: Decimal | None = None
+    if isinstance(value, bool):
+        amount = None
+    elif isinstance(value, int | Decimal):
+        amount = Decimal(value)
+    elif isinstance(value, str) and len(value) <= _SHORT_INPUT_MAX:
+        text = value.strip()
+        if _TEXT_NUMBER.fullmatch(text):
+            try:
+                amount = Decimal(text)
+            except InvalidOperation:  # an exponent beyond what a Decimal holds
+                amount = None
+    if amount is None or not amount.is_finite():
+        raise ValidationError(f"'charge' must be {_CHARGE_HINT}")
+    return amount
+
+
+def _charge(value: object, cur: Currency) -> Money:
+    amount = _amount(value)
+    if amount < 0:
+        raise ValidationError("'charge' cannot be negative")
+    top = Money.from_minor(CHARGE_MAX_MINOR, cur)
+    if amount > top.amount:
+        raise ValidationError(f"'charge' must be at most {top.format()} for one call")
+    try:
+        return Money(amount, cur)
+    except AmountError as error:  # more decimals than the currency has
+        raise ValidationError(f"'charge': {error}") from error
+
+
+def _optional_text(record: Mapping[str, Any], name: str, limit: int) -> str | None:
+    """Descriptive text: absent, null or blank is no value; anything else must fit, uncut."""
+    value = record.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return checked(value, name, limit)

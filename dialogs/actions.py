@@ -10,7 +10,9 @@ import json
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, assert_never
+
+import structlog
 
 from cards import (
     access_denied_card,
@@ -26,22 +28,39 @@ from cards import (
 )
 from cards import actions as verbs
 from cards.actions import execute
-from credits.errors import (
-    CreditsError,
-    IdempotencyConflict,
-    PaymentDeclined,
-    PaymentUnavailable,
-    StaleError,
-)
-from credits.models import AccountView
+from credits.errors import CreditsError, RequestCancelled, StaleError
+from credits.models import AccountView, VoidOutcome
 from credits.money import AmountError, Money, parse_strict
 from credits.service import CreditsService
 from dialogs.caller import Caller
+from dialogs.card_data import (
+    AddFundsConfirm,
+    AddFundsPress,
+    AddFundsReview,
+    AdminPress,
+    BadButton,
+    BalancePress,
+    CancelPress,
+    Checked,
+    HelpPress,
+    HistoryPress,
+    RechargeConfirm,
+    RechargeFormPress,
+    RechargeReview,
+    UnknownButton,
+)
 from dialogs.intents import parse_trigger
 
+log = structlog.get_logger(__name__)
 QUICK_AMOUNTS = ("25", "50", "100", "250")
 NOT_ALLOWED = "Only billing admins can see or change Communications Credits."
 FORGED = "That card can't be used. Nothing was changed; open the balance to start again."
+NOT_CANCELLED = (
+    "Only billing admins can cancel this request; it is still open. Nothing was changed."
+)
+ALREADY_DONE = (
+    "This request was already done; cancelling can't undo it. Open the balance to see it."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,14 +82,10 @@ class CardSigner:
         )
         return hmac.new(self._secret, body.encode(), hashlib.sha256).hexdigest()[:32]
 
-    def valid(self, tenant_id: str, data: dict[str, Any]) -> bool:
-        sig = data.get("sig")
-        return isinstance(sig, str) and hmac.compare_digest(sig, self.sign(tenant_id, data))
-
-
-def _request(data: dict[str, Any]) -> str:
-    """The idempotency key of a confirm button (``key`` on cards sent before it was renamed)."""
-    return str(data["request"] if "request" in data else data["key"])
+    def verify(self, tenant_id: str, press: AddFundsConfirm | RechargeConfirm) -> bool:
+        """Whether the press carries this card's signature of its data (for this tenant)."""
+        expected = self.sign(tenant_id, press.signed_data())
+        return press.sig is not None and hmac.compare_digest(press.sig, expected)
 
 
 class CardActions:
@@ -128,92 +143,125 @@ class CardActions:
 
     # ------------------------------------------------------------------ buttons pressed
 
-    async def handle(self, caller: Caller, data: dict[str, Any]) -> CardResult:
-        verb = data.get("verb")
-        if verb == verbs.HELP:
-            return CardResult(help_card())
-        if verb == verbs.CANCEL:
+    async def handle(self, caller: Caller, press: Checked) -> CardResult:
+        """Answer a button press, checked by dialogs.card_data before it gets here."""
+        if isinstance(press, BadButton):
+            log.info("card press refused", problem=press.problem)
+            message = f"This button can't be used: {press.problem}. Nothing was changed."
             return CardResult(
-                outcome_card("Cancelled", "Nothing was changed.", actions=[_show_balance()]),
-                final=True,
+                outcome_card("Not done", message, style="attention", actions=[_show_balance()])
             )
+        if isinstance(press, UnknownButton):
+            log.info("unknown card button", verb=press.verb)
+            return CardResult(
+                outcome_card(
+                    "Not understood", "I don't know that button.", actions=[_show_balance()]
+                )
+            )
+        if isinstance(press, HelpPress):
+            return CardResult(help_card())
+        if isinstance(press, CancelPress):
+            return await self._cancel(caller, press)
         if not caller.is_admin:
             return CardResult(access_denied_card(NOT_ALLOWED), final=True)
         try:
-            return await self._handle_admin(caller, verb, data)
+            return await self._handle_admin(caller, press)
         except (AmountError, CreditsError) as error:
-            return await self._refused(caller, verb, error)
+            return await self._refused(caller, press.verb, error)
 
-    async def _handle_admin(self, caller: Caller, verb: Any, data: dict[str, Any]) -> CardResult:
-        if verb == verbs.BALANCE:
-            return CardResult(await self.balance(caller))
-        if verb == verbs.ADD_FUNDS:
-            return CardResult(await self.add_funds_form(caller))
-        if verb == verbs.ADD_FUNDS_REVIEW:
-            view = await self.service.account(caller.tenant_id)
-            text = str(data.get("amount", "")).strip()
-            amount = parse_strict(text.replace(",", ""), view.currency, self.service.limits())
-            return CardResult(await self.confirm_funds(caller, amount))
-        if verb == verbs.ADD_FUNDS_CONFIRM:
-            if not self.signer.valid(caller.tenant_id, data):
-                return CardResult(access_denied_card(FORGED), final=True)
-            result = await self.service.add_funds(
-                caller.tenant_id, str(data["amount"]), caller.actor, _request(data)
+    async def _handle_admin(self, caller: Caller, press: AdminPress) -> CardResult:
+        match press:
+            case BalancePress():
+                return CardResult(await self.balance(caller))
+            case AddFundsPress():
+                return CardResult(await self.add_funds_form(caller))
+            case AddFundsReview():
+                view = await self.service.account(caller.tenant_id)
+                text = press.amount.strip().replace(",", "")
+                amount = parse_strict(text, view.currency, self.service.limits())
+                return CardResult(await self.confirm_funds(caller, amount))
+            case AddFundsConfirm():
+                return await self._add_funds(caller, press)
+            case RechargeFormPress():
+                return CardResult(await self.recharge_form(caller))
+            case RechargeReview():
+                view = await self.service.account(caller.tenant_id)
+                amount_ = _optional(press.recharge_amount, view, purchase=True, svc=self.service)
+                trigger = _optional(press.recharge_trigger, view, purchase=False, svc=self.service)
+                enabled = press.recharge_enabled == "true"
+                card = await self.confirm_recharge(caller, enabled, amount_, trigger, view)
+                return CardResult(card)
+            case RechargeConfirm():
+                return await self._set_recharge(caller, press)
+            case HistoryPress():
+                return CardResult(await self.history(caller, press.before))
+        assert_never(press)
+
+    async def _add_funds(self, caller: Caller, press: AddFundsConfirm) -> CardResult:
+        if not self.signer.verify(caller.tenant_id, press):
+            return CardResult(access_denied_card(FORGED), final=True)
+        result = await self.service.add_funds(
+            caller.tenant_id, press.amount, caller.actor, press.request_key
+        )
+        view = await self.service.account(caller.tenant_id)
+        return CardResult(receipt_card(result, view), final=True)
+
+    async def _set_recharge(self, caller: Caller, press: RechargeConfirm) -> CardResult:
+        if not self.signer.verify(caller.tenant_id, press):
+            return CardResult(access_denied_card(FORGED), final=True)
+        if await self.service.was_applied(caller.tenant_id, press.request_key):
+            message = "These settings were saved already; nothing was changed again."
+            return CardResult(
+                outcome_card("Already saved", message, actions=[_show_balance()]), final=True
             )
-            view = await self.service.account(caller.tenant_id)
-            return CardResult(receipt_card(result, view), final=True)
-        if verb == verbs.RECHARGE_FORM:
-            return CardResult(await self.recharge_form(caller))
-        if verb == verbs.RECHARGE_REVIEW:
-            view = await self.service.account(caller.tenant_id)
-            enabled = str(data.get("recharge_enabled", "false")).lower() == "true"
-            new_amount = _optional(
-                data.get("recharge_amount"), view, purchase=True, svc=self.service
+        view = await self.service.set_auto_recharge(
+            caller.tenant_id,
+            caller.actor,
+            enabled=press.enabled == "true",
+            amount=press.amount or None,
+            trigger=press.trigger or None,
+            expected_version=press.version,
+            idempotency_key=press.request_key,
+        )
+        return CardResult(balance_card(view, caller.is_admin), final=True)
+
+    async def _cancel(self, caller: Caller, press: CancelPress) -> CardResult:
+        """Cancel on a form forgets it; on a confirm card an admin's Cancel also voids the
+        card's request in the store, so a stale copy of the card confirms nothing later."""
+        request = press.request_key
+        if request is not None and not caller.is_admin:
+            return CardResult(access_denied_card(NOT_CANCELLED))
+        outcome = VoidOutcome.CANCELLED
+        if request is not None:
+            try:
+                outcome = await self.service.void_request(caller.tenant_id, request, caller.actor)
+            except CreditsError as error:
+                return await self._refused(caller, press.verb, error)
+        if outcome is VoidOutcome.ALREADY_DONE:
+            return CardResult(
+                outcome_card(
+                    "Already done", ALREADY_DONE, style="warning", actions=[_show_balance()]
+                ),
+                final=True,
             )
-            new_trigger = _optional(
-                data.get("recharge_trigger"), view, purchase=False, svc=self.service
-            )
-            card = await self.confirm_recharge(caller, enabled, new_amount, new_trigger, view)
-            return CardResult(card)
-        if verb == verbs.RECHARGE_CONFIRM:
-            if not self.signer.valid(caller.tenant_id, data):
-                return CardResult(access_denied_card(FORGED), final=True)
-            if await self.service.was_applied(caller.tenant_id, _request(data)):
-                message = "These settings were saved already; nothing was changed again."
-                return CardResult(
-                    outcome_card("Already saved", message, actions=[_show_balance()]), final=True
-                )
-            view = await self.service.set_auto_recharge(
-                caller.tenant_id,
-                caller.actor,
-                enabled=str(data.get("enabled")) == "true",
-                amount=str(data["amount"]) if data.get("amount") else None,
-                trigger=str(data["trigger"]) if data.get("trigger") not in (None, "") else None,
-                expected_version=int(data["version"]),
-                idempotency_key=_request(data),
-            )
-            return CardResult(balance_card(view, caller.is_admin), final=True)
-        if verb == verbs.HISTORY:
-            before = data.get("before")
-            return CardResult(await self.history(caller, int(before) if before else None))
         return CardResult(
-            outcome_card("Not understood", "I don't know that button.", actions=[_show_balance()])
+            outcome_card("Cancelled", "Nothing was changed.", actions=[_show_balance()]),
+            final=True,
         )
 
-    async def _refused(self, caller: Caller, verb: Any, error: Exception) -> CardResult:
+    async def _refused(self, caller: Caller, verb: str, error: Exception) -> CardResult:
         message = str(error)
         if verb == verbs.ADD_FUNDS_REVIEW:
             return CardResult(await self.add_funds_form(caller, error=message))
         if verb == verbs.RECHARGE_REVIEW:
             return CardResult(await self.recharge_form(caller, error=message))
+        if isinstance(error, RequestCancelled):
+            return CardResult(
+                outcome_card("Cancelled", message, actions=[_show_balance()]), final=True
+            )
         if isinstance(error, StaleError):
             return CardResult(
                 outcome_card("Out of date", message, style="warning", actions=[_show_balance()]),
-                final=True,
-            )
-        if isinstance(error, IdempotencyConflict | PaymentDeclined | PaymentUnavailable):
-            return CardResult(
-                outcome_card("Not done", message, style="attention", actions=[_show_balance()]),
                 final=True,
             )
         return CardResult(
@@ -223,9 +271,9 @@ class CardActions:
 
 
 def _optional(
-    value: Any, view: AccountView, *, purchase: bool, svc: CreditsService
+    value: str, view: AccountView, *, purchase: bool, svc: CreditsService
 ) -> Money | None:
-    text = str(value or "").strip().replace(",", "")
+    text = value.strip().replace(",", "")
     if not text:
         return None
     if purchase:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from credits.money import AmountError, AmountLimits, Currency, Money, parse_typed
+from credits.service import MAX_THRESHOLDS
 
 
 class Kind(StrEnum):
@@ -131,18 +132,27 @@ def _recharge(text: str, said: str, currency: Currency, limits: AmountLimits) ->
 
 
 def _thresholds(text: str, currency: Currency) -> Intent:
-    """ "alert me when below $50 and $20" : up to three low-balance thresholds."""
+    """ "alert me when below $50 and $20" : up to three low-balance thresholds. A comma
+    followed by a digit is a thousands separator ("$1,500"), not a list separator."""
     below = BELOW.search(text.lower())
     tail = text[below.end() :] if below else ""
-    parts = [p for p in re.split(r",|\band\b|\bor\b", tail) if re.search(r"\d", p)]
+    parts = [p for p in re.split(r",(?!\d)|\band\b|\bor\b", tail) if re.search(r"\d", p)]
     try:
         found = [parse_trigger(part, currency) for part in parts]
     except AmountError as error:
         return Intent(Kind.ALERT_THRESHOLDS, error=str(error))
-    values = tuple(m for m in found if m is not None and m.minor > 0)
+    values = tuple(dict.fromkeys(m for m in found if m is not None and m.minor > 0))
     if not values:
         return Intent(
             Kind.ALERT_THRESHOLDS, error="Say the amounts, e.g. alert me below $50 and $20."
+        )
+    if len(values) > MAX_THRESHOLDS:
+        return Intent(
+            Kind.ALERT_THRESHOLDS,
+            error=(
+                f"You can set at most {MAX_THRESHOLDS} low-balance thresholds (you gave "
+                f"{len(values)}), e.g. alert me below $50 and $20. Nothing was changed."
+            ),
         )
     return Intent(Kind.ALERT_THRESHOLDS, thresholds=values)
 

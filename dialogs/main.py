@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.dialogs import (
     ComponentDialog,
@@ -18,11 +19,14 @@ from botbuilder.dialogs.prompts import PromptOptions, PromptValidatorContext, Te
 from botbuilder.schema import Activity, ActivityTypes
 
 from cards import help_card, welcome_card
+from credits.errors import CreditsError
 from credits.money import AmountError, parse_typed
 from dialogs.actions import NOT_ALLOWED, CardActions
 from dialogs.caller import get_caller
+from dialogs.card_data import Checked, parse_card_data
 from dialogs.intents import Intent, Kind, interruption, parse_intent, parse_trigger
 
+log = structlog.get_logger(__name__)
 AMOUNT_PROMPT = "amount"
 TRIGGER_PROMPT = "trigger"
 ADD_FUNDS = "add_funds_flow"
@@ -52,12 +56,12 @@ def alert_reference(activity: Activity) -> tuple[str, dict[str, Any]]:
     return conversation_id, serialised
 
 
-def card_data(activity: Activity) -> dict[str, Any] | None:
-    """The data of a card button sent as Action.Submit (a message with a value)."""
-    value = activity.value
-    if isinstance(value, dict) and isinstance(value.get("verb"), str):
-        return value
-    return None
+def card_data(activity: Activity) -> Checked | None:
+    """The checked press of a card button sent as Action.Submit (a message with a value), or
+    None for a message without one."""
+    if activity.value is None:
+        return None
+    return parse_card_data(activity.value)
 
 
 class MainDialog(ComponentDialog):
@@ -78,20 +82,42 @@ class MainDialog(ComponentDialog):
 
     # ------------------------------------------------------------------ interruptions, once
 
+    async def on_begin_dialog(
+        self, inner_dc: DialogContext, options: object = None
+    ) -> DialogTurnResult:
+        try:
+            return await super().on_begin_dialog(inner_dc, options)
+        except (CreditsError, AmountError) as error:
+            return await self._refused(inner_dc, error)
+
     async def on_continue_dialog(self, inner_dc: DialogContext) -> DialogTurnResult:
-        interrupted = await self._interrupt(inner_dc)
-        if interrupted is not None:
-            return interrupted
-        return await super().on_continue_dialog(inner_dc)
+        try:
+            interrupted = await self._interrupt(inner_dc)
+            if interrupted is not None:
+                return interrupted
+            return await super().on_continue_dialog(inner_dc)
+        except (CreditsError, AmountError) as error:
+            return await self._refused(inner_dc, error)
+
+    async def _refused(self, inner_dc: DialogContext, error: Exception) -> DialogTurnResult:
+        """A domain refusal from any step of any flow: said as one sentence (it says what was
+        wrong and what is allowed), the open flow forgotten. Not a failure of the bot."""
+        message = str(error).strip()
+        if "nothing was" not in message.lower():
+            message = f"{message} Nothing was changed."
+        log.info("request refused", error_type=type(error).__name__, reason=message)
+        await inner_dc.cancel_all_dialogs()
+        await inner_dc.context.send_activity(message)
+        return DialogTurnResult(DialogTurnStatus.Complete)
 
     async def _interrupt(self, inner_dc: DialogContext) -> DialogTurnResult | None:
         activity = inner_dc.context.activity
         if activity.type != ActivityTypes.message:
             return None
-        data = card_data(activity)
-        if data is not None:  # a button pressed mid-flow supersedes the flow
+        press = card_data(activity)
+        if press is not None:  # a button pressed mid-flow supersedes the flow
             await inner_dc.cancel_all_dialogs()
-            await self._press(inner_dc.context, data)
+            await self._press(inner_dc.context, press)
             return DialogTurnResult(DialogTurnStatus.Complete)
         kind = interruption(activity.text or "")
         if kind is Kind.CANCEL:
@@ -117,9 +143,9 @@ class MainDialog(ComponentDialog):
     async def _route(self, step: WaterfallStepContext) -> DialogTurnResult:
         context = step.context
         caller = get_caller(context)
-        data = card_data(context.activity)
-        if data is not None:
-            await self._press(context, data)
+        press = card_data(context.activity)
+        if press is not None:
+            await self._press(context, press)
             return await step.end_dialog()
         view_currency = await self.actions.service.currency_of(caller.tenant_id)
         intent = parse_intent(
@@ -215,9 +241,9 @@ class MainDialog(ComponentDialog):
     async def _finish(self, step: WaterfallStepContext) -> DialogTurnResult:
         return await step.end_dialog()
 
-    async def _press(self, context: TurnContext, data: dict[str, Any]) -> None:
+    async def _press(self, context: TurnContext, press: Checked) -> None:
         """An Action.Submit button: final actions update the card that was pressed."""
-        result = await self.actions.handle(get_caller(context), data)
+        result = await self.actions.handle(get_caller(context), press)
         reply_to = context.activity.reply_to_id
         if result.final and reply_to:
             update = card_message(result.card)

@@ -547,7 +547,9 @@ def serve_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str,
     monkeypatch.setenv("CREDITS_DATABASE_URL", f"sqlite:///{tmp_path}/serve.db")
     monkeypatch.setattr(bot_serve, "configure_logging", lambda: None)
     runs: list[dict[str, Any]] = []
-    monkeypatch.setattr(web, "run_app", lambda app, **kwargs: runs.append({"app": app, **kwargs}))
+    monkeypatch.setattr(
+        bot_serve, "run_bot", lambda app, **kwargs: runs.append({"app": app, **kwargs})
+    )
     return runs
 
 

@@ -12,12 +12,15 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from conftest import Backend
+from sqlalchemy import insert, select, update
 from test_http import local_settings
 
 from bot.app import SERVICE, create_app
 from bot.usage_api import authorized, parse_body
-from credits.models import Actor, EntryKind
+from credits.models import USAGE, Actor, EntryKind
 from credits.money import Money, currency
+from credits.schema import accounts, ledger_entries
 
 Client = TestClient[web.Request, web.Application]
 ClientFactory = Callable[..., Awaitable[Client]]
@@ -59,6 +62,12 @@ async def client(aiohttp_client: ClientFactory, tmp_path: Path) -> Client:
     return await make_client(aiohttp_client, tmp_path)
 
 
+@pytest.fixture
+async def store_client(aiohttp_client: ClientFactory, tmp_path: Path, backend: Backend) -> Client:
+    """The app on the `backend` store: SQLite and PostgreSQL."""
+    return await make_client(aiohttp_client, tmp_path, credits=backend.config())
+
+
 async def usage_entries(client: Client, tenant: str) -> list[Any]:
     page = await client.app[SERVICE].history(tenant, limit=200)
     return [e for e in page.entries if e.kind == EntryKind.USAGE]
@@ -70,6 +79,13 @@ async def balance(client: Client, tenant: str) -> Money:
 
 async def fund(client: Client, tenant: str, amount: str) -> None:
     await client.app[SERVICE].add_funds(tenant, amount, Actor("aad-test", "Test"), f"f-{tenant}")
+
+
+async def consistent(client: Client, tenant: str) -> int:
+    """The balance, after checking it agrees three ways (stored, entries, lots minus debt)."""
+    check = await client.app[SERVICE].verify(tenant)
+    assert check["stored"] == check["entries"] == check["lots_minus_debt"], check
+    return check["stored"]
 
 
 async def post(client: Client, body: Any, headers: dict[str, str] | None = None) -> Any:
@@ -312,6 +328,154 @@ async def test_a_failing_store_applies_nothing_and_says_500(
     monkeypatch.undo()
     assert await usage_entries(client, T1) == []  # T1's part was rolled back with T2's
     assert (await balance(client, T1)).is_zero
+
+
+# ---------------------------------------------------------------------- poison records
+
+# One record that the store cannot take as it is, next to a good one: the good one is applied,
+# the poison one rejected with a reason naming its field, and the answer is 200 (issue 9).
+POISON: dict[str, tuple[dict[str, Any], str]] = {
+    "start-year-1-east-of-utc": ({"startDateTime": "0001-01-01T00:00:00+05:00"}, "startDateTime"),
+    "start-year-9999-west-of-utc": (
+        {"startDateTime": "9999-12-31T23:00:00-05:00"},
+        "startDateTime",
+    ),
+    "start-before-2000": ({"startDateTime": "1999-12-31T23:59:59Z"}, "startDateTime"),
+    "start-after-2100": ({"startDateTime": "2101-01-01T00:00:00Z"}, "startDateTime"),
+    "duration-10-to-the-12": ({"duration": 10**12}, "duration"),
+    "duration-over-int32": ({"duration": 2**31}, "duration"),
+    "duration-over-31-days": ({"duration": 31 * 86400 + 1}, "duration"),
+    "tenant-101-characters": ({"tenantId": "t" * 101}, "tenantId"),
+    "tenant-nul": ({"tenantId": "contoso\x00"}, "tenantId"),
+    "id-nul": ({"id": "bad\x00"}, "id"),
+    "id-lone-surrogate": ({"id": "bad\ud800"}, "id"),
+    # the ledger keeps 'usage:<id>' as the idempotency key, a String(200): 194 characters fit
+    "id-too-long-for-the-ledger-key": ({"id": "i" * 195}, "id"),
+    "upn-nul": ({"userPrincipalName": "adele\x00@contoso.com"}, "userPrincipalName"),
+    "upn-lone-surrogate": ({"userPrincipalName": "adele\udc00@contoso.com"}, "userPrincipalName"),
+    # the UPN is the ledger entry's actor name, a String(200)
+    "upn-201-characters": ({"userPrincipalName": "u" * 189 + "@contoso.com"}, "userPrincipalName"),
+    "upn-300-characters": ({"userPrincipalName": "u" * 288 + "@contoso.com"}, "userPrincipalName"),
+    "upn-400-characters-cut-today": (
+        {"userPrincipalName": "u" * 388 + "@contoso.com"},
+        "userPrincipalName",
+    ),
+    "license-capability-101-characters": ({"licenseCapability": "M" * 101}, "licenseCapability"),
+    "call-type-101-characters": ({"callType": "c" * 101}, "callType"),
+    "call-type-nul": ({"callType": "conf\x00out"}, "callType"),
+    "destination-101-characters": ({"destinationContext": "d" * 101}, "destinationContext"),
+    "destination-lone-surrogate": ({"destinationContext": "\udfff"}, "destinationContext"),
+    "charge-over-ten-billion": ({"charge": "10000000000.01"}, "charge"),
+    "currency-nul": ({"currency": "US\x00"}, "currency"),
+}
+
+
+@pytest.mark.parametrize(("changes", "field"), POISON.values(), ids=POISON.keys())
+async def test_a_poison_record_is_rejected_and_the_good_one_applied(
+    store_client: Client, changes: dict[str, Any], field: str
+) -> None:
+    status, body = await post(store_client, [call("good", "1.25"), call("bad", "2.00") | changes])
+    assert status == 200, body
+    good, bad = body["results"]
+    assert (good["id"], good["status"]) == ("good", "applied")
+    assert bad["status"] == "rejected" and bad["index"] == 1
+    assert f"'{field}'" in bad["reason"], bad["reason"]
+    assert body["summary"] == {"applied": 1, "duplicate": 0, "conflict": 0, "rejected": 1}
+    assert [e.idempotency_key for e in await usage_entries(store_client, T1)] == ["usage:good"]
+    assert await consistent(store_client, T1) == -125
+
+
+# JSON numbers as a caller may write them, in two records of one batch
+NUMBERS: dict[str, tuple[str, str]] = {
+    "two-charges-of-9e16": ("9e16", "charge"),  # each fits 64 bits in cents; the sum does not
+    "exponent-beyond-decimal": ("1e99999999999999999999", "charge"),  # 500 before
+    "negative-exponent-beyond-decimal": ("1e-99999999999999999999", "charge"),
+    "charge-of-5000-digits": ("9" * 5000, "charge"),  # Python reads ints of 4,300 digits at most
+    "duration-of-5000-digits": ("9" * 5000, "duration"),
+    "duration-1e400": ("1e400", "duration"),
+    "duration-with-a-fraction": ("300.5", "duration"),
+}
+
+
+@pytest.mark.parametrize(("number", "field"), NUMBERS.values(), ids=NUMBERS.keys())
+async def test_numbers_beyond_the_ledger_are_rejected_per_record(
+    store_client: Client, number: str, field: str
+) -> None:
+    records = [call("good", "1.25"), call("bad1", "0"), call("bad2", "0")]
+    raw = json.dumps(records)
+    for n in (1, 2):  # JSON numbers as the caller wrote them, not text
+        before = json.dumps(call(f"bad{n}", "0"))[1:-1]
+        after = before.replace(
+            '"charge": "0"' if field == "charge" else '"duration": 300', f'"{field}": {number}'
+        )
+        raw = raw.replace(before, after)
+    status, body = await post(store_client, raw)
+    assert status == 200, body
+    assert [r["status"] for r in body["results"]] == ["applied", "rejected", "rejected"]
+    assert all(f"'{field}'" in r["reason"] for r in body["results"][1:])
+    assert await consistent(store_client, T1) == -125
+    assert (await balance(store_client, T1)) == Money(Decimal("-1.25"), USD)
+
+
+async def age_into_debt(client: Client, tenant: str, minor: int) -> None:
+    """The account as years of calls would leave it: `minor` below zero (one usage entry, debt
+    to match), so the ledger's floor can be reached in a test."""
+    service = client.app[SERVICE]
+    await service.account(tenant)
+    now = service.clock.now()
+    async with service.db.write() as conn:
+        row = (await conn.execute(select(accounts).where(accounts.c.tenant_id == tenant))).one()
+        await conn.execute(
+            insert(ledger_entries).values(
+                account_id=row.id,
+                seq=row.last_seq + 1,
+                kind=EntryKind.USAGE.value,
+                amount_minor=-minor,
+                balance_after_minor=row.balance_minor - minor,
+                actor_id=USAGE.id,
+                actor_name=USAGE.name,
+                reason="years of calls",
+                idempotency_key="usage:history",
+                request_hash="0" * 64,
+                occurred_at=now,
+                created_at=now,
+            )
+        )
+        await conn.execute(
+            update(accounts)
+            .where(accounts.c.id == row.id)
+            .values(debt_minor=row.debt_minor + minor)
+        )
+
+
+async def test_a_charge_below_the_ledgers_floor_is_rejected(store_client: Client) -> None:
+    floor = -(2**62)  # far below any real balance, and no sum of such balances overflows 64 bits
+    await age_into_debt(store_client, T1, -floor - 150)
+    status, body = await post(
+        store_client,
+        [call("fits", "1.00"), call("over", "1.00"), call("free", "0"), call("last", "0.50")],
+    )
+    assert status == 200, body
+    assert [r["status"] for r in body["results"]] == ["applied", "rejected", "applied", "applied"]
+    reason = body["results"][1]["reason"]
+    assert "'charge'" in reason and "46,116,860,184,273,879.04" in reason, reason
+    assert await consistent(store_client, T1) == floor
+    view = await store_client.app[SERVICE].account(T1)  # the views sum the ledger too
+    assert view.balance.minor == floor
+    assert len(await usage_entries(store_client, T1)) == 3
+    # a replay changes nothing, and still says why
+    status, body = await post(store_client, [call("fits", "1.00"), call("over", "1.00")])
+    assert [r["status"] for r in body["results"]] == ["duplicate", "rejected"]
+    assert await consistent(store_client, T1) == floor
+
+
+async def test_empty_optional_text_is_no_value(store_client: Client) -> None:
+    blank: dict[str, Any] = {"userPrincipalName": "", "callType": " ", "destinationContext": None}
+    status, body = await post(store_client, [call("blank", "1.00", **blank)])
+    assert status == 200 and body["results"][0]["status"] == "applied", body
+    (entry,) = await usage_entries(store_client, T1)
+    assert entry.actor.name == USAGE.name
+    assert entry.reason.startswith("MCOMEETADD, 5 min (blank)")
 
 
 # ---------------------------------------------------------------------- helpers

@@ -198,6 +198,56 @@ async def test_import_a_json_file_of_call_records(
     assert (await ledger.account(other)).balance == Money(Decimal("-3.00"), USD)
 
 
+async def test_import_reports_poison_rows_and_applies_the_rest(
+    ledger: CreditsService, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_csv(
+        tmp_path / "PSTN.calls.2026-11-25.csv",
+        [
+            row("g1", "1.00"),
+            row("p1", "1.00", **{"Start Time": "0001-01-01T00:00:00+05:00"}),
+            row("p2", "1.00", **{"Duration Seconds": "1e400"}),
+            row("p3", "1.00", UPN="u" * 250 + "@contoso.com"),  # longer than an actor name
+            row("p4", "90000000000000000"),  # 9e18 cents: two of them overflow 64 bits
+            row("p5", "1.00", **{"Call Type": "c" * 101}),  # cut to 100 before
+            row("g2", "2.00"),
+        ],
+    )
+    assert await cli(["usage", "import", str(path), "--tenant", TENANT]) == 0
+    out = capsys.readouterr().out
+    assert "2 applied, 0 duplicate, 0 conflict, 5 rejected" in out
+    for line, field in [
+        (3, "startDateTime"),
+        (4, "duration"),
+        (5, "userPrincipalName"),
+        (6, "charge"),
+        (7, "callType"),
+    ]:
+        assert f"line {line}: rejected: '{field}'" in out
+    assert (await ledger.account(TENANT)).balance == Money(Decimal("-3.00"), USD)
+    check = await ledger.verify(TENANT)
+    assert check["stored"] == check["entries"] == check["lots_minus_debt"] == -300
+
+
+async def test_import_reports_poison_json_records_and_applies_the_rest(
+    ledger: CreditsService, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good, bad_id, huge, too_long = synthetic_calls(TENANT, 4, datetime.now(UTC), random.Random(3))
+    bad_id["id"] = "call\ud800"
+    huge["charge"] = "HUGE"
+    too_long["tenantId"] = "t" * 101
+    path = tmp_path / "calls.json"
+    raw = json.dumps([good, bad_id, huge, too_long]).replace('"HUGE"', "1e99999999999999999999")
+    path.write_text(raw)
+    assert await cli(["usage", "import", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "1 applied, 0 duplicate, 0 conflict, 3 rejected" in out
+    assert "record 2: rejected: 'id'" in out
+    assert "record 3: rejected: 'charge'" in out
+    assert "record 4: rejected: 'tenantId'" in out
+    assert len(await usage_entries(ledger)) == 1
+
+
 async def test_import_json_numbers_are_exact(
     ledger: CreditsService, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

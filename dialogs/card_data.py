@@ -1,0 +1,295 @@
+"""What a card button sends, checked once, before any handler sees it.
+
+A button press arrives as an Action.Execute invoke (``value.action{type, verb, data}``) or as an
+Action.Submit message (``activity.value``, the button's data plus the card's inputs). Either way
+its data is checked by one model, `CardData`: one pydantic model per verb (cards/actions.py
+documents each verb's data), a union discriminated on ``verb``. Every field is bounded; fields a
+verb does not use are ignored. The answer is the typed press, an `UnknownButton` (a verb this bot
+does not have) or a `BadButton` saying which field was wrong and what is allowed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import ErrorDetails
+
+from cards import actions as verbs
+from credits.text import checked, clean_name
+
+AMOUNT_MAX = 32  # the forms' Input.Text maxLength
+REQUEST_MAX = 150  # the store's idempotency keys
+SIG_MAX = 64
+INT64_MAX = 2**63 - 1
+VERB_MAX = 40
+
+ALLOWED = {
+    "verb": "the name of one of this bot's buttons",
+    "amount": f'an amount as text, e.g. "50", of at most {AMOUNT_MAX} characters',
+    "trigger": f'an amount as text, e.g. "20", or "", of at most {AMOUNT_MAX} characters',
+    "request": f"text of 1 to {REQUEST_MAX} characters, without control characters",
+    "key": f"text of 1 to {REQUEST_MAX} characters, without control characters",
+    "sig": f"the card's signature: hexadecimal, at most {SIG_MAX} characters",
+    "version": f"a whole number from 0 to {INT64_MAX}",
+    "before": f"a whole number from 1 to {INT64_MAX}",
+    "enabled": '"true" or "false"',
+    "recharge_enabled": '"true" or "false"',
+    "recharge_amount": f'an amount as text, e.g. "100", of at most {AMOUNT_MAX} characters',
+    "recharge_trigger": f'an amount as text, e.g. "20", of at most {AMOUNT_MAX} characters',
+}
+
+
+def _request(value: str) -> str:
+    return checked(value, "request", REQUEST_MAX)
+
+
+def _legacy_key(value: str) -> str:
+    return checked(value, "key", REQUEST_MAX)
+
+
+def _toggle(value: object) -> object:
+    """An Input.Toggle's value; typed at a terminal it may come in another case."""
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+Amount = Annotated[str, StringConstraints(max_length=AMOUNT_MAX)]
+Request = Annotated[str, AfterValidator(_request)]
+LegacyKey = Annotated[str, AfterValidator(_legacy_key)]
+Sig = Annotated[str, StringConstraints(pattern=rf"^[0-9a-f]{{1,{SIG_MAX}}}$")]
+Version = Annotated[int, Field(ge=0, le=INT64_MAX)]
+Seq = Annotated[int, Field(ge=1, le=INT64_MAX)]
+TrueFalse = Literal["true", "false"]
+Toggle = Annotated[TrueFalse, BeforeValidator(_toggle)]
+
+
+class _Press(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, strict=True)
+
+
+class _Confirm(_Press):
+    """A confirm button: the request (its idempotency key) and a signature of its data."""
+
+    request: Request | None = None
+    key: LegacyKey | None = None  # cards sent before the rename to `request`
+    sig: Sig | None = None
+
+    @model_validator(mode="after")
+    def _has_request(self) -> _Confirm:
+        if self.request is None and self.key is None:
+            raise ValueError(f"'request' is missing; allowed: {ALLOWED['request']}")
+        return self
+
+    @property
+    def request_key(self) -> str:
+        found = self.request if self.request is not None else self.key
+        assert found is not None  # _has_request checked it
+        return found
+
+    def signed_data(self) -> dict[str, Any]:
+        """The data the signature covers: the button's data as the card carried it."""
+        return self.model_dump(exclude_unset=True, exclude={"sig"})
+
+
+class BalancePress(_Press):
+    verb: Literal["balance"]
+
+
+class AddFundsPress(_Press):
+    verb: Literal["add_funds"]
+
+
+class AddFundsReview(_Press):
+    verb: Literal["add_funds_review"]
+    amount: Amount = ""
+
+
+class AddFundsConfirm(_Confirm):
+    verb: Literal["add_funds_confirm"]
+    amount: Amount
+
+
+class RechargeFormPress(_Press):
+    verb: Literal["recharge_form"]
+
+
+class RechargeReview(_Press):
+    verb: Literal["recharge_review"]
+    recharge_enabled: Toggle = "false"
+    recharge_amount: Amount = ""
+    recharge_trigger: Amount = ""
+
+
+class RechargeConfirm(_Confirm):
+    verb: Literal["recharge_confirm"]
+    enabled: TrueFalse
+    amount: Amount = ""
+    trigger: Amount = ""
+    version: Version
+
+
+class HistoryPress(_Press):
+    verb: Literal["history"]
+    before: Seq | None = None
+
+
+class CancelPress(_Press):
+    verb: Literal["cancel"]
+    request: Request | None = None
+    key: LegacyKey | None = None  # cards sent before the rename to `request`
+
+    @property
+    def request_key(self) -> str | None:
+        """The request of the confirm card cancelled; None on a form."""
+        return self.request if self.request is not None else self.key
+
+
+class HelpPress(_Press):
+    verb: Literal["help"]
+
+
+CardData = Annotated[
+    BalancePress
+    | AddFundsPress
+    | AddFundsReview
+    | AddFundsConfirm
+    | RechargeFormPress
+    | RechargeReview
+    | RechargeConfirm
+    | HistoryPress
+    | CancelPress
+    | HelpPress,
+    Field(discriminator="verb"),
+]
+"""Every button this bot has, by verb."""
+
+AdminPress = (
+    BalancePress
+    | AddFundsPress
+    | AddFundsReview
+    | AddFundsConfirm
+    | RechargeFormPress
+    | RechargeReview
+    | RechargeConfirm
+    | HistoryPress
+)
+"""The buttons only billing admins may press."""
+Press = AdminPress | CancelPress | HelpPress
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownButton:
+    """A button with a verb this bot does not have (a card from another version, say)."""
+
+    verb: str
+
+
+@dataclass(frozen=True, slots=True)
+class BadButton:
+    """A press whose data cannot be used; `problem` names the field and what is allowed."""
+
+    problem: str
+
+
+Checked = Press | UnknownButton | BadButton
+
+
+class _InvokeAction(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, strict=True)
+    type: str | None = None
+    verb: Annotated[str, StringConstraints(max_length=VERB_MAX)] | None = None
+    data: dict[str, Any] | None = None
+
+
+class _InvokeValue(BaseModel):
+    """The value of an ``adaptiveCard/action`` invoke."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, strict=True)
+    action: _InvokeAction
+
+
+@cache
+def _card_data() -> TypeAdapter[Press]:
+    """The one model of every button's data, built on first use (not at import)."""
+    return TypeAdapter(CardData)
+
+
+def parse_card_data(data: object) -> Checked:
+    """The typed press for a button's data (Action.Submit's value, Action.Execute's data)."""
+    if not isinstance(data, dict):
+        return BadButton(f"the button's data must be an object (it was {_kind(data)})")
+    verb = data.get("verb")
+    if verb is None:
+        return BadButton(f"'verb' is missing; allowed: {ALLOWED['verb']}")
+    if not isinstance(verb, str):
+        return BadButton(f"'verb' must be text (it was {_kind(verb)})")
+    if verb not in verbs.VERBS:
+        return UnknownButton(clean_name(verb, VERB_MAX, "?"))
+    try:
+        return _card_data().validate_python(data)
+    except ValidationError as error:
+        return BadButton(_problem(error.errors(include_url=False)[0], skip=1))
+
+
+def parse_invoke(value: object) -> Checked:
+    """The typed press of an ``adaptiveCard/action`` invoke's value: its ``action.data``, whose
+    ``verb`` is the action's ``verb`` when the data has none (a card may send no data)."""
+    try:
+        action = _InvokeValue.model_validate(value).action
+    except ValidationError as error:
+        return BadButton(_invoke_problem(error.errors(include_url=False)[0]))
+    data = dict(action.data or {})
+    if action.verb is not None and data.setdefault("verb", action.verb) != action.verb:
+        return BadButton("the action's 'verb' and its data's 'verb' differ")
+    return parse_card_data(data)
+
+
+def _kind(value: object) -> str:
+    names = {dict: "an object", list: "a list", str: "text", bool: "true or false"}
+    if value is None:
+        return "null"
+    return names.get(type(value), "a number" if isinstance(value, int | float) else "other")
+
+
+def _problem(error: ErrorDetails, skip: int) -> str:
+    """One sentence: which field, what was wrong with it, what is allowed."""
+    fields = [str(part) for part in error["loc"][skip:] if isinstance(part, str)]
+    field = fields[0] if fields else None
+    if error["type"] == "value_error":  # our own checks: the message names the field
+        said = str(error.get("ctx", {}).get("error", error["msg"]))
+    elif field is None:
+        said = error["msg"]
+    elif error["type"] == "missing":
+        said = f"'{field}' is missing"
+    else:
+        said = f"'{field}' is not valid (it was {_kind(error.get('input'))})"
+    allowed = ALLOWED.get(field or "")
+    return f"{said}; allowed: {allowed}" if allowed and "allowed:" not in said else said
+
+
+def _invoke_problem(error: ErrorDetails) -> str:
+    loc = [str(part) for part in error["loc"]]
+    was = f"(it was {_kind(error.get('input'))})"
+    if not loc:
+        return f"the invoke's value must be an object with an 'action' {was}"
+    if loc == ["action"]:
+        if error["type"] == "missing":
+            return "the invoke has no 'action' (allowed: an object with a 'verb' and 'data')"
+        return f"'action' must be an object with a 'verb' and 'data' {was}"
+    if loc[1] == "data":
+        return f"'data' must be an object {was}"
+    if loc[1] == "verb":
+        return f"'verb' must be text of at most {VERB_MAX} characters {was}"
+    return f"'{loc[1]}' must be text {was}"
