@@ -28,7 +28,7 @@ from msrest.serialization import Model
 
 from bot.adapter import CreditsAdapter, create_adapter
 from bot.delivery import AlertDispatcher
-from bot.edge import clean_names, ids_problem
+from bot.edge import ids_problem, tidy
 from bot.http import MAX_TOKEN_CHARS, BodyTooLarge, read_capped
 from bot.metrics import METRICS, Metrics, add_ops_routes, instrument_service
 from bot.settings import Settings
@@ -209,15 +209,15 @@ async def messages(request: web.Request) -> web.StreamResponse:
         return _problem(400, "The request body must be a JSON object (an activity).")
     if not isinstance(body.get("type"), str) or not body["type"]:
         return _problem(400, "The activity has no type.")
-    problem = ids_problem(body, local_mode=settings.local_mode)
-    if problem is not None:
-        log.info("request refused", status=400, reason=problem)
-        return _problem(400, f"The activity was refused: {problem}.")
     try:
         activity = Activity().deserialize(body)
     except Exception:  # msrest DeserializationError and friends: a malformed field
         return _problem(400, "The request body is not a valid activity.")
-    clean_names(activity)
+    problem = ids_problem(body, local_mode=settings.local_mode)
+    if problem is not None:
+        log.info("request refused", status=400, reason=problem)
+        return _problem(400, f"The activity was refused: {problem}.")
+    tidy(activity)
     ids = {name: value for name, value in turn_ids(body).items() if value is not None}
     with structlog.contextvars.bound_contextvars(**ids):
         try:

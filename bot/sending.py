@@ -9,6 +9,12 @@ exponential backoff that never comes sooner than the server's ``Retry-After``; `
 ``404`` mean the bot was removed or the conversation is gone, and any other answer is a refusal
 that a retry would not change. Teams' rate limits are kept in-process with exact sliding
 windows (:class:`Limits`).
+
+An answer whose body is not JSON (a text/plain or HTML error page from a proxy, a gateway or a
+load balancer in front of the connector) is classified by its status like any other: msrest
+reads every body by its content type before the operation looks at the status, so such an answer
+raises a DeserializationError without the response; each attempt turns it back into the
+connector's ``HttpOperationError`` with its status and headers (:func:`connector_error`).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+import traceback
 from collections import deque
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +32,7 @@ from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 import structlog
+from azure.core.exceptions import DeserializationError  # what msrest raises (it depends on it)
 from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.schema import Activity, ConversationReference
 from msrest.exceptions import ClientRequestError, HttpOperationError
@@ -43,6 +51,7 @@ __all__ = [
     "RateLimiter",
     "Retrier",
     "RetryPolicy",
+    "connector_error",
     "post_proactively",
     "retry_after",
     "status_of",
@@ -74,12 +83,33 @@ T = TypeVar("T")
 
 
 def status_of(error: BaseException) -> int | None:
-    """The HTTP status the connector answered, if it answered."""
+    """The HTTP status the connector answered, if it answered (an answer msrest could not
+    read comes here as an ``HttpOperationError`` too: see :func:`connector_error`)."""
     if isinstance(error, HttpOperationError):
         status = getattr(error.response, "status_code", None) or getattr(
             error.response, "status", None
         )
         return int(status) if isinstance(status, int) else None
+    return None
+
+
+def connector_error(error: DeserializationError) -> HttpOperationError | None:
+    """The connector's answer behind ``error`` as an ``HttpOperationError`` (its status and
+    headers on ``.response``, as for an answer msrest could read), or None if it had none.
+
+    msrest 0.7.1's ``RawDeserializer`` reads every answer's body by its content type before the
+    operation compares the status, so an answer that is not JSON raises a DeserializationError
+    carrying neither the response nor a cause; the response is still a local of msrest's
+    pipeline frame that raised it (``response.http_response``), on the error's traceback."""
+    for frame, _ in traceback.walk_tb(error.__traceback__):
+        if not str(frame.f_globals.get("__name__", "")).startswith("msrest."):
+            continue
+        answer = getattr(frame.f_locals.get("response"), "http_response", None)
+        if isinstance(getattr(answer, "status_code", None), int):
+            # no deserializer: none is used without a resp_type; the message names the status
+            converted = HttpOperationError(None, answer)  # type: ignore[arg-type]
+            converted.__cause__ = error
+            return converted
     return None
 
 
@@ -364,9 +394,15 @@ class Retrier:
         if budget is not None and budget.deadline is not None:
             left = max(budget.deadline - self.clock(), MIN_ATTEMPT_SECONDS)
             timeout = left if timeout is None else min(timeout, left)
-        if timeout is None:
-            return await send()
-        return await asyncio.wait_for(send(), timeout)
+        try:
+            if timeout is None:
+                return await send()
+            return await asyncio.wait_for(send(), timeout)
+        except DeserializationError as error:
+            answered = connector_error(error)
+            if answered is None:
+                raise
+            raise answered from error
 
 
 # --------------------------------------------------------------------------- proactive posts

@@ -17,6 +17,7 @@ from botbuilder.core import (
 from botbuilder.dialogs import DialogExtensions
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
+from bot.edge import CARD_ACTION
 from bot.settings import Settings
 from bot.storage import EtagConflict
 from cards import outcome_card, welcome_card
@@ -118,13 +119,17 @@ class CreditsBot(ActivityHandler):
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         if activity.text:
+            # the edge (bot/edge.py) saw to what this reads: a recipient with an id, and only
+            # mention entities with a mentioned id and a text
             activity.text = TurnContext.remove_recipient_mention(activity).strip()
         assert self._dialog is not None
         await DialogExtensions.run_dialog(self._dialog, turn_context, self.dialog_state)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
         activity = turn_context.activity
-        if activity.name != "adaptiveCard/action":
+        if activity.name != CARD_ACTION:
+            # not through POST /api/messages: bot/edge.py refuses an invoke without a name, or
+            # with another name, with a 400 (botbuilder would answer 501 with no body, or fail)
             return await super().on_invoke_activity(turn_context)
         press = parse_invoke(activity.value)  # checked once, here, before any handler sees it
         await self._forget_flow(turn_context)  # a button supersedes any open flow

@@ -10,7 +10,9 @@ replies, updates and proactive messages land here, recorded in order:
     ... POST an activity with serviceUrl=stub.url to the bot ...
     assert stub.sent[0]["text"] == "..."
 
-`fail_next(status, ...)` makes the next calls answer an error (429, 403, ...) to test retries.
+`fail_next(status, ...)` makes the next calls answer an error (429, 403, ...) to test retries: a
+JSON error body, as the Bot Connector answers, or with `text=` a text/plain or HTML page, as a
+proxy or a load balancer in front of it answers. `clear_failures()` drops the ones not used yet.
 """
 
 from __future__ import annotations
@@ -59,6 +61,18 @@ class _Failure:
     status: int
     headers: dict[str, str]
     body: Any
+    text: str | None = None  # answered as it is, with `content_type`, instead of the JSON body
+    content_type: str = "text/plain"
+
+    def response(self) -> web.Response:
+        if self.text is None:
+            return web.json_response(self.body, status=self.status, headers=self.headers)
+        return web.Response(
+            text=self.text,
+            status=self.status,
+            headers=self.headers,
+            content_type=self.content_type,
+        )
 
 
 @dataclass
@@ -124,11 +138,19 @@ class StubConnector:
         times: int = 1,
         headers: dict[str, str] | None = None,
         body: Any = None,
+        text: str | None = None,
+        content_type: str = "text/plain",
     ) -> None:
         """The next `times` activity calls answer `status` (recorded with that status, and
-        not counted as sent)."""
-        failure = _Failure(status, headers or {}, body or {"error": {"code": str(status)}})
+        not counted as sent): with `body` as JSON (by default the connector's error shape),
+        or with `text` as it is, of `content_type` ("text/plain", "text/html", ...)."""
+        body = body or {"error": {"code": str(status)}}
+        failure = _Failure(status, headers or {}, body, text, content_type)
         self._failures.extend([failure] * times)
+
+    def clear_failures(self) -> None:
+        """Forget the failures `fail_next` set up that no call has used yet."""
+        self._failures.clear()
 
     def clear(self) -> None:
         self.calls.clear()
@@ -152,7 +174,7 @@ class StubConnector:
         if self._failures:
             failure = self._failures.pop(0)
             self.calls.append(dataclasses.replace(call, status=failure.status))
-            return web.json_response(failure.body, status=failure.status, headers=failure.headers)
+            return failure.response()
         if call.kind in ("update", "delete"):
             self.calls.append(dataclasses.replace(call, status=200))
             return web.json_response({"id": call.activity_id}, status=200)
