@@ -160,21 +160,6 @@ class HelpPress(_Press):
     verb: Literal["help"]
 
 
-CardData = Annotated[
-    BalancePress
-    | AddFundsPress
-    | AddFundsReview
-    | AddFundsConfirm
-    | RechargeFormPress
-    | RechargeReview
-    | RechargeConfirm
-    | HistoryPress
-    | CancelPress
-    | HelpPress,
-    Field(discriminator="verb"),
-]
-"""Every button this bot has, by verb."""
-
 AdminPress = (
     BalancePress
     | AddFundsPress
@@ -187,6 +172,8 @@ AdminPress = (
 )
 """The buttons only billing admins may press."""
 Press = AdminPress | CancelPress | HelpPress
+CardData = Annotated[Press, Field(discriminator="verb")]
+"""Every button this bot has, by verb."""
 
 
 @dataclass(frozen=True, slots=True)
