@@ -56,7 +56,7 @@ from msrest.exceptions import ClientRequestError, HttpOperationError
 from urllib3 import Retry
 
 from bot.replies import TurnReplies
-from bot.sending import Retrier
+from bot.sending import CONNECTOR_TIMEOUT_SECONDS, Retrier
 from bot.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -151,7 +151,12 @@ async def _close_client(client: Any) -> None:
 
 def single_attempt(client: Any) -> Any:
     """``client`` with msrest's urllib3 retries switched off: each call is one HTTP request and
-    any answer, 5xx included, comes back as it is (with its status and Retry-After)."""
+    any answer, 5xx included, comes back as it is (with its status and Retry-After). Its HTTP
+    timeout is CONNECTOR_TIMEOUT_SECONDS (msrest's is 100 s): an attempt ends by itself, so no
+    caller has to abandon one that may still be posting while it tries again."""
+    connection = getattr(getattr(client, "config", None), "connection", None)
+    if connection is not None:
+        connection.timeout = CONNECTOR_TIMEOUT_SECONDS
     policy = getattr(getattr(client, "config", None), "retry_policy", None)
     retry = getattr(policy, "policy", None)
     if isinstance(retry, Retry):

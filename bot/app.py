@@ -213,21 +213,20 @@ async def messages(request: web.Request) -> web.StreamResponse:
         activity = Activity().deserialize(body)
     except Exception:  # msrest DeserializationError and friends: a malformed field
         return _problem(400, "The request body is not a valid activity.")
-    problem = ids_problem(body, local_mode=settings.local_mode)
-    if problem is not None:
-        log.info("request refused", status=400, reason=problem)
-        return _problem(400, f"The activity was refused: {problem}.")
-    tidy(activity)
     ids = {name: value for name, value in turn_ids(body).items() if value is not None}
     with structlog.contextvars.bound_contextvars(**ids):
         try:
-            return await _turn(request, activity)
+            return await _turn(request, body, activity)
         except Exception:
             log.exception("request failed")
             return _problem(500, "Internal error.")
 
 
-async def _turn(request: web.Request, activity: Activity) -> web.StreamResponse:
+async def _turn(
+    request: web.Request, body: dict[str, Any], activity: Activity
+) -> web.StreamResponse:
+    """Authenticate, then check the activity's fields (a caller without a valid token learns
+    nothing of the rules: 401 first), then run the turn."""
     app = request.app
     settings, adapter = app[SETTINGS], app[ADAPTER]
     if settings.local_mode:
@@ -250,6 +249,11 @@ async def _turn(request: web.Request, activity: Activity) -> web.StreamResponse:
     except Exception as error:  # jwt errors, KeyError, botframework's bare Exceptions
         log.info("request refused", status=401, reason=f"{type(error).__name__}: {error}")
         return _problem(401, "Unauthorized.", **{"WWW-Authenticate": "Bearer"})
+    problem = ids_problem(body, local_mode=settings.local_mode)
+    if problem is not None:
+        log.info("request refused", status=400, reason=problem)
+        return _problem(400, f"The activity was refused: {problem}.")
+    tidy(activity)
 
     on_turn = app[METRICS].timed_turn(activity.type, app[BOT].on_turn)
     invoke_response = await adapter.process_activity(auth, activity, on_turn)

@@ -40,6 +40,7 @@ from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.schema import Activity, ConversationReference, ResourceResponse
 
 from bot.sending import (
+    CONNECTOR_TIMEOUT_SECONDS,
     Budget,
     Limits,
     Outcome,
@@ -66,8 +67,9 @@ log = structlog.get_logger(__name__)
 REPLY_TURN_KEY = "credits.reply_turn"
 IN_TURN_BASE_DELAY = 0.25
 """The first backoff in a turn (seconds, jittered down to half); it doubles each retry."""
-IN_TURN_ATTEMPT_SECONDS = 5.0
-"""The longest one post in a turn may take (msrest's own timeout is 100 s)."""
+IN_TURN_ATTEMPT_SECONDS = CONNECTOR_TIMEOUT_SECONDS + 2.0
+"""A guard on one post in a turn, past the connector clients' own timeout: it fires only when
+something other than the HTTP request hangs (a timed-out guard is not retried in the turn)."""
 
 PostReply = Callable[[], Awaitable[ResourceResponse | None]]
 

@@ -68,11 +68,13 @@ CONVERSATION_WINDOWS: tuple[tuple[float, int], ...] = (
 """(seconds, messages) a bot may post to one conversation (Teams' documented per-thread limits)."""
 TENANT_WINDOWS: tuple[tuple[float, int], ...] = ((1.0, 50),)
 """About 50 messages a second per bot per tenant."""
+CONNECTOR_TIMEOUT_SECONDS = 5.0
+"""How long one request to the channel may take (connect, and each read; set on the connector
+clients in bot/adapter.py): the turn's reply budget and the workers' leases are planned around
+it, and attempt guards are longer, so no attempt is abandoned while it may still be posting."""
 RETRYABLE_STATUSES = frozenset({412, 429, 500, 502, 503, 504})
 GONE_STATUSES = frozenset({403, 404})
 """The bot was removed from the conversation (403) or the conversation is gone (404)."""
-MIN_ATTEMPT_SECONDS = 1.0
-"""The least time a retried attempt is given, however little of a budget is left."""
 
 Sleep = Callable[[float], Awaitable[Any]]
 MonotonicClock = Callable[[], float]
@@ -363,6 +365,11 @@ class Retrier:
         """Note a failed attempt in ``result``; the wait before the next one, or None."""
         status = status_of(error)
         result.error, result.exception, result.status = _describe(error, status), error, status
+        if isinstance(error, TimeoutError):
+            # our own guard gave up waiting: the request may still be under way, so no retry
+            # beside it now (the caller keeps the post for a later round)
+            result.outcome = Outcome.FAILED
+            return None
         if status in GONE_STATUSES:
             result.outcome = Outcome.GONE
             return None
@@ -390,10 +397,9 @@ class Retrier:
     async def _attempt(
         self, send: Callable[[], Awaitable[T]], policy: RetryPolicy, budget: Budget | None
     ) -> T:
+        # never cut short by the budget: an attempt given up on may still be posting, and a
+        # retry beside it would post twice; the connector clients time out by themselves
         timeout = policy.attempt_timeout
-        if budget is not None and budget.deadline is not None:
-            left = max(budget.deadline - self.clock(), MIN_ATTEMPT_SECONDS)
-            timeout = left if timeout is None else min(timeout, left)
         try:
             if timeout is None:
                 return await send()

@@ -611,3 +611,22 @@ def test_logging_is_json_with_the_turn_context(
     assert lines[0]["event"] == "hello" and lines[0]["tenant_id"] == "t1" and lines[0]["n"] == 1
     assert lines[1]["event"] == "GET /healthz" and lines[1]["conversation_id"] == "c1"
     assert all(line["level"] == "info" and "timestamp" in line for line in lines)
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer junk", "Bearer a.b.c"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"type": "message", "text": "balance"},  # what scripts/container-check.sh posts
+        {"type": "message", "text": "balance", "conversation": {"id": "a\u0000b"}},
+    ],
+)
+async def test_without_a_valid_token_an_incomplete_activity_is_401_not_400(
+    secured: Client, authorization: str | None, body: dict[str, Any]
+) -> None:
+    """The field rules of the edge (400) are for authenticated callers only: without a valid
+    token the answer is 401 and says nothing of them."""
+    headers = {"Authorization": authorization} if authorization is not None else {}
+    response = await secured.post("/api/messages", json=body, headers=headers)
+    assert response.status == 401
+    assert await response.json() == {"error": "Unauthorized."}

@@ -455,3 +455,33 @@ async def test_alert_delivery_retries_503_and_ends_a_subscription_on_404(
     assert report.unsubscribed == [(alerts.T, "19:deleted")]
     assert [a.status for a in await service.list_alerts(alerts.T)] == ["delivered"]
     await adapter.close()
+
+
+class SlowConnector(FlakyConnector):
+    """Answers the calls after the first `fast` ones only after `delay` real seconds (a slow
+    channel that does take the post)."""
+
+    fast = 1
+    delay = 1.5
+
+    async def _activity(self, request: web.Request) -> web.Response:
+        if len(self.calls) >= self.fast:
+            await asyncio.sleep(self.delay)
+        return await super()._activity(request)
+
+
+async def test_a_slow_connector_that_takes_the_post_gets_it_once(
+    aiohttp_client: ClientFactory, tmp_path: Path, aiohttp_server: Any, fake_time: FakeTime
+) -> None:
+    """A retry's attempt is not cut short by what is left of the turn's budget: given up on,
+    it would still post, and the reply would then be kept and posted again (issue 9 review)."""
+    slow = await SlowConnector.serve(aiohttp_server)
+    client = await start(aiohttp_client, tmp_path, fake_time)
+    slow.fail_next(429, headers={"Retry-After": "2"})
+
+    response = await client.post("/api/messages", json=personal_message(slow.url, "help"))
+
+    assert response.status == 201
+    await asyncio.sleep(SlowConnector.delay)  # a post given up on would land by now
+    assert [c.status for c in slow.calls] == [429, 201]
+    assert await client.app[SERVICE].list_replies() == []  # nothing kept to post again
