@@ -39,20 +39,7 @@ from credits.service import CreditsService
 Client = TestClient[web.Request, web.Application]
 
 
-class FakeTime:
-    """A monotonic clock that only `sleep` moves; every wait is recorded."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
+FakeTime = alerts.FakeTime  # a monotonic clock only `sleep` moves; waits recorded
 
 
 class FlakyConnector(StubConnector):
