@@ -2,7 +2,10 @@
 
 Nothing is built at import time. The adapter is built by `create_app` (so bad credentials
 settings fail at once); the database-backed parts are opened on start-up and closed on shutdown
-(`cleanup_ctx`). Every part is reachable through the typed keys below, e.g. `app[SERVICE]`.
+(`cleanup_ctx`): one `Database`, opened and migrated here, shared by the ledger's facade
+(`CreditsService`), the bot's state (`SqlStorage`) and the host's own rows (`HostStore`). Every
+part is reachable through the typed keys of bot/appkeys.py (re-exported here), e.g.
+`app[SERVICE]`. The ops endpoints are in bot/ops.py, the usage API in bot/usage_api.py.
 
 `POST /api/messages` checks everything it can before a turn runs: body size (413), JSON activity
 shape (400), and in authenticated mode the Authorization header (401, or 403 for a valid token
@@ -17,6 +20,7 @@ import base64
 import binascii
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
@@ -26,29 +30,51 @@ from botbuilder.schema import Activity
 from botframework.connector.auth import AuthenticationConstants
 from msrest.serialization import Model
 
-from bot.adapter import CreditsAdapter, create_adapter
+from bot.adapter import create_adapter
+from bot.appkeys import (
+    ADAPTER,
+    BOT,
+    HOST,
+    LIMITS,
+    METRICS,
+    SERVICE,
+    SETTINGS,
+    STORAGE,
+    WORKERS,
+)
 from bot.delivery import AlertDispatcher
 from bot.edge import ids_problem, tidy
-from bot.http import MAX_TOKEN_CHARS, BodyTooLarge, read_capped
-from bot.metrics import METRICS, Metrics, add_ops_routes, instrument_service
+from bot.host_store import HostStore
+from bot.http import MAX_TOKEN_CHARS, BodyTooLarge, problem, read_body
+from bot.metrics import Metrics, instrument_service
+from bot.ops import add_ops_routes
 from bot.settings import Settings
 from bot.storage import SqlStorage
 from bot.teams import CreditsBot
 from bot.usage_api import add_usage_routes
-from bot.workers import Job, Workers, reply_delivery, standard_jobs, worker_id
+from bot.workers import Workers, alert_delivery, reply_delivery, standard_jobs, worker_id
 from credits.clock import Clock
+from credits.db import Database
 from credits.payments import PaymentGateway
 from credits.service import CreditsService
 
-log = structlog.get_logger(__name__)
+__all__ = [
+    "ADAPTER",
+    "BOT",
+    "HOST",
+    "LIMITS",
+    "METRICS",
+    "SERVICE",
+    "SETTINGS",
+    "STORAGE",
+    "WORKERS",
+    "bearer_problem",
+    "create_app",
+    "messages",
+    "turn_ids",
+]
 
-SETTINGS = web.AppKey("credits.settings", Settings)
-SERVICE = web.AppKey("credits.service", CreditsService)
-STORAGE = web.AppKey("credits.storage", SqlStorage)
-ADAPTER = web.AppKey("credits.adapter", CreditsAdapter)
-BOT = web.AppKey("credits.bot", CreditsBot)
-WORKERS = web.AppKey("credits.workers", Workers)
-DISPATCHER = web.AppKey("credits.dispatcher", AlertDispatcher)
+log = structlog.get_logger(__name__)
 
 MAX_LOGGED_ID = 200
 # PermissionError messages of botframework for a genuine token that is not for this request
@@ -64,67 +90,73 @@ def create_app(
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app[ADAPTER] = create_adapter(settings)
-    app[METRICS] = metrics = Metrics()
+    app[METRICS] = Metrics()
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        service = await CreditsService.open(settings.credits, gateway, clock)
-        instrument_service(service, metrics)
-        try:
-            storage = SqlStorage(service.db, clock=clock)
-            app[SERVICE] = service
-            app[STORAGE] = storage
-            app[BOT] = CreditsBot(service, storage, settings)
-            me = worker_id()
-            jobs = standard_jobs(
-                service,
-                me=me,
-                recharge_interval=settings.recharge_interval_seconds,
-                check_interval=settings.check_interval_seconds,
-                metrics=metrics,
-            )
-            # one dispatcher per process, so its rate-limit windows carry across rounds; waits
-            # are kept short so a round ends well within the alert lease and the stop grace
-            dispatcher = AlertDispatcher(
-                service, app[ADAPTER], settings.app_id, max_inline_wait=5.0, max_delay=5.0
-            )
-            app[DISPATCHER] = dispatcher
-
-            async def deliver() -> None:
-                report = await dispatcher.run_once(me)
-                metrics.alert_round(sent=report.acked, retried=report.retried, failed=report.failed)
-
-            jobs.append(Job("alerts", settings.alert_interval_seconds, deliver))
-            jobs.append(reply_delivery(service, app[ADAPTER], settings, dispatcher, me, metrics))
-            app[WORKERS] = Workers(jobs if settings.workers else [])
-            log.info(
-                "bot ready",
-                authenticated=not settings.local_mode,
-                database=service.db.engine.url.render_as_string(hide_password=True),
-                workers=[job.name for job in app[WORKERS].jobs],
-            )
-            app[WORKERS].start()
-            try:
-                yield
-            finally:
-                await app[WORKERS].stop()
-        finally:
-            await app[ADAPTER].close()
-            await service.close()
+        async with _running(app, gateway, clock):
+            yield
 
     app.cleanup_ctx.append(lifecycle)
     app.router.add_post("/api/messages", messages)
-    app.router.add_get("/healthz", healthz)
     add_ops_routes(app)
     add_usage_routes(app)
     return app
 
 
-async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+@asynccontextmanager
+async def _running(
+    app: web.Application, gateway: PaymentGateway | None, clock: Clock | None
+) -> AsyncIterator[None]:
+    """The database-backed parts, from start-up to shutdown: one Database (migrated here) shared
+    by the ledger's facade, the bot's state and the host's own rows; then the workers."""
+    settings = app[SETTINGS]
+    db = Database(settings.credits.database_url, schema=settings.credits.database_schema)
+    try:
+        await db.migrate()
+        service = CreditsService(db, settings.credits, gateway, clock)
+        instrument_service(service, app[METRICS])
+        app[SERVICE] = service
+        app[STORAGE] = SqlStorage(db, clock=clock)
+        app[HOST] = HostStore(db, clock=clock)
+        app[BOT] = CreditsBot(service, app[STORAGE], settings, app[HOST])
+        app[WORKERS] = workers = _workers(app, service)
+        log.info(
+            "bot ready",
+            authenticated=not settings.local_mode,
+            database=db.engine.url.render_as_string(hide_password=True),
+            workers=[job.name for job in workers.jobs],
+        )
+        workers.start()
+        try:
+            yield
+        finally:
+            await workers.stop()
+    finally:
+        await app[ADAPTER].close()
+        await db.dispose()
 
 
-def _problem(status: int, message: str, **headers: str) -> web.Response:
-    return web.json_response({"error": message}, status=status, headers=headers or None)
+def _workers(app: web.Application, service: CreditsService) -> Workers:
+    """The background jobs (none when CREDITS_WORKERS is off). The reply job is made either way:
+    making it lets turns keep the replies the connector refuses, for a worker to post."""
+    settings, adapter, metrics = app[SETTINGS], app[ADAPTER], app[METRICS]
+    me = worker_id()
+    jobs = standard_jobs(
+        service,
+        me=me,
+        recharge_interval=settings.recharge_interval_seconds,
+        check_interval=settings.check_interval_seconds,
+        metrics=metrics,
+    )
+    # one dispatcher per process, so its rate-limit windows carry across rounds; waits are kept
+    # short so a round ends well within the alert lease and the stop grace
+    dispatcher = AlertDispatcher(
+        service, adapter, settings.app_id, max_inline_wait=5.0, max_delay=5.0
+    )
+    app[LIMITS] = dispatcher.limits
+    jobs.append(alert_delivery(dispatcher, me, settings.alert_interval_seconds, metrics))
+    jobs.append(reply_delivery(service, adapter, settings, dispatcher, me, metrics))
+    return Workers(jobs if settings.workers else [])
 
 
 def _get(value: Any, key: str) -> Any:
@@ -193,33 +225,30 @@ def _plain(body: Any) -> Any:
 
 
 async def messages(request: web.Request) -> web.StreamResponse:
-    settings = request.app[SETTINGS]
-    limit = settings.max_body_bytes
-    if request.content_length is not None and request.content_length > limit:
-        return _problem(413, f"The request body is over {limit} bytes.")
+    limit = request.app[SETTINGS].max_body_bytes
     try:
-        raw = await read_capped(request, limit)
+        raw = await read_body(request, limit)
     except BodyTooLarge:
-        return _problem(413, f"The request body is over {limit} bytes.")
+        return problem(413, f"The request body is over {limit} bytes.")
     try:
         body = json.loads(raw)
     except (ValueError, RecursionError):  # includes UnicodeDecodeError and JSONDecodeError
-        return _problem(400, "The request body is not JSON.")
+        return problem(400, "The request body is not JSON.")
     if not isinstance(body, dict):
-        return _problem(400, "The request body must be a JSON object (an activity).")
+        return problem(400, "The request body must be a JSON object (an activity).")
     if not isinstance(body.get("type"), str) or not body["type"]:
-        return _problem(400, "The activity has no type.")
+        return problem(400, "The activity has no type.")
     try:
         activity = Activity().deserialize(body)
     except Exception:  # msrest DeserializationError and friends: a malformed field
-        return _problem(400, "The request body is not a valid activity.")
+        return problem(400, "The request body is not a valid activity.")
     ids = {name: value for name, value in turn_ids(body).items() if value is not None}
     with structlog.contextvars.bound_contextvars(**ids):
         try:
             return await _turn(request, body, activity)
         except Exception:
             log.exception("request failed")
-            return _problem(500, "Internal error.")
+            return problem(500, "Internal error.")
 
 
 async def _turn(
@@ -233,26 +262,26 @@ async def _turn(
         header = ""  # unauthenticated: a header would only make botframework try to validate it
     else:
         header = request.headers.get("Authorization", "")
-        problem = bearer_problem(header)
-        if problem is not None:
-            log.info("request refused", status=401, reason=problem)
-            return _problem(401, "Unauthorized.", **{"WWW-Authenticate": "Bearer"})
+        refusal = bearer_problem(header)
+        if refusal is not None:
+            log.info("request refused", status=401, reason=refusal)
+            return problem(401, "Unauthorized.", **{"WWW-Authenticate": "Bearer"})
     try:
         auth = await adapter.authentication.authenticate_request(activity, header)
     except PermissionError as error:
         status = 403 if any(m in str(error) for m in _FORBIDDEN_MARKERS) else 401
         log.info("request refused", status=status, reason=str(error))
-        return _problem(status, "Forbidden." if status == 403 else "Unauthorized.")
+        return problem(status, "Forbidden." if status == 403 else "Unauthorized.")
     except OSError as error:  # includes requests' errors: signing keys could not be fetched
         log.warning("authentication unavailable", error=repr(error))
-        return _problem(503, "Authentication is unavailable; try again.", **{"Retry-After": "5"})
+        return problem(503, "Authentication is unavailable; try again.", **{"Retry-After": "5"})
     except Exception as error:  # jwt errors, KeyError, botframework's bare Exceptions
         log.info("request refused", status=401, reason=f"{type(error).__name__}: {error}")
-        return _problem(401, "Unauthorized.", **{"WWW-Authenticate": "Bearer"})
-    problem = ids_problem(body, local_mode=settings.local_mode)
-    if problem is not None:
-        log.info("request refused", status=400, reason=problem)
-        return _problem(400, f"The activity was refused: {problem}.")
+        return problem(401, "Unauthorized.", **{"WWW-Authenticate": "Bearer"})
+    refusal = ids_problem(body, local_mode=settings.local_mode)
+    if refusal is not None:
+        log.info("request refused", status=400, reason=refusal)
+        return problem(400, f"The activity was refused: {refusal}.")
     tidy(activity)
 
     on_turn = app[METRICS].timed_turn(activity.type, app[BOT].on_turn)

@@ -22,10 +22,12 @@ from botbuilder.schema import (
     ResourceResponse,
 )
 
+from bot.host_store import HostStore
 from bot.settings import Settings
 from bot.storage import SqlStorage
 from bot.teams import CreditsBot
 from cards.text import TextCard, render_text
+from credits.db import Database
 from credits.service import CreditsService
 
 CARD = "application/vnd.microsoft.card.adaptive"
@@ -126,14 +128,17 @@ class Console:
 
 async def run_chat(settings: Settings, lines: Any = None) -> int:
     """Read lines (stdin by default) until EOF or 'quit'."""
-    service = await CreditsService.open(settings.credits)
+    config = settings.credits
+    db = Database(config.database_url, schema=config.database_schema)
     user_name = getpass.getuser()
     user = ChannelAccount(id=f"console-{user_name}", name=user_name)
     try:
-        bot = CreditsBot(service, SqlStorage(service.db), settings)
+        await db.migrate()
+        service = CreditsService(db, config)
+        bot = CreditsBot(service, SqlStorage(db), settings, HostStore(db))
         console = Console(bot, user, print)
         print('credits-bot chat: type what an admin would type ("help" to start, "quit" to leave).')
-        print(f"Database: {service.db.engine.url.render_as_string(hide_password=True)}")
+        print(f"Database: {db.engine.url.render_as_string(hide_password=True)}")
         await console.install()
         source = lines if lines is not None else _stdin_lines()
         async for line in source:
@@ -149,7 +154,7 @@ async def run_chat(settings: Settings, lines: Any = None) -> int:
                 await console.send(text=text)
         return 0
     finally:
-        await service.close()
+        await db.dispose()
 
 
 def _ask(prompt: str) -> str:

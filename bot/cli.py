@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from bot.manifest import add_manifest_command
 from bot.usage_cli import add_usage_commands
 from credits.config import CreditsConfig
+from credits.db import Database
 from credits.errors import CreditsError
 from credits.models import AccountView, Actor
 from credits.money import AmountError
@@ -92,8 +93,17 @@ async def _verify(service: CreditsService, args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-async def _upgrade(service: CreditsService, args: argparse.Namespace) -> int:
-    print(f"database at revision {await service.db.current_revision()}: {service.db.engine.url!r}")
+def _upgrade(args: argparse.Namespace) -> int:
+    return asyncio.run(_upgraded(CreditsConfig()))
+
+
+async def _upgraded(config: CreditsConfig) -> int:
+    db = Database(config.database_url, schema=config.database_schema)
+    try:
+        await db.migrate()
+        print(f"database at revision {await db.current_revision()}: {db.engine.url!r}")
+    finally:
+        await db.dispose()
     return 0
 
 
@@ -108,7 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(handler=handler)
         return p
 
-    command("db-upgrade", _upgrade, "create or upgrade the database in place, keeping all data")
+    p = sub.add_parser(
+        "db-upgrade",
+        help="create or upgrade the database in place, keeping all data",
+        description="create or upgrade the database in place, keeping all data",
+    )
+    p.set_defaults(handler=None, direct=_upgrade)
     p = command("balance", _balance, "show a tenant's balance, auto-recharge, runway")
     p.add_argument("--tenant", required=True)
     p = command("add-funds", _add_funds, "buy credits for a tenant (through the payment gateway)")

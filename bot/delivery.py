@@ -33,12 +33,15 @@ What is and is not guaranteed:
   recognisable, and a connector or client that deduplicates on it shows it once.
 - A round longer than the claim lease (``alert_lease_seconds``) may let another worker take the
   same alerts; the per-conversation record keeps that to the conversations in flight.
+- A stop (the workers' stop event, given to :meth:`AlertDispatcher.run_once`) starts no new post:
+  a post in flight is finished and recorded, one waiting for the rate limits or for its next
+  attempt is given up, and every alert not yet delivered everywhere goes back to the outbox at
+  once ("released"), for the next process to post where it is still owed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import random
 import time
@@ -64,6 +67,7 @@ from bot.sending import (
     RetryPolicy,
     Sleep,
     post_proactively,
+    sleep_unless_stopped,
 )
 from cards.alerts import coalesced_card
 from credits.models import Alert, Subscription
@@ -115,6 +119,37 @@ class _SendResult:
     retry_after: float | None = None  # a server's hint for the later round
 
 
+@dataclass
+class _Round:
+    """One round: the worker holding its claims, what it did, and the workers' stop event."""
+
+    worker_id: str
+    report: DeliveryReport
+    stop: asyncio.Event | None = None
+
+    def stopping(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
+
+
+@dataclass
+class _Owed:
+    """One tenant's alerts in a round: the conversations each has reached, why the others were
+    not reached, the servers' hints for the later round, and the subscriptions that ended."""
+
+    tenant_id: str
+    alerts: list[Alert]
+    delivered: dict[int, set[str]]
+    errors: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
+    hints: dict[int, float] = field(default_factory=dict)
+    gone: set[str] = field(default_factory=set)
+
+    def fail(self, alerts: Sequence[Alert], error: str, hint: float | None = None) -> None:
+        for alert in alerts:
+            self.errors[alert.id].append(error)
+            if hint is not None:
+                self.hints[alert.id] = max(self.hints.get(alert.id, 0.0), hint)
+
+
 # --------------------------------------------------------------------------- the dispatcher
 
 
@@ -163,55 +198,33 @@ class AlertDispatcher:
         self.send_timeout = send_timeout
         self._slots = asyncio.Semaphore(concurrency)
         self.limits = Limits(self.clock, conversation_windows, tenant_windows)
-        self._stop: asyncio.Event | None = None
 
     # ------------------------------------------------------------------ rounds
 
-    async def run(self, worker_id: str, stop: asyncio.Event, interval: float) -> None:
-        """Deliver until ``stop`` is set; a stop lets the current round finish (what it has not
-        sent by then goes back to the outbox at once)."""
-        self._stop = stop
-        try:
-            while not stop.is_set():
-                claimed = 0
-                try:
-                    claimed = (await self.run_once(worker_id)).claimed
-                except Exception:
-                    log.exception("alert delivery round failed; trying again next round")
-                if claimed >= self.batch_size:
-                    continue  # more may be waiting
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), interval)
-        finally:
-            self._stop = None
-
-    async def run_once(self, worker_id: str) -> DeliveryReport:
-        report = DeliveryReport()
+    async def run_once(self, worker_id: str, stop: asyncio.Event | None = None) -> DeliveryReport:
+        """One round: claim a batch, post it, ack or give back each alert. Once ``stop`` (the
+        workers' stop event) is set, no new post starts: a post in flight is finished and
+        recorded, and what was not sent goes back to the outbox at once (not lost, not sent
+        twice)."""
+        round_ = _Round(worker_id, DeliveryReport(), stop)
         alerts = await self.service.claim_alerts(worker_id, self.batch_size)
-        report.claimed = len(alerts)
+        round_.report.claimed = len(alerts)
         by_tenant: dict[str, list[Alert]] = defaultdict(list)
         for alert in alerts:
             by_tenant[alert.tenant_id].append(alert)
         await asyncio.gather(
-            *(self._tenant(worker_id, tenant, batch, report) for tenant, batch in by_tenant.items())
+            *(self._tenant(round_, tenant, batch) for tenant, batch in by_tenant.items())
         )
-        return report
+        return round_.report
 
-    def _stopping(self) -> bool:
-        return self._stop is not None and self._stop.is_set()
-
-    async def _tenant(
-        self, worker_id: str, tenant_id: str, alerts: list[Alert], report: DeliveryReport
-    ) -> None:
+    async def _tenant(self, round_: _Round, tenant_id: str, alerts: list[Alert]) -> None:
         try:
             subscriptions = await self.service.list_subscriptions(tenant_id)
             delivered = {a.id: await self.service.delivered_to(a.id) for a in alerts}
         except Exception as error:
             log.exception("could not read subscriptions", tenant_id=tenant_id)
             for alert in alerts:
-                await self._later(
-                    worker_id, alert, f"{type(error).__name__}: {error}", None, report
-                )
+                await self._later(round_, alert, f"{type(error).__name__}: {error}", None)
             return
         if not subscriptions:
             log.info(
@@ -219,42 +232,32 @@ class AlertDispatcher:
                 tenant_id=tenant_id,
                 alerts=[a.id for a in alerts],
             )
-        errors: dict[int, list[str]] = defaultdict(list)
-        hints: dict[int, float] = {}
-        gone: set[str] = set()
+        owed = _Owed(tenant_id, alerts, delivered)
 
         async def conversation(sub: Subscription) -> None:
             async with self._slots:
-                await self._conversation(
-                    tenant_id, sub, alerts, delivered, errors, hints, gone, report
-                )
+                await self._conversation(round_, owed, sub)
 
         await asyncio.gather(*(conversation(sub) for sub in subscriptions))
-        wanted = {s.conversation_id for s in subscriptions} - gone
+        wanted = {s.conversation_id for s in subscriptions} - owed.gone
         for alert in alerts:
             missing = wanted - delivered[alert.id]
             if not missing:
-                if await self.service.ack_alert(alert.id, worker_id):
-                    report.acked += 1
+                if await self.service.ack_alert(alert.id, round_.worker_id):
+                    round_.report.acked += 1
                 else:
                     log.warning("alert claim lost before ack", alert_id=alert.id)
                 continue
-            reasons = errors.get(alert.id) or ["not delivered"]
+            reasons = owed.errors.get(alert.id) or ["not delivered"]
             if set(reasons) == {"released"}:
                 reason = "released"
             else:
                 reason = "; ".join(r for r in reasons if r != "released")
-            await self._later(worker_id, alert, reason, hints.get(alert.id), report)
+            await self._later(round_, alert, reason, owed.hints.get(alert.id))
 
-    async def _later(
-        self,
-        worker_id: str,
-        alert: Alert,
-        error: str,
-        hint: float | None,
-        report: DeliveryReport,
-    ) -> None:
+    async def _later(self, round_: _Round, alert: Alert, error: str, hint: float | None) -> None:
         """Back to the outbox for a later round, or failed after too many rounds."""
+        worker_id, report = round_.worker_id, round_.report
         if alert.attempts >= self.max_alert_attempts:
             log.error("alert delivery failed for good", alert_id=alert.id, error=error[:300])
             if await self.service.fail_alert(alert.id, worker_id, error):
@@ -277,57 +280,45 @@ class AlertDispatcher:
 
     # ------------------------------------------------------------------ one conversation
 
-    async def _conversation(
-        self,
-        tenant_id: str,
-        sub: Subscription,
-        alerts: list[Alert],
-        delivered: dict[int, set[str]],
-        errors: dict[int, list[str]],
-        hints: dict[int, float],
-        gone: set[str],
-        report: DeliveryReport,
-    ) -> None:
-        conv = sub.conversation_id
-        owed = [a for a in alerts if conv not in delivered[a.id]]
-        report.skipped += len(alerts) - len(owed)
-        if not owed:
+    async def _conversation(self, round_: _Round, owed: _Owed, sub: Subscription) -> None:
+        conv, report = sub.conversation_id, round_.report
+        todo = [a for a in owed.alerts if conv not in owed.delivered[a.id]]
+        report.skipped += len(owed.alerts) - len(todo)
+        if not todo:
             return
         try:
             reference = ConversationReference.deserialize(sub.reference)
         except Exception as error:
             log.error("stored conversation reference is unreadable", conversation_id=conv)
-            for alert in owed:
-                errors[alert.id].append(f"{conv}: bad reference ({type(error).__name__})")
+            owed.fail(todo, f"{conv}: bad reference ({type(error).__name__})")
             return
-        posts = [owed] if self.coalesce else [[a] for a in owed]
+        posts = [todo] if self.coalesce else [[a] for a in todo]
         for index, unit in enumerate(posts):
-            if self._stopping():
-                for alert in [a for rest in posts[index:] for a in rest]:
-                    errors[alert.id].append("released")
+            rest = [a for later in posts[index:] for a in later]
+            if round_.stopping():
+                owed.fail(rest, "released")
                 return
             key = delivery_key([a.id for a in unit], conv)
             card = coalesced_card(unit)
             card["body"][0] = {**card["body"][0], "id": key}
-            result = await self._send(tenant_id, conv, reference, card, report)
+            result = await self._send(round_, owed.tenant_id, conv, reference, card)
             if result.status == "posted":
                 for alert in unit:
                     try:
                         await self.service.record_delivery(alert.id, conv, result.activity_id)
                     except Exception:  # posted all the same: this round still counts it
                         log.exception("could not record a delivery", alert_id=alert.id)
-                    delivered[alert.id].add(conv)
+                    owed.delivered[alert.id].add(conv)
                 continue
             if result.status == "gone":
-                await self._unsubscribe(tenant_id, conv, result.error, report)
-                gone.add(conv)
+                await self._unsubscribe(owed.tenant_id, conv, result.error, report)
+                owed.gone.add(conv)
                 return
             # failed: the rest of this conversation waits for a later round too
-            for alert in [a for rest in posts[index:] for a in rest]:
-                released = result.error == "released"
-                errors[alert.id].append("released" if released else f"{conv}: {result.error}")
-                if result.retry_after is not None:
-                    hints[alert.id] = max(hints.get(alert.id, 0.0), result.retry_after)
+            released = result.error == "released"
+            owed.fail(
+                rest, "released" if released else f"{conv}: {result.error}", result.retry_after
+            )
             return
 
     async def _unsubscribe(
@@ -348,24 +339,27 @@ class AlertDispatcher:
 
     async def _send(
         self,
+        round_: _Round,
         tenant_id: str,
         conv: str,
         reference: ConversationReference,
         card: dict[str, Any],
-        report: DeliveryReport,
     ) -> _SendResult:
-        """Post one card, with retries (bot/sending.py); never raises."""
+        """Post one card, with retries (bot/sending.py); never raises. A stop while it waits for
+        the rate limits or between attempts gives it back ("released"); an attempt under way is
+        never cut short (it may post)."""
         activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
         posted = await self.retrier.post(
             lambda: post_proactively(
                 self.adapter, self.app_id, reference, activity, self.send_timeout
             ),
             self.policy,
-            admit=lambda: self._admit(tenant_id, conv),
-            stopping=self._stopping,
+            admit=lambda: self._admit(tenant_id, conv, round_.stop),
+            stop=round_.stop,
             what="alert post",
             conversation_id=conv,
         )
+        report = round_.report
         report.attempts += posted.attempts
         report.delays.extend(posted.delays)
         if posted.outcome is Outcome.POSTED:
@@ -377,6 +371,11 @@ class AlertDispatcher:
             return _SendResult("failed", error="released")
         return _SendResult("failed", error=posted.error, retry_after=posted.retry_after)
 
-    async def _admit(self, tenant_id: str, conv: str) -> None:
-        """Wait until one more message fits the conversation's and the tenant's windows."""
-        await self.limits.admit(tenant_id, conv, self.sleep)
+    async def _admit(self, tenant_id: str, conv: str, stop: asyncio.Event | None = None) -> None:
+        """Wait until one more message fits the conversation's and the tenant's windows; a stop
+        during the wait raises Stopped (nothing was sent, nothing counted)."""
+
+        async def wait(seconds: float) -> None:
+            await sleep_unless_stopped(self.sleep, seconds, stop)
+
+        await self.limits.admit(tenant_id, conv, wait)

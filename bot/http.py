@@ -1,4 +1,5 @@
-"""Small pieces shared by the HTTP endpoints, and the web server the bot runs on.
+"""Small pieces shared by the HTTP endpoints (`problem`, the JSON error answer; `read_body`, the
+size-capped body read behind every 413), and the web server the bot runs on.
 
 The server (`bot_runner`, `run_bot`) is aiohttp's, with two changes:
 
@@ -35,9 +36,18 @@ class BodyTooLarge(Exception):
     """The request body is over the endpoint's limit (answer 413)."""
 
 
-async def read_capped(request: web.Request, limit: int) -> bytes:
-    """The whole body, but never more than `limit` bytes of it (Content-Length may lie or be
-    absent with chunked encoding)."""
+def problem(status: int, message: str, **headers: str) -> web.Response:
+    """The JSON error answer of every endpoint: `{"error": message}` (headers such as
+    WWW-Authenticate or Retry-After as keyword arguments)."""
+    return web.json_response({"error": message}, status=status, headers=headers or None)
+
+
+async def read_body(request: web.Request, limit: int) -> bytes:
+    """The whole body, but never more than `limit` bytes of it: BodyTooLarge (answer 413) when
+    Content-Length says more, or when more arrives (Content-Length may lie, or be absent with
+    chunked encoding)."""
+    if request.content_length is not None and request.content_length > limit:
+        raise BodyTooLarge
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -74,7 +84,7 @@ class _GuardedRequestHandler(web.RequestHandler):
             # not HTTP at all (TLS to a plain port, a scanner) is noise, as aiohttp says
             level = log.debug if isinstance(exc, BadHttpMethod) else log.info
         level("request refused", status=status, reason=type(exc).__name__, remote=request.remote)
-        response = web.json_response({"error": text}, status=status)
+        response = problem(status, text)
         response.force_close()
         return response
 

@@ -1,5 +1,5 @@
-"""Operations endpoints: `GET /readyz` (database reachable, workers running) and `GET /metrics`
-(Prometheus text format, prometheus-client).
+"""The bot's Prometheus metrics (prometheus-client): the registry and its counters, served by
+`GET /metrics` (bot/ops.py).
 
 Every app gets a `Metrics` of its own with its own `CollectorRegistry` (never the process-wide
 default registry), so several apps in one process (the tests) do not clash. The domain
@@ -14,31 +14,18 @@ Label values are bounded: turn kinds are the Bot Framework activity types (anyth
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
-import structlog
-from aiohttp import web
 from botbuilder.schema import ActivityTypes
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
-from sqlalchemy import func, select, text
 
 from credits.errors import CreditsError
 from credits.models import RechargeOutcome, UsageStatus
-from credits.schema import alerts
 from credits.service import CreditsService
-
-log = structlog.get_logger(__name__)
-
-READY_TIMEOUT_SECONDS = 2.0
-"""How long `/readyz` waits for `SELECT 1` before calling the database unreachable."""
-SCRAPE_TIMEOUT_SECONDS = 2.0
-"""How long `/metrics` waits for the outbox COUNT before reporting the backlog as unknown."""
 
 TURN_KINDS = frozenset(t.value for t in ActivityTypes)
 LEDGER_OPERATIONS = (
@@ -206,85 +193,7 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-METRICS = web.AppKey("credits.metrics", Metrics)
-
-
 def instrument_service(service: CreditsService, metrics: Metrics) -> None:
     """Count the ledger operations of this service instance (the domain stays metric-free)."""
     for name in LEDGER_OPERATIONS:
         setattr(service, name, metrics.operation(name, getattr(service, name)))
-
-
-# ---------------------------------------------------------------------- probes
-
-
-async def database_ok(service: CreditsService) -> str | None:
-    """None when `SELECT 1` answers within READY_TIMEOUT_SECONDS; otherwise why not."""
-    timeout = READY_TIMEOUT_SECONDS
-    try:
-        async with asyncio.timeout(timeout), service.db.read() as conn:
-            await conn.execute(text("SELECT 1"))
-    except TimeoutError:
-        return f"database did not answer within {timeout:g} s"
-    except Exception as error:
-        return f"database unreachable: {type(error).__name__}"
-    return None
-
-
-async def pending_alerts(service: CreditsService) -> int:
-    async with service.db.read() as conn:
-        query = select(func.count()).select_from(alerts).where(alerts.c.status == "pending")
-        return int((await conn.execute(query)).scalar_one())
-
-
-def add_ops_routes(app: web.Application) -> None:
-    """Register `GET /readyz` and `GET /metrics` on an app made by `bot.app.create_app`."""
-    app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", metrics)
-
-
-async def readyz(request: web.Request) -> web.Response:
-    from bot.app import SERVICE, SETTINGS, WORKERS  # here: bot.app imports this module
-
-    app = request.app
-    service = app.get(SERVICE)
-    workers = app.get(WORKERS)
-    if service is None or workers is None:
-        body = {"status": "not ready", "database": "unknown", "workers": "unknown"}
-        return web.json_response({**body, "reason": "starting up"}, status=503)
-    problems: list[str] = []
-    failure = await database_ok(service)
-    database = "ok" if failure is None else "unreachable"
-    if failure is not None:
-        problems.append(failure)
-    if not app[SETTINGS].workers:
-        state = "off"  # switched off on purpose (CREDITS_WORKERS=false)
-    elif workers.running:
-        state = "running"
-    else:
-        state = "stopped"
-        problems.append("background workers are stopped")
-    body = {"database": database, "workers": state}
-    if problems:
-        log.warning("not ready", reason="; ".join(problems))
-        return web.json_response(
-            {"status": "not ready", **body, "reason": "; ".join(problems)}, status=503
-        )
-    return web.json_response({"status": "ready", **body})
-
-
-async def metrics(request: web.Request) -> web.Response:
-    from bot.app import SERVICE  # here: bot.app imports this module
-
-    app = request.app
-    registry = app[METRICS]
-    service = app.get(SERVICE)
-    backlog = float("nan")
-    if service is not None:
-        try:
-            async with asyncio.timeout(SCRAPE_TIMEOUT_SECONDS):
-                backlog = await pending_alerts(service)
-        except Exception as error:
-            log.warning("outbox backlog not counted", error=f"{type(error).__name__}: {error}")
-    registry.outbox_backlog.set(backlog)
-    return web.Response(body=registry.render(), headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4})

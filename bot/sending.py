@@ -193,6 +193,28 @@ class RateLimiter:
             del self._events[key]
 
 
+class Stopped(Exception):
+    """The workers are stopping: a wait was cut short and nothing was sent after it."""
+
+
+async def sleep_unless_stopped(sleep: Sleep, seconds: float, stop: asyncio.Event | None) -> None:
+    """``sleep(seconds)``, cut short by ``stop`` (the workers' stop event): Stopped then."""
+    if stop is None:
+        await sleep(seconds)
+        return
+    if stop.is_set():
+        raise Stopped
+    sleeping = asyncio.ensure_future(sleep(seconds))
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait((sleeping, stopping), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        sleeping.cancel()
+        stopping.cancel()
+    if stop.is_set():
+        raise Stopped
+
+
 class Limits:
     """Teams' limits for one bot process: per conversation and per tenant. One instance is
     shared by everything that posts outside a turn (alerts, kept replies)."""
@@ -317,16 +339,24 @@ class Retrier:
         *,
         admit: Callable[[], Awaitable[None]] | None = None,
         budget: Budget | None = None,
-        stopping: Callable[[], bool] | None = None,
+        stop: asyncio.Event | None = None,
         what: str = "post",
         **context: Any,
     ) -> Posted[T]:
         """Send until the connector accepts, refuses for good, or the policy, the budget or a
-        stop ends the retries. Never raises what the connector raised: the result says."""
+        stop ends the retries. Never raises what the connector raised: the result says.
+
+        ``stop`` (the workers' stop event) cuts short a wait between attempts, and ``admit``
+        may raise Stopped to cut short its own: the post is then RELEASED, never sent after
+        the stop. An attempt under way is never cut short (it may post)."""
         result: Posted[T] = Posted(Outcome.FAILED, error="not sent")
         for attempt in range(1, policy.max_attempts + 1):
-            if admit is not None:
-                await admit()
+            try:
+                if admit is not None:
+                    await admit()
+            except Stopped:
+                result.outcome = Outcome.RELEASED
+                return result
             result.attempts += 1
             try:
                 result.value = await self._attempt(send, policy, budget)
@@ -336,7 +366,7 @@ class Retrier:
                     if result.outcome is Outcome.REFUSED:
                         log.warning(f"{what} refused", error=result.error, **context)
                     return result
-                if stopping is not None and stopping():
+                if stop is not None and stop.is_set():
                     result.outcome = Outcome.RELEASED
                     return result
                 log.info(
@@ -347,7 +377,11 @@ class Retrier:
                     **context,
                 )
                 result.delays.append(delay)
-                await self.sleep(delay)
+                try:
+                    await sleep_unless_stopped(self.sleep, delay, stop)
+                except Stopped:
+                    result.outcome = Outcome.RELEASED
+                    return result
                 continue
             result.outcome = Outcome.POSTED
             result.error = result.exception = None

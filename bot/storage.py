@@ -70,6 +70,11 @@ def storage_key(key: str) -> str:
     return (prefix if text_problem(prefix, MAX_KEY) is None else "") + digest
 
 
+def dialect_insert(db: Database) -> Any:
+    """The dialect's INSERT, which has ON CONFLICT DO NOTHING / DO UPDATE."""
+    return pg_insert if db.dialect == "postgresql" else sqlite_insert
+
+
 def _etag_of(item: object) -> str | None:
     value = item.get("e_tag") if isinstance(item, Mapping) else getattr(item, "e_tag", None)
     return None if value is None else str(value)
@@ -148,8 +153,7 @@ class SqlStorage(Storage):
     ) -> None:
         values = {"etag": etag, "document": document, "updated_at": now}
         if expected is None or expected == "*":
-            insert = pg_insert if self.db.dialect == "postgresql" else sqlite_insert
-            stmt = insert(bot_state).values(key=key, **values)
+            stmt = dialect_insert(self.db)(bot_state).values(key=key, **values)
             await conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_=values))
             return
         updated = await conn.execute(
@@ -164,9 +168,8 @@ class SqlStorage(Storage):
         ).scalar_one_or_none()
         if current is not None:
             raise EtagConflict(key, expected, current)
-        insert = pg_insert if self.db.dialect == "postgresql" else sqlite_insert
         created = await conn.execute(
-            insert(bot_state).values(key=key, **values).on_conflict_do_nothing()
+            dialect_insert(self.db)(bot_state).values(key=key, **values).on_conflict_do_nothing()
         )
         if created.rowcount != 1:  # created by someone else since our UPDATE: they won
             raise EtagConflict(key, expected, "(new)")

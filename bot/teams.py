@@ -18,6 +18,7 @@ from botbuilder.dialogs import DialogExtensions
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from bot.edge import CARD_ACTION
+from bot.host_store import HostStore
 from bot.settings import Settings
 from bot.storage import EtagConflict
 from cards import outcome_card, welcome_card
@@ -38,10 +39,12 @@ class CreditsBot(ActivityHandler):
         service: CreditsService,
         storage: Storage,
         settings: Settings,
+        host: HostStore,
         signer: CardSigner | None = None,
     ) -> None:
         self.service = service
         self.settings = settings
+        self.host = host
         self.conversation_state = ConversationState(storage)
         self.dialog_state = self.conversation_state.create_property("DialogState")
         self._signer = signer
@@ -50,7 +53,7 @@ class CreditsBot(ActivityHandler):
     async def _actions(self) -> CardActions:
         if self._dialog is None:
             signer = self._signer or CardSigner(
-                bytes.fromhex(await self.service.deployment_secret("card-signing"))
+                bytes.fromhex(await self.host.deployment_secret("card-signing"))
             )
             self._dialog = MainDialog(CardActions(self.service, signer))
         return self._dialog.actions
@@ -60,7 +63,7 @@ class CreditsBot(ActivityHandler):
         if activity.type in (ActivityTypes.message, ActivityTypes.invoke) and activity.id:
             conversation = activity.conversation.id if activity.conversation else ""
             key = f"{activity.channel_id}:{conversation}:{activity.id}"
-            if not await self.service.first_delivery(key):
+            if not await self.host.first_delivery(key):
                 log.info("activity delivered again; ignored", key=key)
                 if activity.type == ActivityTypes.invoke:
                     await _send_invoke_response(
@@ -152,7 +155,7 @@ class CreditsBot(ActivityHandler):
         key = (
             f"welcome:{turn_context.activity.channel_id}:{conversation.id if conversation else ''}"
         )
-        if not await self.service.first_delivery(key):
+        if not await self.host.first_delivery(key):
             return  # the Playground resends install events on every page load
         caller = get_caller(turn_context)
         await turn_context.send_activity(card_message(welcome_card(caller.is_admin)))

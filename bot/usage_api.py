@@ -18,18 +18,17 @@ genuine bug (the transaction is rolled back: nothing applied).
 from __future__ import annotations
 
 import hmac
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
 import structlog
 from aiohttp import web
 
-from bot.http import BodyTooLarge, read_capped
-from bot.metrics import METRICS
-from credits.models import UsageOutcome, UsageStatus
+from bot.appkeys import METRICS, SERVICE, SETTINGS
+from bot.http import BodyTooLarge, problem, read_body
+from credits.models import UsageOutcome
 from credits.text import TENANT_ID_MAX, text_problem
-from credits.usage import load_json
+from credits.usage import BodyProblem, RecordsError, load_records, summarize
 
 log = structlog.get_logger(__name__)
 
@@ -46,10 +45,6 @@ def add_usage_routes(app: web.Application) -> None:
     app.router.add_post(USAGE_PATH, usage)
 
 
-def _problem(status: int, message: str, **headers: str) -> web.Response:
-    return web.json_response({"error": message}, status=status, headers=headers or None)
-
-
 def authorized(header: str, token: str) -> bool:
     """Whether an Authorization header carries `Bearer <token>`; constant time in the token."""
     scheme, _, presented = header.strip().partition(" ")
@@ -60,23 +55,19 @@ def authorized(header: str, token: str) -> bool:
 
 
 def parse_body(raw: bytes | str) -> list[Any]:
-    """The records of a body; ValueError saying why it is not one (JSON or shape)."""
+    """The records of a body (`credits.usage.load_records`); ValueError saying why it is not
+    one (JSON or shape), worded for the API's caller."""
     try:
-        body = load_json(raw)
-    except RecursionError as error:
-        raise ValueError("The body is nested too deeply.") from error
-    except ValueError as error:  # JSONDecodeError, UnicodeDecodeError, NaN/Infinity
-        raise ValueError(f"The body is not valid JSON: {error}") from error
-    if isinstance(body, dict):
-        body = body.get("value")
-    if not isinstance(body, list):
-        raise ValueError(SHAPE_MESSAGE)
-    return body
-
-
-def summarize(outcomes: Sequence[UsageOutcome]) -> dict[str, int]:
-    counts = Counter(outcome.status for outcome in outcomes)
-    return {status.value: counts.get(status, 0) for status in UsageStatus}
+        return load_records(raw)
+    except RecordsError as error:
+        match error.problem:
+            case BodyProblem.TOO_DEEP:
+                message = "The body is nested too deeply."
+            case BodyProblem.NOT_JSON:
+                message = f"The body is not valid JSON: {error.detail}"
+            case BodyProblem.NOT_RECORDS:
+                message = SHAPE_MESSAGE
+        raise ValueError(message) from error
 
 
 def _result(outcome: UsageOutcome, records: Sequence[Any]) -> dict[str, Any]:
@@ -95,32 +86,28 @@ def _result(outcome: UsageOutcome, records: Sequence[Any]) -> dict[str, Any]:
 
 
 async def usage(request: web.Request) -> web.Response:
-    from bot.app import SERVICE, SETTINGS  # here: bot.app may import this module at its top
-
     settings = request.app[SETTINGS]
     token = settings.usage_token
     if not token:
-        return _problem(404, OFF_MESSAGE)
+        return problem(404, OFF_MESSAGE)
     if not authorized(request.headers.get("Authorization", ""), token):
         log.info("usage refused", status=401, remote=request.remote)
-        return _problem(401, "Unauthorized.", **{"WWW-Authenticate": "Bearer"})
+        return problem(401, "Unauthorized.", **{"WWW-Authenticate": "Bearer"})
     limit = settings.usage_max_body_bytes
-    too_large = f"The request body is over {limit} bytes; send the records in smaller batches."
-    if request.content_length is not None and request.content_length > limit:
-        return _problem(413, too_large)
     try:
-        raw = await read_capped(request, limit)
+        raw = await read_body(request, limit)
     except BodyTooLarge:
-        return _problem(413, too_large)
+        message = f"The request body is over {limit} bytes; send the records in smaller batches."
+        return problem(413, message)
     try:
         records = parse_body(raw)
     except ValueError as error:
-        return _problem(400, str(error))
+        return problem(400, str(error))
     try:
         outcomes = await request.app[SERVICE].ingest_usage(records)
     except Exception:
         log.exception("usage ingest failed", records=len(records))
-        return _problem(500, "Internal error: nothing was applied; try again.")
+        return problem(500, "Internal error: nothing was applied; try again.")
     summary = summarize(outcomes)
     request.app[METRICS].usage(summary)
     log.info("usage ingested", records=len(records), **summary)

@@ -1,7 +1,11 @@
 """Background work in the host: the recharge runner, the periodic checks (lot expiry, runway,
 unusual spend, stuck payments), alert delivery and the posting of kept replies (replies the Bot
 Connector refused during a turn, bot/replies.py). They start and stop with the app; a stop lets
-the current round finish, so what a round claimed is finished or released, never abandoned."""
+the current round finish, so what a round claimed is finished or released, never abandoned.
+
+Every job's round is given the workers' stop event: a long round (alert delivery) watches it and
+gives back, at once, what it has not started sending, rather than run on to the stop's grace
+period and be cancelled there."""
 
 from __future__ import annotations
 
@@ -16,12 +20,12 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from bot.delivery import AlertDispatcher
 from bot.replies import ReplyDispatcher
 from credits.service import CreditsService
 
 if TYPE_CHECKING:
     from bot.adapter import CreditsAdapter
-    from bot.delivery import AlertDispatcher
     from bot.metrics import Metrics
     from bot.settings import Settings
 
@@ -36,9 +40,11 @@ def worker_id() -> str:
 
 @dataclass(frozen=True)
 class Job:
+    """A round run every ``interval`` seconds; ``run`` gets the workers' stop event."""
+
     name: str
     interval: float
-    run: Callable[[], Awaitable[object]]
+    run: Callable[[asyncio.Event], Awaitable[object]]
 
 
 class Workers:
@@ -73,7 +79,7 @@ class Workers:
     async def _loop(self, job: Job) -> None:
         while not self._stop.is_set():
             try:
-                await job.run()
+                await job.run(self._stop)
             except Exception:
                 log.exception("background job failed; trying again next round", job=job.name)
             self.rounds[job.name] += 1
@@ -89,7 +95,7 @@ def standard_jobs(
     check_interval: float,
     metrics: Metrics | None = None,
 ) -> list[Job]:
-    async def recharge() -> None:
+    async def recharge(stop: asyncio.Event) -> None:
         outcomes = await service.process_payments(me)
         if metrics is not None:
             metrics.recharge(outcomes)
@@ -103,7 +109,7 @@ def standard_jobs(
                 reason=outcome.reason,
             )
 
-    async def checks() -> None:
+    async def checks(stop: asyncio.Event) -> None:
         report = await service.run_checks()
         for payment in await service.report_stuck_payments():
             log.error("payment stuck; reported, not retried", payment_id=payment.id)
@@ -114,6 +120,20 @@ def standard_jobs(
         Job("recharge", recharge_interval, recharge),
         Job("checks", check_interval, checks),
     ]
+
+
+def alert_delivery(
+    dispatcher: AlertDispatcher, me: str, interval: float, metrics: Metrics | None = None
+) -> Job:
+    """The "alerts" job: one round of ``dispatcher`` (one per process, so its rate-limit windows
+    carry across rounds); a stop releases what the round has not sent (bot/delivery.py)."""
+
+    async def deliver(stop: asyncio.Event) -> None:
+        report = await dispatcher.run_once(me, stop)
+        if metrics is not None:
+            metrics.alert_round(sent=report.acked, retried=report.retried, failed=report.failed)
+
+    return Job("alerts", interval, deliver)
 
 
 def reply_delivery(
@@ -137,7 +157,7 @@ def reply_delivery(
         counter=metrics,
     )
 
-    async def deliver() -> None:
+    async def deliver(stop: asyncio.Event) -> None:
         report = await replies.run_once(me)
         if report.claimed:
             log.info(

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
-from cards import actions as act
+import cards.actions as act
 from cards._elements import (
     Card,
     Element,
@@ -20,7 +20,15 @@ from cards._elements import (
     text,
 )
 from cards._elements import facts as fact_set
-from credits.models import AccountView, Entry, EntryKind, HistoryPage, PaymentView, RechargeSettings
+from credits.models import (
+    AccountView,
+    Entry,
+    EntryKind,
+    HistoryPage,
+    PaymentStatus,
+    PaymentView,
+    RechargeSettings,
+)
 from credits.money import Money
 
 __all__ = [
@@ -47,11 +55,11 @@ KIND_LABELS: dict[EntryKind, str] = {
     EntryKind.ADJUSTMENT: "Adjustment",
 }
 
-_PAYMENT_STATUS = {
-    "pending": "in progress",
-    "charging": "in progress",
-    "succeeded": "added",
-    "declined": "declined",
+_PAYMENT_STATUS: dict[PaymentStatus, str] = {
+    PaymentStatus.PENDING: "in progress",
+    PaymentStatus.CHARGING: "in progress",
+    PaymentStatus.SUCCEEDED: "added",
+    PaymentStatus.DECLINED: "declined",
 }
 
 
@@ -132,9 +140,9 @@ def recharge_summary(recharge: RechargeSettings) -> str:
 
 
 def _last_recharge(payment: PaymentView) -> str:
-    status = _PAYMENT_STATUS.get(payment.status, payment.status)
+    status = _PAYMENT_STATUS.get(payment.status, str(payment.status))
     shown = f"{payment.amount.format()} {status}, {fmt_datetime(payment.created_at)}"
-    if payment.status == "declined" and payment.reason:
+    if payment.status == PaymentStatus.DECLINED and payment.reason:
         shown += f" ({payment.reason})"
     return shown
 

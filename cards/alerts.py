@@ -1,17 +1,19 @@
 """Alert cards: what the dispatcher posts to a subscribed channel when an alert fires.
 
-Pure functions from :class:`credits.models.Alert` (kind + payload written by the service's outbox)
-to Adaptive Card 1.5 dicts. Every payload carries ``tenant_id``, ``currency`` and
-``balance_minor`` (the balance when the alert was written); the kind-specific fields are:
+Pure functions from :class:`credits.models.Alert` to Adaptive Card 1.5 dicts. An alert's payload
+is one of the dataclasses of ``credits/alert_payloads.py`` (read from the outbox's JSON by
+``read_payload``): every one has the tenant, the currency and the balance when the alert was
+written; the kind-specific fields are:
 
-- low balance: ``threshold_minor``
-- recharge succeeded: ``amount_minor``
-- recharge failed / paused: ``amount_minor``, ``reason``, ``consecutive_declines`` (or ``capped``)
-- funds expiring: ``amount_minor``, ``expires_at`` (ISO 8601)
-- runway low: ``runway_days`` (decimal string), ``daily_burn_minor`` (integral decimal string)
-- unusual spend: ``last_hour_minor``, ``usual_hour_minor`` (decimal string)
+- low balance (``LowBalance``): the threshold
+- recharge succeeded: the amount
+- recharge failed / paused: the amount, the reason, the declines in a row (or ``capped``/``stuck``)
+- funds expiring: the amount and the first expiry
+- runway low: the days left and the daily burn
+- unusual spend: the last hour's spend and the usual hour's
 
-A missing or malformed field never breaks a card: the sentence leaves that detail out.
+A missing or malformed field never breaks a card (the reader makes it None): the sentence leaves
+that detail out.
 """
 
 from __future__ import annotations
@@ -20,11 +22,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
 
-from cards import actions as act
+import cards.actions as act
 from cards._elements import Card, Color, Element, card, fmt_date, heading, text
 from cards._elements import facts as fact_set
+from credits.alert_payloads import (
+    AlertPayload,
+    Depleted,
+    FundsExpiring,
+    LowBalance,
+    RechargeFailed,
+    RechargePaused,
+    RechargeSucceeded,
+    RunwayLow,
+    UnusualSpend,
+)
 from credits.models import Alert, AlertKind
 from credits.money import Currency, Money, currency
 
@@ -74,61 +86,52 @@ def _history() -> Element:
     return act.execute("Show history", act.HISTORY)
 
 
-# --------------------------------------------------------------------------- payload reading
+# --------------------------------------------------------------------------- formatting
 
 
 @dataclass(frozen=True, slots=True)
-class _Payload:
-    data: dict[str, Any]
+class _Format:
+    """The payload's values as the cards show them; None when there is nothing to show."""
+
     cur: Currency
 
-    def money(self, name: str) -> str | None:
-        """A minor-unit field (int, or an integral decimal string) formatted, or None."""
-        value = self.data.get(name)
-        if isinstance(value, bool) or value is None:
+    @classmethod
+    def of(cls, payload: AlertPayload) -> _Format:
+        try:
+            return cls(currency(payload.currency or "USD"))
+        except (KeyError, ValueError):
+            return cls(currency("USD"))
+
+    def money(self, minor: int | Decimal | None) -> str | None:
+        """Minor units (an int, or a decimal rounded to one) formatted."""
+        if minor is None:
             return None
         try:
-            minor = int(Decimal(str(value)).to_integral_value(rounding=ROUND_HALF_UP))
-            return Money.from_minor(minor, self.cur).format()
+            whole = int(Decimal(minor).to_integral_value(rounding=ROUND_HALF_UP))
+            return Money.from_minor(whole, self.cur).format()
         except (InvalidOperation, ValueError, TypeError, ArithmeticError):
             return None
 
-    def balance(self) -> str:
-        return self.money("balance_minor") or "unknown"
+    def balance(self, payload: AlertPayload) -> str:
+        return self.money(payload.balance_minor) or "unknown"
 
-    def string(self, name: str) -> str | None:
-        value = self.data.get(name)
-        return value.strip() if isinstance(value, str) and value.strip() else None
-
-    def integer(self, name: str) -> int | None:
-        value = self.data.get(name)
-        return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-    def days(self, name: str) -> str | None:
-        value = self.data.get(name)
+    @staticmethod
+    def days(value: Decimal | None) -> str | None:
+        if value is None:
+            return None
         try:
-            days = Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+            days = value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
         except (InvalidOperation, ValueError, TypeError, ArithmeticError):
             return None
         return f"{days.normalize():f}" if days == days.to_integral_value() else f"{days:f}"
 
-    def date(self, name: str) -> str | None:
-        value = self.data.get(name)
-        if not isinstance(value, str):
-            return None
-        try:
-            return fmt_date(datetime.fromisoformat(value))
-        except ValueError:
-            return None
+    @staticmethod
+    def date(value: datetime | None) -> str | None:
+        return None if value is None else fmt_date(value)
 
-
-def _payload(alert: Alert) -> _Payload:
-    code = alert.payload.get("currency")
-    try:
-        cur = currency(code if isinstance(code, str) else "USD")
-    except (KeyError, ValueError):
-        cur = currency("USD")
-    return _Payload(dict(alert.payload), cur)
+    @staticmethod
+    def text(value: str | None) -> str | None:
+        return value.strip() if value is not None and value.strip() else None
 
 
 # --------------------------------------------------------------------------- one alert
@@ -144,99 +147,135 @@ class _Parts:
 
 
 def _parts(alert: Alert) -> _Parts:
-    p = _payload(alert)
-    balance = p.balance()
-    kind = alert.kind
-    if kind is AlertKind.LOW_BALANCE:
-        threshold = p.money("threshold_minor")
-        below = f" below {threshold}" if threshold else ""
-        return _Parts(
-            "Communications Credits are running low",
-            (f"The balance fell{below}. Add funds so calls keep working.",),
-            (("Balance", balance),) + ((("Alert threshold", threshold),) if threshold else ()),
-            (_add_funds(), _settings(), _show_balance()),
-            f"Balance fell{below}",
-        )
-    if kind is AlertKind.DEPLETED:
-        return _Parts(
-            "Communications Credits are used up",
-            (
-                "Calls that need credits stop now: toll-free numbers first, then Audio "
-                "Conferencing dial-out and pay-as-you-go calling.",
-                "Add funds to restore them.",
-            ),
-            (("Balance", balance),),
-            (_add_funds(), _settings()),
-            "Credits are used up: calls that need credits stop (toll-free first)",
-        )
-    if kind is AlertKind.RECHARGE_SUCCEEDED:
-        amount = p.money("amount_minor")
-        added = f"{amount} was added" if amount else "Funds were added"
-        return _Parts(
-            "Auto-recharge added funds",
-            (f"{added} to Communications Credits.",),
-            ((("Added", amount),) if amount else ()) + (("New balance", balance),),
-            (_show_balance(),),
-            f"Auto-recharge: {added.lower() if not amount else added}",
-        )
-    if kind in (AlertKind.RECHARGE_FAILED, AlertKind.RECHARGE_PAUSED):
-        amount = p.money("amount_minor")
-        reason = p.string("reason") or "the payment was declined"
-        of = f" of {amount}" if amount else ""
-        declines = p.integer("consecutive_declines")
-        if kind is AlertKind.RECHARGE_PAUSED:
-            after = f" after {declines} declined payments" if declines else ""
-            return _Parts(
-                "Auto-recharge is paused",
-                (
-                    f"Auto-recharge stopped trying{after}. The last recharge{of} failed: {reason}.",
-                    "Fix the payment method, then turn auto-recharge back on.",
-                ),
-                (("Balance", balance),)
-                + ((("Declined in a row", str(declines)),) if declines else ()),
-                (_turn_back_on(), _add_funds()),
-                f"Auto-recharge paused{after}",
-            )
-        return _Parts(
-            "Auto-recharge failed",
-            (
-                f"The auto-recharge{of} did not go through: {reason}.",
-                "Check the auto-recharge settings or add funds now.",
-            ),
-            (("Balance", balance), ("Reason", reason)),
-            (_settings(), _add_funds()),
-            f"Auto-recharge{of} failed: {reason}",
-        )
-    if kind is AlertKind.FUNDS_EXPIRING:
-        amount = p.money("amount_minor") or "Some funds"
-        when = p.date("expires_at")
-        on = f" on {when}" if when else " soon"
-        return _Parts(
-            "Funds will expire soon",
-            (f"{amount} of Communications Credits expire{on} if not used.",),
-            (("Expiring", amount),)
-            + ((("First expiry", when),) if when else ())
-            + (("Balance", balance),),
-            (_show_balance(),),
-            f"{amount} expire{on}",
-        )
-    if kind is AlertKind.RUNWAY_LOW:
-        days = p.days("runway_days")
-        burn = p.money("daily_burn_minor")
-        lasts = f"about {days} days" if days else "only a few days"
-        per_day = f" at {burn} a day" if burn else ""
-        return _Parts(
-            "Credits will run out soon",
-            (f"At the current spend{per_day}, the balance lasts {lasts}.",),
-            (("Balance", balance),)
-            + ((("Lasts", f"about {days} days"),) if days else ())
-            + ((("Daily spend", burn),) if burn else ()),
-            (_add_funds(), _settings()),
-            f"Balance lasts {lasts}",
-        )
-    # AlertKind.UNUSUAL_SPEND
-    last = p.money("last_hour_minor") or "Much more than usual"
-    usual = p.money("usual_hour_minor")
+    payload = alert.payload
+    f = _Format.of(payload)
+    match payload:
+        case LowBalance():
+            return _low_balance(payload, f)
+        case Depleted():
+            return _depleted(payload, f)
+        case RechargeSucceeded():
+            return _recharge_succeeded(payload, f)
+        case RechargePaused():
+            return _recharge_paused(payload, f)
+        case RechargeFailed():
+            return _recharge_failed(payload, f)
+        case FundsExpiring():
+            return _funds_expiring(payload, f)
+        case RunwayLow():
+            return _runway_low(payload, f)
+        case UnusualSpend():
+            return _unusual_spend(payload, f)
+    raise TypeError(f"no card for a {type(payload).__name__} payload")
+
+
+def _low_balance(p: LowBalance, f: _Format) -> _Parts:
+    threshold = f.money(p.threshold_minor)
+    below = f" below {threshold}" if threshold else ""
+    return _Parts(
+        "Communications Credits are running low",
+        (f"The balance fell{below}. Add funds so calls keep working.",),
+        (("Balance", f.balance(p)),) + ((("Alert threshold", threshold),) if threshold else ()),
+        (_add_funds(), _settings(), _show_balance()),
+        f"Balance fell{below}",
+    )
+
+
+def _depleted(p: Depleted, f: _Format) -> _Parts:
+    return _Parts(
+        "Communications Credits are used up",
+        (
+            "Calls that need credits stop now: toll-free numbers first, then Audio "
+            "Conferencing dial-out and pay-as-you-go calling.",
+            "Add funds to restore them.",
+        ),
+        (("Balance", f.balance(p)),),
+        (_add_funds(), _settings()),
+        "Credits are used up: calls that need credits stop (toll-free first)",
+    )
+
+
+def _recharge_succeeded(p: RechargeSucceeded, f: _Format) -> _Parts:
+    amount = f.money(p.amount_minor)
+    added = f"{amount} was added" if amount else "Funds were added"
+    return _Parts(
+        "Auto-recharge added funds",
+        (f"{added} to Communications Credits.",),
+        ((("Added", amount),) if amount else ()) + (("New balance", f.balance(p)),),
+        (_show_balance(),),
+        f"Auto-recharge: {added.lower() if not amount else added}",
+    )
+
+
+def _recharge_paused(p: RechargePaused, f: _Format) -> _Parts:
+    amount = f.money(p.amount_minor)
+    reason = f.text(p.reason) or "the payment was declined"
+    of = f" of {amount}" if amount else ""
+    declines = p.consecutive_declines
+    after = f" after {declines} declined payments" if declines else ""
+    return _Parts(
+        "Auto-recharge is paused",
+        (
+            f"Auto-recharge stopped trying{after}. The last recharge{of} failed: {reason}.",
+            "Fix the payment method, then turn auto-recharge back on.",
+        ),
+        (("Balance", f.balance(p)),)
+        + ((("Declined in a row", str(declines)),) if declines else ()),
+        (_turn_back_on(), _add_funds()),
+        f"Auto-recharge paused{after}",
+    )
+
+
+def _recharge_failed(p: RechargeFailed, f: _Format) -> _Parts:
+    amount = f.money(p.amount_minor)
+    reason = f.text(p.reason) or "the payment was declined"
+    of = f" of {amount}" if amount else ""
+    return _Parts(
+        "Auto-recharge failed",
+        (
+            f"The auto-recharge{of} did not go through: {reason}.",
+            "Check the auto-recharge settings or add funds now.",
+        ),
+        (("Balance", f.balance(p)), ("Reason", reason)),
+        (_settings(), _add_funds()),
+        f"Auto-recharge{of} failed: {reason}",
+    )
+
+
+def _funds_expiring(p: FundsExpiring, f: _Format) -> _Parts:
+    amount = f.money(p.amount_minor) or "Some funds"
+    when = f.date(p.expires_at)
+    on = f" on {when}" if when else " soon"
+    return _Parts(
+        "Funds will expire soon",
+        (f"{amount} of Communications Credits expire{on} if not used.",),
+        (("Expiring", amount),)
+        + ((("First expiry", when),) if when else ())
+        + (("Balance", f.balance(p)),),
+        (_show_balance(),),
+        f"{amount} expire{on}",
+    )
+
+
+def _runway_low(p: RunwayLow, f: _Format) -> _Parts:
+    days = f.days(p.runway_days)
+    burn = f.money(p.daily_burn_minor)
+    lasts = f"about {days} days" if days else "only a few days"
+    per_day = f" at {burn} a day" if burn else ""
+    return _Parts(
+        "Credits will run out soon",
+        (f"At the current spend{per_day}, the balance lasts {lasts}.",),
+        (("Balance", f.balance(p)),)
+        + ((("Lasts", f"about {days} days"),) if days else ())
+        + ((("Daily spend", burn),) if burn else ()),
+        (_add_funds(), _settings()),
+        f"Balance lasts {lasts}",
+    )
+
+
+def _unusual_spend(p: UnusualSpend, f: _Format) -> _Parts:
+    last = f.money(p.last_hour_minor) or "Much more than usual"
+    usual = f.money(p.usual_hour_minor)
     than = f" against a usual hour of {usual}" if usual else ""
     return _Parts(
         "Unusual spend: possible toll fraud",
@@ -246,7 +285,7 @@ def _parts(alert: Alert) -> _Parts:
         ),
         (("Last hour", last),)
         + ((("Usual hour", usual),) if usual else ())
-        + (("Balance", balance),),
+        + (("Balance", f.balance(p)),),
         (_history(), _show_balance()),
         f"Unusual spend: {last} in the last hour (possible toll fraud)",
     )
@@ -281,7 +320,7 @@ def coalesced_card(alerts: Sequence[Alert]) -> Card:
     kinds = {a.kind for a in alerts}
     body: list[Element] = [
         heading(f"Communications Credits: {len(alerts)} alerts", color=_COLORS[worst]),
-        fact_set((("Balance now", _payload(latest).balance()),)),
+        fact_set((("Balance now", _Format.of(latest.payload).balance(latest.payload)),)),
         text("What happened, most serious first:", weight="Bolder"),
         *[text(f"- {alert_summary(a)}", spacing="None") for a in ordered],
     ]

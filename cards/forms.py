@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cards import actions as act
+import cards.actions as act
 from cards._elements import (
     Card,
     Element,

@@ -8,6 +8,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from credits.alert_payloads import AlertKind as AlertKind
+from credits.alert_payloads import AlertPayload
+from credits.alert_payloads import AlertStatus as AlertStatus
 from credits.money import Currency, Money
 
 
@@ -44,15 +47,33 @@ CANCELLED_REQUEST = "cancelled"
 """``operations.action`` of the marker that voids a request (its key) before it is confirmed."""
 
 
-class AlertKind(StrEnum):
-    LOW_BALANCE = "low_balance"
-    DEPLETED = "depleted"
-    RECHARGE_SUCCEEDED = "recharge_succeeded"
-    RECHARGE_FAILED = "recharge_failed"
-    RECHARGE_PAUSED = "recharge_paused"
-    FUNDS_EXPIRING = "funds_expiring"
-    RUNWAY_LOW = "runway_low"
-    UNUSUAL_SPEND = "unusual_spend"
+class PaymentKind(StrEnum):
+    """What a payment is for (the `payments.kind` column)."""
+
+    PURCHASE = "purchase"  # an admin's "add funds"
+    AUTO_RECHARGE = "auto_recharge"  # a job made when the balance crossed the trigger
+
+
+class PaymentStatus(StrEnum):
+    """Where a payment is (the `payments.status` column)."""
+
+    PENDING = "pending"  # an auto-recharge job waiting for the runner
+    CHARGING = "charging"  # the gateway is (or may be) charging it
+    SUCCEEDED = "succeeded"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"  # a queued auto-recharge withdrawn by a settings change
+
+    @property
+    def open(self) -> bool:
+        return self in (PaymentStatus.PENDING, PaymentStatus.CHARGING)
+
+
+class RechargeStatus(StrEnum):
+    """What the runner did with one claimed payment."""
+
+    SUCCEEDED = "succeeded"
+    DECLINED = "declined"
+    RETRY = "retry"  # the gateway gave no answer: charged again later with the same key
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +94,8 @@ class RechargeSettings:
 @dataclass(frozen=True, slots=True)
 class PaymentView:
     id: int
-    kind: str  # purchase | auto_recharge
-    status: str  # pending | charging | succeeded | declined
+    kind: PaymentKind
+    status: PaymentStatus
     amount: Money
     idempotency_key: str
     reason: str | None
@@ -158,8 +179,8 @@ class UsageOutcome:
 class RechargeOutcome:
     payment_id: int
     tenant_id: str
-    kind: str
-    status: str  # succeeded | declined | retry
+    kind: PaymentKind
+    status: RechargeStatus
     amount: Money
     reason: str | None = None
 
@@ -170,8 +191,8 @@ class Alert:
     tenant_id: str
     kind: AlertKind
     dedupe_key: str
-    payload: dict[str, Any]
-    status: str
+    payload: AlertPayload
+    status: AlertStatus
     attempts: int
     created_at: datetime
     last_error: str | None = None
@@ -200,4 +221,4 @@ class CheckReport:
     """What one run of the periodic checks did."""
 
     expired_lots: int = 0
-    alerts: tuple[str, ...] = field(default_factory=tuple)
+    alerts: tuple[AlertKind, ...] = field(default_factory=tuple)

@@ -9,16 +9,25 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
-from credits.models import AlertKind
+from credits.alert_payloads import (
+    AlertKind,
+    AlertPayload,
+    Depleted,
+    LowBalance,
+    RunwayLow,
+    UnusualSpend,
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Fired:
-    kind: AlertKind
     rule: str  # the armed-flag name, e.g. "low:2000"
-    payload: dict[str, Any]
+    payload: AlertPayload  # the rule's own fields; the outbox adds the account's
+
+    @property
+    def kind(self) -> AlertKind:
+        return self.payload.kind
 
 
 def effective_thresholds(
@@ -45,13 +54,13 @@ def balance_rules(
         rule = f"low:{threshold}"
         if balance < threshold:
             if new_armed.get(rule, True):
-                fired.append(Fired(AlertKind.LOW_BALANCE, rule, {"threshold_minor": threshold}))
+                fired.append(Fired(rule, LowBalance(threshold_minor=threshold)))
             new_armed[rule] = False
         else:
             new_armed[rule] = True
     if balance <= 0:
         if new_armed.get("depleted", True):
-            fired.append(Fired(AlertKind.DEPLETED, "depleted", {}))
+            fired.append(Fired("depleted", Depleted()))
         new_armed["depleted"] = False
     else:
         new_armed["depleted"] = True
@@ -73,7 +82,7 @@ def runway_rule(
     if days is not None and Decimal(0) < days < limit_days:
         if new_armed.get("runway", True):
             new_armed["runway"] = False
-            return [Fired(AlertKind.RUNWAY_LOW, "runway", {"runway_days": str(days)})], new_armed
+            return [Fired("runway", RunwayLow(runway_days=days))], new_armed
         return [], new_armed
     new_armed["runway"] = True
     return [], new_armed
@@ -92,8 +101,8 @@ def unusual_spend_rule(
     if unusual:
         if new_armed.get("unusual", True):
             new_armed["unusual"] = False
-            payload = {"last_hour_minor": last_hour, "usual_hour_minor": str(usual_hour)}
-            return [Fired(AlertKind.UNUSUAL_SPEND, "unusual", payload)], new_armed
+            payload = UnusualSpend(last_hour_minor=last_hour, usual_hour_minor=usual_hour)
+            return [Fired("unusual", payload)], new_armed
         return [], new_armed
     new_armed["unusual"] = True
     return [], new_armed

@@ -2,22 +2,28 @@
 
 `parse_record` checks every field of a record once, here, against what the store can hold
 (credits/schema.py) and what makes sense for a call; a refusal names the field and says what is
-allowed, and nothing is ever cut to fit. JSON callers read bodies with `load_json`: numbers are
-exact Decimals, never floats, and a number no Decimal or int can hold becomes a value that every
-check refuses (so one such number rejects its record, not the whole body).
+allowed, and nothing is ever cut to fit. JSON callers read bodies with `load_json` (the records
+of a body, an array or a Graph page, with `load_records`, for both `POST /api/usage` and
+`credits-bot usage import`): numbers are exact Decimals, never floats, and a number no Decimal or
+int can hold becomes a value that every check refuses (so one such number rejects its record, not
+the whole body). `summarize` and `summary_line` count outcomes by status, for the API's answer and
+the command line alike.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from typing import Any
 
 from credits.errors import ValidationError
+from credits.models import UsageOutcome, UsageStatus
 from credits.money import AmountError, Currency, Money, currency
 from credits.text import (
     RECORD_ID_MAX,
@@ -100,6 +106,51 @@ def load_json(raw: str | bytes) -> Any:
     return json.loads(
         raw, parse_float=_json_decimal, parse_int=_json_int, parse_constant=_json_constant
     )
+
+
+class BodyProblem(StrEnum):
+    """Why a body holds no call records."""
+
+    TOO_DEEP = "too_deep"  # nested too deeply to read
+    NOT_JSON = "not_json"  # not JSON (or not UTF-8, or NaN/Infinity)
+    NOT_RECORDS = "not_records"  # JSON, but neither an array nor {"value": [...]}
+
+
+class RecordsError(Exception):
+    """A body that holds no call records: `problem` says why; `detail` is the JSON reader's
+    message for NOT_JSON. Each caller words it for its own reader (API client, CLI user)."""
+
+    def __init__(self, problem: BodyProblem, detail: str = "") -> None:
+        super().__init__(detail or problem.value)
+        self.problem = problem
+        self.detail = detail
+
+
+def load_records(raw: str | bytes) -> list[Any]:
+    """The call records of a body, read by `load_json`: a JSON array of records or a Graph page
+    `{"value": [...]}` (`@odata.nextLink` is ignored). Raises RecordsError."""
+    try:
+        body = load_json(raw)
+    except RecursionError as error:
+        raise RecordsError(BodyProblem.TOO_DEEP) from error
+    except ValueError as error:  # JSONDecodeError, UnicodeDecodeError, NaN/Infinity
+        raise RecordsError(BodyProblem.NOT_JSON, str(error)) from error
+    if isinstance(body, dict):
+        body = body.get("value")
+    if not isinstance(body, list):
+        raise RecordsError(BodyProblem.NOT_RECORDS)
+    return body
+
+
+def summarize(outcomes: Iterable[UsageOutcome]) -> dict[str, int]:
+    """How many records ended in each status: every status, in `UsageStatus` order."""
+    counts = Counter(outcome.status for outcome in outcomes)
+    return {status.value: counts.get(status, 0) for status in UsageStatus}
+
+
+def summary_line(counts: Mapping[str, object]) -> str:
+    """``"3 applied, 1 duplicate, 0 conflict, 2 rejected"``: each status's count, 0 if absent."""
+    return ", ".join(f"{counts.get(s.value, 0)} {s.value}" for s in UsageStatus)
 
 
 def _json_decimal(text: str) -> Decimal:

@@ -10,7 +10,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, assert_never
+from typing import Any
 
 import structlog
 
@@ -27,6 +27,7 @@ from cards import (
     recharge_form,
 )
 from cards import actions as verbs
+from cards._elements import nodes
 from cards.actions import execute
 from credits.errors import CreditsError, RequestCancelled, StaleError
 from credits.models import AccountView, VoidOutcome
@@ -195,7 +196,6 @@ class CardActions:
                 return await self._set_recharge(caller, press)
             case HistoryPress():
                 return CardResult(await self.history(caller, press.before))
-        assert_never(press)
 
     async def _add_funds(self, caller: Caller, press: AddFundsConfirm) -> CardResult:
         if not self.signer.verify(caller.tenant_id, press):
@@ -288,15 +288,6 @@ def _show_balance() -> dict[str, Any]:
     return execute("Show balance", verbs.BALANCE)
 
 
-def _actions(node: Any) -> list[dict[str, Any]]:
-    """Every action object anywhere in a card."""
-    found: list[dict[str, Any]] = []
-    if isinstance(node, dict):
-        if isinstance(node.get("type"), str) and node["type"].startswith("Action."):
-            found.append(node)
-        for value in node.values():
-            found += _actions(value)
-    elif isinstance(node, list):
-        for item in node:
-            found += _actions(item)
-    return found
+def _actions(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every action object anywhere in a card (a list: the caller changes their data)."""
+    return [node for node in nodes(card) if str(node.get("type", "")).startswith("Action.")]

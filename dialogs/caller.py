@@ -26,7 +26,7 @@ class Caller:
 
 
 def tenant_of(activity: Any) -> str | None:
-    """channelData.tenant.id, else conversation.tenantId (DESIGN §2)."""
+    """channelData.tenant.id, else conversation.tenantId (docs/design.md §2)."""
     data = activity.channel_data or {}
     if isinstance(data, dict):
         tenant = (data.get("tenant") or {}).get("id")

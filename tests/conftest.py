@@ -27,7 +27,7 @@ PG_URL = os.environ.get("CREDITS_TEST_POSTGRES_URL", "postgresql://postgres@127.
 REQUIRE_PG = os.environ.get("CREDITS_TEST_REQUIRE_POSTGRES") == "1"
 HOW_TO = (
     "PostgreSQL is not reachable at {url} ({error}); these tests need it. Start a server and set "
-    "CREDITS_TEST_POSTGRES_URL=postgresql://USER@HOST:PORT/DB (see README, 'Tests')."
+    "CREDITS_TEST_POSTGRES_URL=postgresql://USER@HOST:PORT/DB (see docs/testing.md)."
 )
 
 

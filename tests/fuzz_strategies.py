@@ -180,7 +180,8 @@ DELETE = _Delete()
 
 
 def tenant_of(activity: dict[str, Any]) -> str:
-    """The tenant the bot must act for (DESIGN §2), as the store keeps it; local mode: 'local'."""
+    """The tenant the bot must act for (docs/design.md §2), as the store keeps it; local mode:
+    'local'."""
     data = activity.get("channelData")
     tenant = data.get("tenant") if isinstance(data, dict) else None
     if isinstance(tenant, dict) and isinstance(tenant.get("id"), str) and tenant["id"]:

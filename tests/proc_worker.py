@@ -31,9 +31,11 @@ import sys
 import time
 from collections.abc import Mapping
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from records import call
 from sqlalchemy import event
 
 from credits.config import CreditsConfig
@@ -48,19 +50,10 @@ def say(*parts: object) -> None:
     print(*parts, flush=True)
 
 
-def record(tenant: str, record_id: str, charge: str) -> dict[str, Any]:
-    return {
-        "id": record_id,
-        "tenantId": tenant,
-        "startDateTime": "2026-01-01T00:00:00Z",
-        "duration": 60,
-        "charge": Decimal(charge),
-        "currency": "USD",
-        "callType": "ucap_out",
-        "licenseCapability": "MCOPSTN1",
-        "userPrincipalName": "megan@contoso.com",
-        "destinationContext": "National",
-    }
+# the calls a worker sends (and a crash test's parent sends again, as they were)
+record = partial(
+    call, startDateTime="2026-01-01T00:00:00Z", duration=60, destinationContext="National"
+)
 
 
 class ChargeThenHang:
@@ -106,7 +99,7 @@ async def run(args: argparse.Namespace) -> None:
             applied = 0
             for n in range(args.count):
                 outcomes = await service.ingest_usage(
-                    [record(args.tenant, f"{args.prefix}-{n}", "1.00")]
+                    [record(f"{args.prefix}-{n}", Decimal("1.00"), tenantId=args.tenant)]
                 )
                 applied += sum(o.status.value == "applied" for o in outcomes)
             statuses: list[str] = []
@@ -122,7 +115,10 @@ async def run(args: argparse.Namespace) -> None:
             say("funded", result.entry.seq, result.replayed, result.balance.minor)
             say("done")
         elif args.command == "big-batch":
-            batch = [record(args.tenant, f"{args.prefix}-{n}", "0.01") for n in range(args.count)]
+            batch = [
+                record(f"{args.prefix}-{n}", Decimal("0.01"), tenantId=args.tenant)
+                for n in range(args.count)
+            ]
             watch_transaction(service)
             say("start", len(batch))
             outcomes = await service.ingest_usage(batch)

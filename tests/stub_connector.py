@@ -96,13 +96,18 @@ class StubConnector:
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/v3/conversations", self._create)
-        base = "/v3/conversations/{conversation_id}"
+        # Any path segment, as the Bot Connector routes: the client percent-encodes each id with
+        # nothing kept safe and the connector decodes it, so "{" (sent as %7B) is part of an id.
+        # aiohttp's bare `{name}` would refuse a decoded segment with "{" or "}" in it (its
+        # pattern is [^{}/]+) and answer 404, which the bot reads as "the conversation is gone".
+        base = "/v3/conversations/{conversation_id:[^/]+}"
+        activity = base + "/activities/{activity_id:[^/]+}"
         app.router.add_post(base + "/activities", self._activity)
-        app.router.add_post(base + "/activities/{activity_id}", self._activity)
-        app.router.add_put(base + "/activities/{activity_id}", self._activity)
-        app.router.add_delete(base + "/activities/{activity_id}", self._activity)
+        app.router.add_post(activity, self._activity)
+        app.router.add_put(activity, self._activity)
+        app.router.add_delete(activity, self._activity)
         app.router.add_get(base + "/members", self._members)
-        app.router.add_get(base + "/members/{member_id}", self._member)
+        app.router.add_get(base + "/members/{member_id:[^/]+}", self._member)
         return app
 
     # ------------------------------------------------------------------ what the bot sent

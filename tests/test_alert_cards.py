@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,20 +11,25 @@ from card_helpers import button, texts
 
 from cards import actions as act
 from cards import alert_card, coalesced_card, validate_card
-from credits.models import Alert, AlertKind
+from credits.alert_payloads import read_payload
+from credits.models import Alert, AlertKind, AlertStatus
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-def alert(kind: AlertKind, n: int = 1, currency: str = "USD", **payload: Any) -> Alert:
+def alert(
+    kind: AlertKind, n: int = 1, currency: str = "USD", payload_json: object = None, **payload: Any
+) -> Alert:
+    """An alert as the outbox reads it back: `payload` fields over the common ones, or
+    `payload_json` as the stored JSON itself."""
     full = {"tenant_id": "t1", "currency": currency, "balance_minor": 1500, **payload}
     return Alert(
         id=n,
         tenant_id="t1",
         kind=kind,
         dedupe_key=f"{kind}:{n}",
-        payload=full,
-        status="claimed",
+        payload=read_payload(kind, full if payload_json is None else payload_json),
+        status=AlertStatus.CLAIMED,
         attempts=1,
         created_at=NOW + timedelta(seconds=n),
     )
@@ -180,3 +186,38 @@ def test_coalesced_card_of_one_alert_is_its_own_card() -> None:
     assert coalesced_card([one]) == alert_card(one)
     with pytest.raises(ValueError):
         coalesced_card([])
+
+
+MALFORMED: dict[str, Any] = {
+    "currency": "not a currency",
+    "balance_minor": "lots",
+    "threshold_minor": True,
+    "amount_minor": [100],
+    "reason": 7,
+    "payment_id": "one",
+    "consecutive_declines": "3",
+    "expires_at": "soon",
+    "runway_days": "NaN",
+    "daily_burn_minor": {},
+    "last_hour_minor": "Infinity",
+    "usual_hour_minor": None,
+    "cause": 1,
+    "seq": "2",
+}
+
+
+def test_malformed_fields_leave_the_detail_out() -> None:
+    for kind in AlertKind:
+        card = alert_card(alert(kind, **MALFORMED))
+        assert validate_card(card) == [], kind
+        shown = texts(card)
+        assert "None" not in shown and "unknown" in shown, kind  # the balance is unknown
+    for stored in ({}, [], "payload", 3):
+        assert validate_card(alert_card(alert(AlertKind.DEPLETED, payload_json=stored))) == []
+
+
+@pytest.mark.parametrize("kind", list(AlertKind))
+def test_a_payload_reads_back_to_the_same_json(kind: AlertKind) -> None:
+    """Rows written before the payloads were typed read and write back byte for byte."""
+    stored = {"tenant_id": "t1", "currency": "USD", "balance_minor": 1500, **EXAMPLES[kind]}
+    assert json.dumps(read_payload(kind, stored).to_json()) == json.dumps(stored)

@@ -13,10 +13,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from card_helpers import button, texts
 from conftest import Backend, ServiceFactory
+from helpers import TENANT as HTTP_TENANT
+from helpers import ClientFactory, local_settings, personal_message
 from stub_connector import StubConnector
 from test_dialogs import ADMIN, TENANT, VIEWER, card_of, client, press
-from test_http import TENANT as HTTP_TENANT
-from test_http import ClientFactory, local_settings, personal_message
 from test_teams_flows import execute, last_card, post, submit
 
 from bot.adapter import TURN_ERROR_MESSAGE

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from card_helpers import nodes
 
 import cards
 from cards import (
@@ -151,25 +151,15 @@ def entry(
 # --------------------------------------------------------------------------- helpers
 
 
-def walk(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from walk(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from walk(value)
-
-
 def buttons(card: dict[str, Any]) -> list[dict[str, Any]]:
-    return [n for n in walk(card) if str(n.get("type", "")).startswith("Action.")]
+    return [n for n in nodes(card) if str(n.get("type", "")).startswith("Action.")]
 
 
 def texts(card: dict[str, Any]) -> str:
-    found = [n["text"] for n in walk(card) if n.get("type") == "TextBlock"]
+    found = [n["text"] for n in nodes(card) if n.get("type") == "TextBlock"]
     found += [
         f"{f['title']}: {f['value']}"
-        for n in walk(card)
+        for n in nodes(card)
         if n.get("type") == "FactSet"
         for f in n["facts"]
     ]
@@ -178,7 +168,10 @@ def texts(card: dict[str, Any]) -> str:
 
 def facts(card: dict[str, Any]) -> dict[str, str]:
     return {
-        f["title"]: f["value"] for n in walk(card) if n.get("type") == "FactSet" for f in n["facts"]
+        f["title"]: f["value"]
+        for n in nodes(card)
+        if n.get("type") == "FactSet"
+        for f in n["facts"]
     }
 
 
@@ -288,7 +281,7 @@ def test_balance_full() -> None:
     )
     card = check(balance_card(v, True))
     assert "$1,000.50" in texts(card)
-    big = next(n for n in walk(card) if n.get("size") == "ExtraLarge")
+    big = next(n for n in nodes(card) if n.get("size") == "ExtraLarge")
     assert big["text"] == "$1,000.50" and "color" not in big
     f = facts(card)
     assert f["Auto-recharge"] == "On: add $100.00 when below $20.00"
@@ -313,18 +306,18 @@ def test_balance_for_a_reader_has_only_history() -> None:
 def test_balance_depleted_is_attention() -> None:
     v = view(balance="-3.25", settings=recharge(enabled=False, amount=None, trigger=None))
     card = check(balance_card(v, True))
-    big = next(n for n in walk(card) if n.get("size") == "ExtraLarge")
+    big = next(n for n in nodes(card) if n.get("size") == "ExtraLarge")
     assert big["text"] == "-$3.25" and big["color"] == "Attention"
     assert facts(card)["Auto-recharge"] == "Off"
     assert "Runway" not in facts(card) and "Expiring" not in facts(card)
     assert "used up" in texts(card)
     zero = check(balance_card(view(balance="0"), True))
-    assert next(n for n in walk(zero) if n.get("size") == "ExtraLarge")["color"] == "Attention"
+    assert next(n for n in nodes(zero) if n.get("size") == "ExtraLarge")["color"] == "Attention"
 
 
 def test_balance_below_threshold_is_warning() -> None:
     card = check(balance_card(view(balance="12", thresholds=("20", "50")), True))
-    assert next(n for n in walk(card) if n.get("size") == "ExtraLarge")["color"] == "Warning"
+    assert next(n for n in nodes(card) if n.get("size") == "ExtraLarge")["color"] == "Warning"
 
 
 def test_balance_paused_and_declined() -> None:
@@ -372,7 +365,7 @@ def test_balance_in_jpy_and_bhd() -> None:
 def test_add_funds_form() -> None:
     quick = [m("25"), m("50"), m("100"), m("250")]
     card = check(add_funds_form(USD, LIMITS, quick))
-    inputs = [n for n in walk(card) if n.get("type") == "Input.Text"]
+    inputs = [n for n in nodes(card) if n.get("type") == "Input.Text"]
     assert len(inputs) == 1
     field = inputs[0]
     assert field["id"] == "amount"
@@ -387,7 +380,7 @@ def test_add_funds_form() -> None:
     assert review["data"] == {"verb": "add_funds_review"} and review["style"] == "positive"
     assert button(card, "Cancel")["data"] == {"verb": "cancel"}
     assert button(card, "Cancel")["associatedInputs"] == "none"
-    assert not [n for n in walk(card) if n.get("color") == "Attention"]
+    assert not [n for n in nodes(card) if n.get("color") == "Attention"]
 
 
 def test_add_funds_form_with_error_and_value() -> None:
@@ -397,7 +390,7 @@ def test_add_funds_form_with_error_and_value() -> None:
     flagged = next(n for n in card["body"] if n.get("color") == "Attention")
     assert flagged["text"] == error
     assert card["body"].index(flagged) < body_types.index("Input.Text")
-    assert next(n for n in walk(card) if n.get("id") == "amount")["value"] == "20,000"
+    assert next(n for n in nodes(card) if n.get("id") == "amount")["value"] == "20,000"
 
 
 def test_add_funds_form_other_currencies_and_limits() -> None:
@@ -410,12 +403,12 @@ def test_add_funds_form_other_currencies_and_limits() -> None:
     )
     assert titles(jpy) == ["¥5,000", "Review", "Cancel"]  # outside limits / wrong currency dropped
     assert button(jpy, "¥5,000")["data"]["amount"] == "5000"
-    field = next(n for n in walk(jpy) if n.get("id") == "amount")
+    field = next(n for n in nodes(jpy) if n.get("id") == "amount")
     assert field["label"] == "Amount (from ¥1,000 to ¥100,000)"
     assert field["placeholder"] == "e.g. 1,000"
     bhd = check(add_funds_form(BHD, LIMITS, [m("25", BHD)]))
     assert button(bhd, "BHD 25.000")["data"]["amount"] == "25.000"
-    assert next(n for n in walk(bhd) if n.get("id") == "amount")["label"] == (
+    assert next(n for n in nodes(bhd) if n.get("id") == "amount")["label"] == (
         "Amount (from BHD 10.000 to BHD 10,000.000)"
     )
 
@@ -480,7 +473,7 @@ def test_receipt_converts_to_utc() -> None:
 
 
 def inputs_of(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {n["id"]: n for n in walk(card) if str(n.get("type", "")).startswith("Input.")}
+    return {n["id"]: n for n in nodes(card) if str(n.get("type", "")).startswith("Input.")}
 
 
 def test_recharge_form_prefilled() -> None:
@@ -510,7 +503,7 @@ def test_recharge_form_off_paused_error() -> None:
     assert "paused after 3 declined payments" in texts(paused)
     assert inputs_of(paused)["recharge_enabled"]["value"] == "false"
     assert inputs_of(paused)["recharge_amount"]["value"] == "100"
-    assert any(n.get("color") == "Attention" and n["text"] == "Bad" for n in walk(paused))
+    assert any(n.get("color") == "Attention" and n["text"] == "Bad" for n in nodes(paused))
 
 
 def test_confirm_recharge_turn_on_starts_now() -> None:

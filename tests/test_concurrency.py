@@ -1,6 +1,6 @@
 """Concurrency on real databases: many concurrent changes to one account, in one process, over
 two services (replicas) on one database, and from two OS processes racing on the same SQLite
-file or PostgreSQL schema (DESIGN.md sections 2 and 6)."""
+file or PostgreSQL schema (docs/design.md sections 2 and 11)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from proc_worker import ADA, Child, child_env
+from records import call
 from sqlalchemy import select
 
 from credits.clock import ManualClock
@@ -26,18 +27,6 @@ if TYPE_CHECKING:
     from conftest import Backend, ServiceFactory
 
 T = "tenant-a"
-
-
-def call(record_id: str, charge: Decimal) -> dict[str, Any]:
-    return {
-        "id": record_id,
-        "tenantId": T,
-        "startDateTime": "2025-12-31T23:00:00Z",
-        "duration": 120,
-        "charge": charge,
-        "currency": "USD",
-        "callType": "ucap_out",
-    }
 
 
 async def assert_consistent(service: CreditsService, tenant: str = T) -> int:
@@ -82,7 +71,9 @@ async def _debits_and_credits(services: list[CreditsService], pairs: int) -> int
     jobs = []
     for n in range(pairs):
         jobs.append(services[n % len(services)].add_funds(T, funds[n], ADA, f"buy-{n}"))
-        jobs.append(services[(n + 1) % len(services)].ingest_usage([call(f"c-{n}", charges[n])]))
+        jobs.append(
+            services[(n + 1) % len(services)].ingest_usage([call(f"c-{n}", charges[n], tenantId=T)])
+        )
     results = await asyncio.gather(*jobs)
     funded = results[0::2]
     assert not any(r.replayed for r in funded)

@@ -125,7 +125,7 @@ async def test_killed_in_the_middle_of_a_batch_applies_none_or_all_of_it(
             assert (await conn.execute(text("PRAGMA integrity_check"))).scalar_one() == "ok"
 
     # the sender retries the whole batch: applied exactly once
-    batch = [record(T, f"big-{n}", "0.01") for n in range(size)]
+    batch = [record(f"big-{n}", Decimal("0.01"), tenantId=T) for n in range(size)]
     outcomes = await parent.ingest_usage(batch)
     assert {o.status for o in outcomes} == {UsageStatus.APPLIED} and len(outcomes) == size
     again = await parent.ingest_usage(batch)
@@ -149,7 +149,7 @@ async def test_recharge_charged_then_killed_is_finished_once_with_the_same_key(
 ) -> None:
     await parent.adjust(T, "60", ADA, "opening balance", "open")
     await parent.set_auto_recharge(T, ADA, enabled=True, amount="100", trigger="50")
-    await parent.ingest_usage([record(T, "u1", "20.00")])  # 40: below the trigger
+    await parent.ingest_usage([record("u1", Decimal("20.00"), tenantId=T)])  # 40: below the trigger
     [pending] = await payment_rows(parent)
     assert (pending.kind, pending.status) == ("auto_recharge", "pending")
 

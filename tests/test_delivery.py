@@ -1,20 +1,27 @@
 """Alert delivery end to end: a real service on SQLite, a real CreditsAdapter in local mode and a
-stub Bot Connector on a local port. Time is fake: `sleep` moves a fake monotonic clock."""
+stub Bot Connector on a local port. Time is fake: `sleep` moves a fake monotonic clock. The
+connector, the adapter and the fake time are fixtures: the adapter is closed however a test ends."""
 
 from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from aiohttp import web
+from records import call
 from stub_connector import Call, StubConnector
 
 from bot.adapter import CreditsAdapter, create_adapter
 from bot.delivery import CONVERSATION_WINDOWS, AlertDispatcher, delivery_key
 from bot.settings import Settings
+from bot.workers import Workers, alert_delivery
+from credits import outbox
+from credits.alert_payloads import read_payload
 from credits.clock import ManualClock
 from credits.models import Actor, AlertKind
 from credits.service import CreditsService
@@ -107,12 +114,32 @@ async def scripted(aiohttp_server: Any, time: FakeTime) -> ScriptedConnector:
     return stub
 
 
-async def setup(
-    service: CreditsService, stub: StubConnector, *convs: str
-) -> tuple[CreditsAdapter, None]:
+async def subscribe(service: CreditsService, stub: StubConnector, *convs: str) -> None:
     for conv in convs:
         await service.subscribe(T, conv, reference(stub, conv), ADA)
-    return create_adapter(Settings(app_id="", _env_file=None)), None  # type: ignore[call-arg]
+
+
+def local_adapter() -> CreditsAdapter:
+    return create_adapter(Settings(app_id="", _env_file=None))  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+async def stub(aiohttp_server: Any, fake_time: FakeTime) -> ScriptedConnector:
+    """The scripted connector on a local port, noting the fake time of each accepted post."""
+    return await scripted(aiohttp_server, fake_time)
+
+
+@pytest.fixture
+async def adapter() -> AsyncIterator[CreditsAdapter]:
+    """The adapter alert delivery posts through; closed after the test, passed or failed."""
+    made = local_adapter()
+    yield made
+    await made.close()
 
 
 class RecordingDispatcher(AlertDispatcher):
@@ -120,8 +147,8 @@ class RecordingDispatcher(AlertDispatcher):
 
     admitted: list[tuple[str, float]]
 
-    async def _admit(self, tenant_id: str, conv: str) -> None:
-        await super()._admit(tenant_id, conv)
+    async def _admit(self, tenant_id: str, conv: str, stop: asyncio.Event | None = None) -> None:
+        await super()._admit(tenant_id, conv, stop)
         self.admitted.append((conv, self.clock()))
 
 
@@ -135,43 +162,31 @@ def dispatcher(
     return sender
 
 
-def usage(record_id: str, charge: str) -> dict[str, Any]:
-    return {
-        "id": record_id,
-        "tenantId": T,
-        "startDateTime": "2025-12-31T23:00:00Z",
-        "duration": 120,
-        "charge": Decimal(charge),
-        "currency": "USD",
-        "callType": "ucap_out",
-    }
-
-
 async def put_alerts(service: CreditsService, kinds: list[AlertKind], tag: str = "x") -> None:
     """Write alerts to the outbox as the service does (same writer, same payload shape)."""
-    async with service.db.write() as conn:
-        account = dict((await service._lock_account(conn, T))._mapping)
+    async with service.deps.store.locked(T) as account:
         for n, kind in enumerate(kinds):
-            payload: dict[str, Any] = {"threshold_minor": 2000, "amount_minor": 500}
-            await service._alert(conn, account, kind, f"{tag}:{n}", payload)
+            payload = read_payload(kind, {"threshold_minor": 2000, "amount_minor": 500})
+            await outbox.write(service.deps, account, payload, f"{tag}:{n}")
 
 
 # --------------------------------------------------------------------------- (a)
 
 
 async def test_usage_below_threshold_posts_the_alert_once(
-    service: CreditsService, aiohttp_server: Any
+    service: CreditsService,
+    fake_time: FakeTime,
+    stub: ScriptedConnector,
+    adapter: CreditsAdapter,
 ) -> None:
-    time = FakeTime()
-    stub = await scripted(aiohttp_server, time)
-    adapter, _ = await setup(service, stub, "19:ops")
+    await subscribe(service, stub, "19:ops")
     await service.add_funds(T, "30", ADA, "buy-1")
     await service.set_alert_thresholds(T, ADA, ["20"])
-    await service.ingest_usage([usage("c1", "15.00")])
+    await service.ingest_usage([call("c1", Decimal("15.00"), tenantId=T)])
     [pending] = await service.list_alerts(T, status="pending")
     assert pending.kind is AlertKind.LOW_BALANCE
 
-    report = await dispatcher(service, adapter, time).run_once("w1")
+    report = await dispatcher(service, adapter, fake_time).run_once("w1")
 
     assert (report.claimed, report.posted, report.acked) == (1, 1, 1)
     [card] = cards_in(stub, "19:ops")
@@ -180,34 +195,33 @@ async def test_usage_below_threshold_posts_the_alert_once(
     assert [a.status for a in await service.list_alerts(T)] == ["delivered"]
     assert await service.delivered_to(pending.id) == {"19:ops"}
 
-    again = await dispatcher(service, adapter, time).run_once("w1")
+    again = await dispatcher(service, adapter, fake_time).run_once("w1")
     assert (again.claimed, again.posted) == (0, 0)
     assert len(cards_in(stub, "19:ops")) == 1
-    await adapter.close()
 
 
 async def test_a_tenant_without_subscriptions_is_acked(
-    service: CreditsService, aiohttp_server: Any
+    service: CreditsService,
+    fake_time: FakeTime,
+    stub: ScriptedConnector,
+    adapter: CreditsAdapter,
 ) -> None:
-    time = FakeTime()
-    stub = await scripted(aiohttp_server, time)
-    adapter, _ = await setup(service, stub)
     await service.add_funds(T, "30", ADA, "buy-1")
     await put_alerts(service, [AlertKind.DEPLETED])
-    report = await dispatcher(service, adapter, time).run_once("w1")
+    report = await dispatcher(service, adapter, fake_time).run_once("w1")
     assert (report.acked, report.posted, stub.calls) == (1, 0, [])
-    await adapter.close()
 
 
 # --------------------------------------------------------------------------- (b)
 
 
 async def test_429_then_502_after_accepting_then_403_elsewhere(
-    service: CreditsService, aiohttp_server: Any
+    service: CreditsService,
+    fake_time: FakeTime,
+    stub: ScriptedConnector,
+    adapter: CreditsAdapter,
 ) -> None:
-    time = FakeTime()
-    stub = await scripted(aiohttp_server, time)
-    adapter, _ = await setup(service, stub, "19:ops", "19:gone")
+    await subscribe(service, stub, "19:ops", "19:gone")
     await service.add_funds(T, "30", ADA, "buy-1")
     await put_alerts(service, [AlertKind.LOW_BALANCE])
     [alert] = await service.list_alerts(T)
@@ -218,7 +232,7 @@ async def test_429_then_502_after_accepting_then_403_elsewhere(
     )
     stub.script("19:gone", ("fail", 403, {}))
 
-    report = await dispatcher(service, adapter, time).run_once("w1")
+    report = await dispatcher(service, adapter, fake_time).run_once("w1")
 
     # three attempts: 429, 502 (though it arrived), then success; msrest added none of its own
     assert [c.status for c in stub.attempts("19:ops")] == [429, 201, 201]
@@ -237,46 +251,50 @@ async def test_429_then_502_after_accepting_then_403_elsewhere(
     # no alert lost
     assert [a.status for a in await service.list_alerts(T)] == ["delivered"]
     assert await service.delivered_to(alert.id) == {"19:ops"}
-    await adapter.close()
 
 
 async def test_a_conversation_that_got_it_is_not_posted_again_when_another_retries(
-    service: CreditsService, aiohttp_server: Any, clock: ManualClock
+    service: CreditsService,
+    fake_time: FakeTime,
+    stub: ScriptedConnector,
+    adapter: CreditsAdapter,
+    clock: ManualClock,
 ) -> None:
-    time = FakeTime()
-    stub = await scripted(aiohttp_server, time)
-    adapter, _ = await setup(service, stub, "19:ok", "19:busy")
+    await subscribe(service, stub, "19:ok", "19:busy")
     await service.add_funds(T, "30", ADA, "buy-1")
     await put_alerts(service, [AlertKind.DEPLETED])
     stub.script("19:busy", *[("fail", 429, {"Retry-After": "2"})] * 5)
 
-    first = await dispatcher(service, adapter, time).run_once("w1")
+    first = await dispatcher(service, adapter, fake_time).run_once("w1")
     assert (first.posted, first.acked, first.retried) == (1, 0, 1)
     assert len(stub.attempts("19:busy")) == 5
     assert all(d >= 2.0 for d in first.delays)
     [pending] = await service.list_alerts(T)
     assert pending.status == "pending" and "429" in (pending.last_error or "")
-    assert await dispatcher(service, adapter, time).run_once("w1") == type(first)()  # not yet due
+    assert (
+        await dispatcher(service, adapter, fake_time).run_once("w1") == type(first)()
+    )  # not yet due
 
     clock.advance(timedelta(hours=1))
-    second = await dispatcher(service, adapter, time).run_once("w2")
+    second = await dispatcher(service, adapter, fake_time).run_once("w2")
     assert (second.claimed, second.posted, second.skipped, second.acked) == (1, 1, 1, 1)
     assert len(cards_in(stub, "19:ok")) == 1  # not posted twice
     assert len(cards_in(stub, "19:busy")) == 1
     assert [a.status for a in await service.list_alerts(T)] == ["delivered"]
-    await adapter.close()
 
 
 async def test_an_alert_that_never_gets_through_is_failed_after_its_attempts(
-    service: CreditsService, aiohttp_server: Any, clock: ManualClock
+    service: CreditsService,
+    fake_time: FakeTime,
+    stub: ScriptedConnector,
+    adapter: CreditsAdapter,
+    clock: ManualClock,
 ) -> None:
-    time = FakeTime()
-    stub = await scripted(aiohttp_server, time)
-    adapter, _ = await setup(service, stub, "19:down")
+    await subscribe(service, stub, "19:down")
     await service.add_funds(T, "30", ADA, "buy-1")
     await put_alerts(service, [AlertKind.DEPLETED])
     stub.script("19:down", *[("fail", 504, {})] * 100)
-    sender = dispatcher(service, adapter, time, max_send_attempts=2, max_alert_attempts=3)
+    sender = dispatcher(service, adapter, fake_time, max_send_attempts=2, max_alert_attempts=3)
     for _ in range(3):
         await sender.run_once("w1")
         clock.advance(timedelta(hours=2))
@@ -284,18 +302,18 @@ async def test_an_alert_that_never_gets_through_is_failed_after_its_attempts(
     assert alert.status == "failed" and alert.attempts == 3
     assert len(stub.attempts("19:down")) == 6
     assert await sender.run_once("w1") == type(await sender.run_once("w1"))()
-    await adapter.close()
 
 
 # --------------------------------------------------------------------------- (c)
 
 
 async def test_a_burst_for_one_conversation_is_one_coalesced_card(
-    service: CreditsService, aiohttp_server: Any
+    service: CreditsService,
+    fake_time: FakeTime,
+    stub: ScriptedConnector,
+    adapter: CreditsAdapter,
 ) -> None:
-    time = FakeTime()
-    stub = await scripted(aiohttp_server, time)
-    adapter, _ = await setup(service, stub, "19:ops")
+    await subscribe(service, stub, "19:ops")
     await service.add_funds(T, "30", ADA, "buy-1")
     kinds = [
         AlertKind.LOW_BALANCE,
@@ -305,7 +323,7 @@ async def test_a_burst_for_one_conversation_is_one_coalesced_card(
         AlertKind.DEPLETED,
     ]
     await put_alerts(service, kinds)
-    report = await dispatcher(service, adapter, time).run_once("w1")
+    report = await dispatcher(service, adapter, fake_time).run_once("w1")
     assert (report.claimed, report.posted, report.acked) == (5, 1, 5)
     [card] = cards_in(stub, "19:ops")
     assert "5 alerts" in text_of(card)
@@ -315,7 +333,6 @@ async def test_a_burst_for_one_conversation_is_one_coalesced_card(
     assert card["body"][0]["id"] == delivery_key(ids, "19:ops")
     for alert_id in ids:
         assert await service.delivered_to(alert_id) == {"19:ops"}
-    await adapter.close()
 
 
 # --------------------------------------------------------------------------- (d)
@@ -329,15 +346,16 @@ def assert_within(times: list[float], windows: tuple[tuple[float, int], ...]) ->
 
 
 async def test_posts_to_one_conversation_keep_to_its_rate_limits(
-    service: CreditsService, aiohttp_server: Any
+    service: CreditsService,
+    fake_time: FakeTime,
+    stub: ScriptedConnector,
+    adapter: CreditsAdapter,
 ) -> None:
-    time = FakeTime()
-    stub = await scripted(aiohttp_server, time)
-    adapter, _ = await setup(service, stub, "19:ops")
+    await subscribe(service, stub, "19:ops")
     await service.add_funds(T, "30", ADA, "buy-1")
     await put_alerts(service, [AlertKind.LOW_BALANCE] * 70)
-    sender = dispatcher(service, adapter, time, coalesce=False, batch_size=100)
-    start = time.now
+    sender = dispatcher(service, adapter, fake_time, coalesce=False, batch_size=100)
+    start = fake_time.now
 
     report = await sender.run_once("w1")
 
@@ -349,25 +367,24 @@ async def test_posts_to_one_conversation_keep_to_its_rate_limits(
     # 60 in the first 30 s, the rest only after the window lets them
     assert times[60] >= times[0] + 30
     assert len({card_key(c.body) for c in stub.calls}) == 70
-    await adapter.close()
 
 
 async def test_many_conversations_of_one_tenant_keep_to_the_tenant_limit(
-    service: CreditsService, aiohttp_server: Any
+    service: CreditsService,
+    fake_time: FakeTime,
+    stub: ScriptedConnector,
+    adapter: CreditsAdapter,
 ) -> None:
-    time = FakeTime()
-    stub = await scripted(aiohttp_server, time)
     convs = [f"19:c{i}" for i in range(60)]
-    adapter, _ = await setup(service, stub, *convs)
+    await subscribe(service, stub, *convs)
     await service.add_funds(T, "30", ADA, "buy-1")
     await put_alerts(service, [AlertKind.DEPLETED])
-    sender = dispatcher(service, adapter, time, concurrency=100)
+    sender = dispatcher(service, adapter, fake_time, concurrency=100)
     report = await sender.run_once("w1")
     assert (report.posted, report.acked) == (60, 1)
     times = sorted(t for _, t in sender.admitted)
     assert_within(times, ((1.0, 50),))
     assert times[-1] > times[0]
-    await adapter.close()
 
 
 def test_the_default_windows_are_teams_limits() -> None:
@@ -375,19 +392,24 @@ def test_the_default_windows_are_teams_limits() -> None:
     assert windows[1.0] == 7 and windows[30.0] == 60
 
 
-async def test_run_delivers_until_stopped(service: CreditsService, aiohttp_server: Any) -> None:
-    time = FakeTime()
-    stub = await scripted(aiohttp_server, time)
-    adapter, _ = await setup(service, stub, "19:ops")
+async def test_the_alerts_job_delivers_until_the_workers_stop(
+    service: CreditsService,
+    fake_time: FakeTime,
+    stub: ScriptedConnector,
+    adapter: CreditsAdapter,
+) -> None:
+    """The path production takes: the "alerts" job run by `Workers` (bot/workers.py)."""
+    await subscribe(service, stub, "19:ops")
     await service.add_funds(T, "30", ADA, "buy-1")
     await put_alerts(service, [AlertKind.DEPLETED])
-    stop = asyncio.Event()
-    task = asyncio.create_task(dispatcher(service, adapter, time).run("w1", stop, 0.01))
-    for _ in range(200):
-        if [a.status for a in await service.list_alerts(T)] == ["delivered"]:
-            break
-        await asyncio.sleep(0.01)
-    stop.set()
-    await asyncio.wait_for(task, 5)
+    workers = Workers([alert_delivery(dispatcher(service, adapter, fake_time), "w1", 0.01)])
+    workers.start()
+    try:
+        for _ in range(200):
+            if [a.status for a in await service.list_alerts(T)] == ["delivered"]:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        await asyncio.wait_for(workers.stop(), 5)
+    assert not workers.running and workers.rounds["alerts"] >= 1
     assert len(cards_in(stub, "19:ops")) == 1
-    await adapter.close()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from pydantic import AliasChoices
@@ -50,3 +53,23 @@ def test_env_example_names_only_real_settings() -> None:
     }
     assert named and named <= environment_names()
     assert {"MicrosoftAppId", "MicrosoftAppPassword"} <= named
+
+
+def test_the_python_example_runs_as_documented(tmp_path: Path) -> None:
+    """docs/python.md's example, run as a reader would, on a new database."""
+    text = (ROOT / "docs" / "python.md").read_text()
+    code = text.split("```python\n", 1)[1].split("```", 1)[0]
+    script = tmp_path / "example.py"
+    script.write_text(code)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("CREDITS_")},
+        "CREDITS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'example.db'}",
+    }
+    done = subprocess.run(
+        [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "succeeded" in lines[0] and "100" in lines[0]
+    assert lines[1] == "$115.00"
+    assert "recharge_succeeded" in lines[2]

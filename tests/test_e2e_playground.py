@@ -25,6 +25,8 @@ from typing import Any
 
 import aiohttp
 import pytest
+from card_helpers import nodes
+from records import call
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -131,7 +133,7 @@ class Playground:
     async def press(self, verb: str) -> dict[str, Any]:
         """Press the newest card button with this verb, as Action.Execute."""
         entry = (await self.until(lambda shown: f'"verb": "{verb}"' in shown))[-1]
-        data = next(_buttons(entry, verb))
+        data = next(n["data"] for n in nodes(entry) if n.get("verb") == verb and "data" in n)
         response = await self.session.post(
             f"{self.base}/_conversation/v1/invoke",
             json={
@@ -147,17 +149,6 @@ class Playground:
         return answer
 
 
-def _buttons(node: Any, verb: str) -> Any:
-    if isinstance(node, dict):
-        if node.get("verb") == verb and "data" in node:
-            yield node["data"]
-        for value in node.values():
-            yield from _buttons(value, verb)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _buttons(value, verb)
-
-
 def chromium_missing() -> str | None:
     if not Path(CHROMIUM).exists():
         return f"Chromium is not at {CHROMIUM}: `apt-get install chromium` or set CHROMIUM"
@@ -165,16 +156,9 @@ def chromium_missing() -> str | None:
 
 
 def usage(count: int, charge: str, prefix: str) -> list[dict[str, Any]]:
+    start = "2026-11-24T09:00:00Z"
     return [
-        {
-            "id": f"{prefix}-{n}",
-            "tenantId": TENANT,
-            "startDateTime": "2026-11-24T09:00:00Z",
-            "duration": 600,
-            "charge": charge,
-            "currency": "USD",
-            "callType": "ucap_out",
-        }
+        call(f"{prefix}-{n}", charge, tenantId=TENANT, startDateTime=start, duration=600)
         for n in range(count)
     ]
 

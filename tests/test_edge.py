@@ -16,9 +16,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from card_helpers import button, texts
 from conftest import Backend
-from sqlalchemy import func, select
-from stub_connector import StubConnector
-from test_http import (
+from helpers import (
     ALEX,
     BOT_ACCOUNT,
     TENANT,
@@ -26,11 +24,14 @@ from test_http import (
     local_settings,
     personal_message,
 )
+from sqlalchemy import func, select
+from stub_connector import StubConnector
 from test_teams_flows import last_card, submit
 
 from bot.adapter import TURN_ERROR_MESSAGE
 from bot.app import SERVICE, create_app
 from bot.edge import ids_problem
+from bot.host_store import HostStore
 from bot.storage import SqlStorage
 from cards import actions as verbs
 from credits.schema import accounts, bot_state, ledger_entries, processed_activities
@@ -98,13 +99,14 @@ async def test_two_long_conversations_alike_but_for_their_end_each_get_a_welcome
 
 
 async def test_delivery_keys_are_kept_whole_whatever_they_hold(service: CreditsService) -> None:
+    host = HostStore(service.db, clock=service.clock)
     prefix = "msteams:" + LONG_CONVERSATION + ":"
-    assert await service.first_delivery(prefix + "1")
-    assert await service.first_delivery(prefix + "2")  # not the same key as ...1
-    assert not await service.first_delivery(prefix + "1")
+    assert await host.first_delivery(prefix + "1")
+    assert await host.first_delivery(prefix + "2")  # not the same key as ...1
+    assert not await host.first_delivery(prefix + "1")
     for odd in ("nul\x00key", "lone\ud800surrogate", "x" * 5000):
-        assert await service.first_delivery(odd)
-        assert not await service.first_delivery(odd)
+        assert await host.first_delivery(odd)
+        assert not await host.first_delivery(odd)
 
 
 @pytest.mark.parametrize(

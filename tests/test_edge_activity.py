@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 from card_helpers import texts
+from helpers import ALEX, BOT_ACCOUNT, card_invoke, personal_message
 from stub_connector import StubConnector
 from test_edge import Client, _set, bot, stored
-from test_http import ALEX, BOT_ACCOUNT, card_invoke, personal_message
 from test_teams_flows import channel_message, last_card
 
 from bot.adapter import TURN_ERROR_MESSAGE

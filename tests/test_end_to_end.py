@@ -5,12 +5,14 @@ happens, and the subscribed channel receives exactly the expected alert card, on
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 from card_helpers import button, texts
+from helpers import ClientFactory, local_settings
+from records import OMIT
+from records import call as record_call
 from stub_connector import StubConnector
-from test_http import ClientFactory, local_settings
 from test_teams_flows import TEAM, TENANT, channel_message, execute, last_card, post
 
 from bot.app import SERVICE, create_app
@@ -19,18 +21,13 @@ from cards import actions as verbs
 TOKEN = "usage-secret"
 
 
-def call(record_id: str, charge: str) -> dict[str, Any]:
-    return {
-        "id": record_id,
-        "tenantId": TENANT,
-        "startDateTime": "2026-11-24T09:00:00Z",
-        "duration": 300,
-        "charge": charge,
-        "currency": "USD",
-        "callType": "ucap_out",
-        "licenseCapability": "MCOPSTN1",
-        "destinationContext": "International",
-    }
+call = partial(
+    record_call,
+    tenantId=TENANT,
+    startDateTime="2026-11-24T09:00:00Z",
+    duration=300,
+    userPrincipalName=OMIT,
+)
 
 
 async def test_usage_drives_one_recharge_and_one_alert_in_the_channel(

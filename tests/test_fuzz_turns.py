@@ -44,7 +44,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from card_helpers import texts
+from card_helpers import nodes, texts
 from fuzz_strategies import (
     Cast,
     ChannelRefuses,
@@ -66,7 +66,7 @@ from stub_connector import Call, StubConnector
 
 from bot.adapter import TURN_ERROR_MESSAGE
 from bot.app import SERVICE, create_app
-from bot.metrics import METRICS
+from bot.appkeys import METRICS
 from bot.settings import Settings
 from cards import actions as verbs
 from credits.schema import accounts, ledger_entries
@@ -106,16 +106,11 @@ def headings(card: dict[str, Any]) -> list[str]:
 
 def buttons(card: Any) -> list[dict[str, Any]]:
     """The data of every button of a card, in order."""
-    found: list[dict[str, Any]] = []
-    if isinstance(card, dict):
-        if str(card.get("type", "")).startswith("Action.") and isinstance(card.get("data"), dict):
-            found.append(card["data"])
-        for value in card.values():
-            found += buttons(value)
-    elif isinstance(card, list):
-        for item in card:
-            found += buttons(item)
-    return found
+    return [
+        node["data"]
+        for node in nodes(card)
+        if str(node.get("type", "")).startswith("Action.") and isinstance(node.get("data"), dict)
+    ]
 
 
 def minor_units(heading: str) -> int:

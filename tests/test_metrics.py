@@ -7,18 +7,21 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from helpers import BOT_ACCOUNT, ClientFactory, local_settings, personal_message
 from prometheus_client.parser import text_string_to_metric_families
+from records import OMIT
+from records import call as record_call
 from sqlalchemy.ext.asyncio import create_async_engine
 from stub_connector import StubConnector
-from test_http import BOT_ACCOUNT, ClientFactory, local_settings, personal_message
 
-import bot.metrics as bot_metrics
+import bot.ops as bot_ops
 from bot.app import SERVICE, WORKERS, create_app
 from credits.models import Actor
 from credits.payments import SandboxGateway
@@ -29,18 +32,16 @@ TENANT = "72f988bf-0000-4000-8000-00000000aaaa"
 ADMIN = Actor("aad-admin", "Admin")
 
 
-def call(record_id: str, charge: str) -> dict[str, Any]:
-    return {
-        "id": record_id,
-        "tenantId": TENANT,
-        "startDateTime": "2026-11-24T09:00:00Z",
-        "duration": 300,
-        "charge": charge,
-        "currency": "USD",
-        "licenseCapability": "MCOMEETADD",
-        "callType": "conf_out",
-        "userPrincipalName": "adele.vance@contoso.com",
-    }
+call = partial(
+    record_call,
+    tenantId=TENANT,
+    startDateTime="2026-11-24T09:00:00Z",
+    duration=300,
+    licenseCapability="MCOMEETADD",
+    callType="conf_out",
+    userPrincipalName="adele.vance@contoso.com",
+    destinationContext=OMIT,
+)
 
 
 @pytest.fixture
@@ -135,7 +136,7 @@ async def test_readyz_when_the_database_is_gone(client: Client, tmp_path: Path) 
 async def test_readyz_when_the_database_does_not_answer_in_time(
     client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bot_metrics, "READY_TIMEOUT_SECONDS", 0.05)
+    monkeypatch.setattr(bot_ops, "READY_TIMEOUT_SECONDS", 0.05)
     db = client.app[SERVICE].db
     real_read = db.read
 

@@ -111,5 +111,5 @@ async def test_a_stuck_payment_is_reported_once_and_not_retried_blindly(
     assert stuck.status == "charging"
     await service.report_stuck_payments()
     alerts = await service.list_alerts("t")
-    assert len(alerts) == 1 and alerts[0].payload["stuck"] is True
-    assert "check with the payment provider" in alerts[0].payload["reason"]
+    assert len(alerts) == 1 and alerts[0].payload.to_json()["stuck"] is True
+    assert "check with the payment provider" in alerts[0].payload.to_json()["reason"]

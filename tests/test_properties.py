@@ -35,6 +35,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from records import call
 from sqlalchemy import select
 
 from credits.clock import ManualClock, add_months
@@ -242,18 +243,8 @@ async def snapshot(service: CreditsService, tenant: str) -> Snapshot:
 
 def make_record(spec: dict[str, Any], tenant: str, now: datetime) -> dict[str, Any]:
     """A `credits.usage` call record, well formed or broken in the way `spec` says."""
-    record: dict[str, Any] = {
-        "id": spec["id"],
-        "tenantId": tenant,
-        "startDateTime": (now - timedelta(minutes=10)).isoformat() if spec["recent"] else OLD_START,
-        "duration": 120,
-        "charge": Decimal(spec["charge"]),
-        "currency": "USD",
-        "callType": "ucap_out",
-        "licenseCapability": "MCOPSTN1",
-        "userPrincipalName": "megan@contoso.com",
-        "destinationContext": "International",
-    }
+    start = (now - timedelta(minutes=10)).isoformat() if spec["recent"] else OLD_START
+    record = call(spec["id"], Decimal(spec["charge"]), tenantId=tenant, startDateTime=start)
     shape = spec["shape"]
     if shape == "eur":
         record["currency"] = "EUR"

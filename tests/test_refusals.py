@@ -10,12 +10,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from card_helpers import texts
+from helpers import TENANT as HTTP_TENANT
+from helpers import ClientFactory, local_settings, personal_message
 from structlog.testing import capture_logs
 from stub_connector import StubConnector
 from test_chat import chat
 from test_dialogs import TENANT, card_of, client
-from test_http import TENANT as HTTP_TENANT
-from test_http import ClientFactory, local_settings, personal_message
 from test_teams_flows import post
 
 from bot.adapter import TURN_ERROR_MESSAGE

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,12 +23,13 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from card_helpers import button, texts
 from conftest import Backend
+from helpers import PERSONAL, TENANT, ClientFactory, local_settings, personal_message
 from stub_connector import StubConnector
-from test_http import PERSONAL, TENANT, ClientFactory, local_settings, personal_message
 from test_metrics import scrape, value
 from test_teams_flows import last_card, post, submit
 
-from bot.app import ADAPTER, DISPATCHER, SERVICE, create_app
+from bot.adapter import CreditsAdapter
+from bot.app import ADAPTER, LIMITS, SERVICE, create_app
 from cards import actions as verbs
 from credits.clock import ManualClock
 from credits.errors import ValidationError
@@ -89,7 +90,7 @@ async def start(
     retrier.sleep = time.sleep
     retrier.clock = time
     retrier.rng = random.Random(7)
-    client.app[DISPATCHER].limits.clock = time  # the rate limits the worker shares with alerts
+    client.app[LIMITS].clock = time  # the rate limits the worker shares with alerts
     return client
 
 
@@ -421,27 +422,34 @@ async def test_a_reply_with_an_unusable_conversation_id_is_refused(
 # --------------------------------------------------------------------------- alerts share it
 
 
+@pytest.fixture
+async def alert_adapter() -> AsyncIterator[CreditsAdapter]:
+    """The adapter of alert delivery (test_delivery.py); closed however the test ends."""
+    adapter = alerts.local_adapter()
+    yield adapter
+    await adapter.close()
+
+
 async def test_alert_delivery_retries_503_and_ends_a_subscription_on_404(
-    service: CreditsService, aiohttp_server: Any
+    service: CreditsService, aiohttp_server: Any, alert_adapter: CreditsAdapter
 ) -> None:
     """Alert delivery uses the same retries (bot/sending.py): 500 and 503 are retried like 502,
     and 404 (the conversation is gone) ends that subscription like 403."""
     time = alerts.FakeTime()
     stub = await alerts.scripted(aiohttp_server, time)
-    adapter, _ = await alerts.setup(service, stub, "19:ops", "19:deleted")
+    await alerts.subscribe(service, stub, "19:ops", "19:deleted")
     await service.add_funds(alerts.T, "30", alerts.ADA, "buy-1")
     await alerts.put_alerts(service, [AlertKind.DEPLETED])
     stub.script("19:ops", ("fail", 503, {"Retry-After": "1"}), ("fail", 500, {}))
     stub.script("19:deleted", ("fail", 404, {}))
 
-    report = await alerts.dispatcher(service, adapter, time).run_once("w1")
+    report = await alerts.dispatcher(service, alert_adapter, time).run_once("w1")
 
     assert [c.status for c in stub.attempts("19:ops")] == [503, 500, 201]
     assert report.delays[0] >= 1.0
     assert [c.status for c in stub.attempts("19:deleted")] == [404]
     assert report.unsubscribed == [(alerts.T, "19:deleted")]
     assert [a.status for a in await service.list_alerts(alerts.T)] == ["delivered"]
-    await adapter.close()
 
 
 class SlowConnector(FlakyConnector):

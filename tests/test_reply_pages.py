@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import structlog
-from test_http import PERSONAL, ClientFactory, personal_message
+from helpers import PERSONAL, ClientFactory, personal_message
 from test_metrics import scrape, value
 from test_reply_delivery import FakeTime, FlakyConnector, fake_time, flaky, start
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
+from records import OMIT, call
 
 from credits.errors import ValidationError
 from credits.models import AlertKind
@@ -60,18 +62,9 @@ def test_unusual_spend_needs_both_the_factor_and_the_floor() -> None:
     assert unusual_spend_rule(30000, Decimal(2000), factor, floor, armed)[0] == []
 
 
-def record(**changes: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "id": "c1",
-        "tenantId": "t",
-        "startDateTime": "2026-01-31T09:00:00Z",
-        "duration": 61,
-        "charge": "1.25",
-        "currency": "usd",
-        "callType": "ucap_out",
-    }
-    base.update(changes)
-    return {k: v for k, v in base.items() if v is not None}
+record = partial(
+    call, tenantId="t", startDateTime="2026-01-31T09:00:00Z", duration=61, currency="usd"
+)
 
 
 def test_a_graph_pstn_record_parses() -> None:
@@ -79,27 +72,27 @@ def test_a_graph_pstn_record_parses() -> None:
     assert parsed.charge.minor == 125 and parsed.charge.currency.code == "USD"
     assert parsed.start == datetime(2026, 1, 31, 9, tzinfo=UTC)
     assert parsed.duration_seconds == 61
-    assert parse_record(record(tenantId=None), default_tenant="d").tenant_id == "d"
+    assert parse_record(record(tenantId=OMIT), default_tenant="d").tenant_id == "d"
 
 
 @pytest.mark.parametrize(
     ("changes", "hint"),
     [
-        ({"id": None}, "'id'"),
+        ({"id": OMIT}, "'id'"),
         ({"id": ""}, "'id'"),
         ({"id": "x" * 201}, "'id'"),
-        ({"tenantId": None}, "tenantId"),
-        ({"currency": None}, "currency"),
+        ({"tenantId": OMIT}, "tenantId"),
+        ({"currency": OMIT}, "currency"),
         ({"currency": "XXX1"}, "currency"),
         ({"charge": 1.25}, "exact decimal"),
-        ({"charge": None}, "charge"),
+        ({"charge": OMIT}, "charge"),
         ({"charge": True}, "charge"),
         ({"charge": "-1"}, "negative"),
         ({"charge": "NaN"}, "finite"),
         ({"charge": "Infinity"}, "finite"),
         ({"charge": "abc"}, "finite"),
         ({"charge": "0.001"}, "decimal"),
-        ({"startDateTime": None}, "startDateTime"),
+        ({"startDateTime": OMIT}, "startDateTime"),
         ({"startDateTime": "yesterday"}, "ISO 8601"),
         ({"startDateTime": "2026-01-31T09:00:00"}, "time zone"),
         ({"duration": -1}, "duration"),

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import structlog
 from aiohttp import web
-from test_http import local_settings, personal_message
+from helpers import local_settings, personal_message
 
 import bot.logging as bot_logging
 from bot.app import create_app

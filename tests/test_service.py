@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from records import call as record_call
+from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from credits.clock import ManualClock
@@ -32,21 +34,7 @@ def usd(text_: str) -> Money:
     return Money(Decimal(text_), USD)
 
 
-def call(record_id: str, charge: str, tenant: str = T, **extra: Any) -> dict[str, Any]:
-    record: dict[str, Any] = {
-        "id": record_id,
-        "tenantId": tenant,
-        "startDateTime": "2025-12-31T23:00:00Z",
-        "duration": 120,
-        "charge": Decimal(charge),
-        "currency": "USD",
-        "callType": "ucap_out",
-        "licenseCapability": "MCOPSTN1",
-        "userPrincipalName": "megan@contoso.com",
-        "destinationContext": "International",
-    }
-    record.update(extra)
-    return record
+call = partial(record_call, tenantId=T)  # text charges: the service reads them as JSON has them
 
 
 async def assert_consistent(service: CreditsService, tenant: str = T) -> int:
@@ -178,11 +166,28 @@ async def test_usage_consumes_oldest_lot_first_and_debt_is_repaid(
     history = await service.history(T)
     assert history.entries[0].kind is EntryKind.EXPIRY
     assert history.entries[0].amount == usd("-15.00")
+    assert history.entries[0].reason == "Funds bought 2026-02-10 expired"
     assert await assert_consistent(service) == 0
     await service.ingest_usage([call("c2", "4.00")])  # no lot left: debt
     assert await assert_consistent(service) == -400
     await service.add_funds(T, "10", ADA, "repay")
     assert await assert_consistent(service) == 600
+
+
+async def test_expiry_names_the_day_the_funds_were_bought(
+    make_service: Any, clock: ManualClock
+) -> None:
+    """The reason comes from the lot's purchase date, whatever the lots' lifetime."""
+    service = await make_service(lot_lifetime_months=6)
+    await service.add_funds(T, "10", ADA, "k")  # 2026-01-01, expires 2026-07-01
+    clock.advance(timedelta(days=200))
+    report = await service.run_checks()
+    assert report.expired_lots == 1
+    [expired, _bought] = (await service.history(T)).entries
+    assert expired.kind is EntryKind.EXPIRY and expired.amount == usd("-10.00")
+    assert expired.reason == "Funds bought 2026-01-01 expired"
+    assert expired.occurred_at == clock.now() - timedelta(days=200 - 181)
+    assert await assert_consistent(service) == 0
 
 
 async def test_one_recharge_per_crossing(service: CreditsService) -> None:
@@ -216,7 +221,7 @@ async def test_recharge_keeps_going_until_above_trigger_within_daily_limit(
     assert view.balance == usd("25.00")  # 5 recharges a day, then it stops
     alerts = await service.list_alerts(T)
     failed = [a for a in alerts if a.kind is AlertKind.RECHARGE_FAILED]
-    assert len(failed) == 1 and "daily limit" in failed[0].payload["reason"]
+    assert len(failed) == 1 and "daily limit" in failed[0].payload.to_json()["reason"]
 
 
 async def test_monthly_cap_stops_recharges(service: CreditsService) -> None:
@@ -227,7 +232,9 @@ async def test_monthly_cap_stops_recharges(service: CreditsService) -> None:
     await service.ingest_usage([call("c2", "100.00")])
     assert await service.process_payments("w") == []
     assert (await service.account(T)).balance == usd("-10.00")
-    assert any("monthly cap" in a.payload.get("reason", "") for a in await service.list_alerts(T))
+    assert any(
+        "monthly cap" in a.payload.to_json().get("reason", "") for a in await service.list_alerts(T)
+    )
 
 
 async def test_three_declines_pause_auto_recharge(make_service: Any) -> None:
@@ -259,7 +266,9 @@ async def test_low_balance_alerts_fire_once_per_crossing(service: CreditsService
     await service.add_funds(T, "50", ADA, "k2")  # 65: re-arms both
     await service.ingest_usage([call("c4", "60.00")])  # 5: crosses both again
     await service.ingest_usage([call("c5", "10.00")])  # -5: depleted
-    kinds = [(a.kind, a.payload.get("threshold_minor")) for a in await service.list_alerts(T)]
+    kinds = [
+        (a.kind, a.payload.to_json().get("threshold_minor")) for a in await service.list_alerts(T)
+    ]
     assert kinds == [
         (AlertKind.LOW_BALANCE, 5000),
         (AlertKind.LOW_BALANCE, 2000),
@@ -419,7 +428,7 @@ async def test_expiring_funds_runway_and_unusual_spend(
     ]
     await service.ingest_usage(burst)
     unusual = [a for a in await service.list_alerts(T) if a.kind is AlertKind.UNUSUAL_SPEND]
-    assert len(unusual) == 1 and unusual[0].payload["last_hour_minor"] == 20000
+    assert len(unusual) == 1 and unusual[0].payload.to_json()["last_hour_minor"] == 20000
     await service.run_checks()  # still unusual, already alerted
     assert len([a for a in await service.list_alerts(T) if a.kind is AlertKind.UNUSUAL_SPEND]) == 1
     # eleven months on, the lot is about to expire and the runway is short
@@ -486,3 +495,38 @@ async def test_a_threshold_removed_and_set_again_fires_on_the_next_crossing(
     await service.ingest_usage([call("c2", "100.00")])
     kinds = [a.kind for a in await service.list_alerts(T)]
     assert kinds.count(AlertKind.LOW_BALANCE) == 2
+
+
+# ---------------------------------------------------------------------- the transaction helper
+
+
+async def test_a_locked_account_writes_its_changes_back_in_one_update(
+    service: CreditsService,
+) -> None:
+    await service.add_funds(T, "30", ADA, "k")
+    statements: list[str] = []
+
+    def seen(*args: Any) -> None:
+        statements.append(str(args[2]).strip().split()[0].upper())
+
+    event.listen(service.db.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        async with service.deps.store.locked(T) as account:
+            assert account.balance_minor == 3000 and account.currency == currency("USD")
+            account.alert_thresholds = [500]
+            account.alert_armed = {"low:500": True}
+            account.recharge_armed = False
+        assert statements.count("UPDATE") == 1
+        statements.clear()
+        async with service.deps.store.locked(T) as account:
+            pass  # nothing changed: nothing written
+        assert "UPDATE" not in statements
+    finally:
+        event.remove(service.db.engine.sync_engine, "before_cursor_execute", seen)
+    assert (await service.account(T)).thresholds == (usd("5"),)
+    with pytest.raises(RuntimeError):
+        async with service.deps.store.locked(T) as account:
+            account.alert_thresholds = [900]
+            raise RuntimeError("rolled back")
+    assert (await service.account(T)).thresholds == (usd("5"),)
+    assert await assert_consistent(service) == 3000

@@ -11,8 +11,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from card_helpers import button, texts
+from helpers import ALEX, BOT_ACCOUNT, TENANT, ClientFactory, local_settings, personal_message
 from stub_connector import StubConnector
-from test_http import ALEX, BOT_ACCOUNT, TENANT, ClientFactory, local_settings, personal_message
 
 from bot.app import SERVICE, create_app
 from cards import actions as verbs

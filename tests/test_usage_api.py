@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,13 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from conftest import Backend
+from helpers import local_settings
+from records import call as record_call
 from sqlalchemy import insert, select, update
-from test_http import local_settings
 
 from bot.app import SERVICE, create_app
 from bot.usage_api import authorized, parse_body
+from credits import ingest
 from credits.models import USAGE, Actor, EntryKind
 from credits.money import Money, currency
 from credits.schema import accounts, ledger_entries
@@ -32,21 +35,16 @@ T2 = "22222222-0000-4000-8000-000000000002"
 USD = currency("USD")
 
 
-def call(record_id: str, charge: str = "1.25", tenant: str = T1, **extra: Any) -> dict[str, Any]:
-    record: dict[str, Any] = {
-        "id": record_id,
-        "tenantId": tenant,
-        "startDateTime": "2026-11-24T09:00:00Z",
-        "duration": 300,
-        "charge": charge,
-        "currency": "USD",
-        "licenseCapability": "MCOMEETADD",
-        "callType": "conf_out",
-        "userPrincipalName": "adele.vance@contoso.com",
-        "destinationContext": "International",
-    }
-    record.update(extra)
-    return record
+# the calls posted here: 5-minute audio conferences of T1's (text charges, as JSON has them)
+call = partial(
+    record_call,
+    tenantId=T1,
+    startDateTime="2026-11-24T09:00:00Z",
+    duration=300,
+    licenseCapability="MCOMEETADD",
+    callType="conf_out",
+    userPrincipalName="adele.vance@contoso.com",
+)
 
 
 async def make_client(aiohttp_client: ClientFactory, tmp_path: Path, **overrides: Any) -> Client:
@@ -198,7 +196,7 @@ async def test_each_record_gets_an_outcome_and_bad_ones_never_stop_good_ones(
     await fund(client, T2, "50")
     records: list[Any] = [
         call("a1", "1.25"),
-        call("b1", "2.00", tenant=T2),
+        call("b1", "2.00", tenantId=T2),
         call("a2", "0.50"),
         call("eur", "1.00", currency="EUR"),  # the account is in USD
         call("neg", "-1.00"),
@@ -310,18 +308,17 @@ async def test_an_empty_batch_is_fine(client: Client) -> None:
 async def test_a_failing_store_applies_nothing_and_says_500(
     client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    service = client.app[SERVICE]
-    original = service._ingest_tenant
+    original = ingest.ingest_tenant
     seen: list[str] = []
 
-    async def second_tenant_fails(conn: Any, tenant_id: str, batch: Any) -> Any:
+    async def second_tenant_fails(deps: Any, conn: Any, tenant_id: str, batch: Any) -> Any:
         seen.append(tenant_id)
         if tenant_id == T2:
             raise RuntimeError("disk full")
-        return await original(conn, tenant_id, batch)
+        return await original(deps, conn, tenant_id, batch)
 
-    monkeypatch.setattr(service, "_ingest_tenant", second_tenant_fails)
-    status, body = await post(client, [call("p1"), call("p2", tenant=T2)])
+    monkeypatch.setattr(ingest, "ingest_tenant", second_tenant_fails)
+    status, body = await post(client, [call("p1"), call("p2", tenantId=T2)])
     assert status == 500 and "nothing was applied" in body["error"]
     assert "disk full" not in json.dumps(body)
     assert seen == [T1, T2]

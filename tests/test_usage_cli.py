@@ -18,10 +18,13 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from test_http import local_settings
+from helpers import local_settings
 
 from bot.app import SERVICE, create_app
-from bot.usage_cli import add_usage_commands, csv_record, import_file, synthetic_calls
+from bot.usage_calls import synthetic_calls
+from bot.usage_cli import add_usage_commands
+from bot.usage_files import csv_record
+from bot.usage_import import import_file
 from credits.config import CreditsConfig
 from credits.models import Actor, EntryKind
 from credits.money import Money, currency

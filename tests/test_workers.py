@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
-from test_http import ClientFactory, local_settings
+from helpers import ClientFactory, local_settings
+from records import call
 
 from bot.app import SERVICE, WORKERS, create_app
 from credits.models import Actor
 
 ADA = Actor("aad-ada", "Ada")
+usage = partial(call, tenantId="t", startDateTime="2026-01-01T00:00:00Z")
 
 
 async def test_the_recharge_runner_recharges_without_being_asked(
@@ -23,14 +26,7 @@ async def test_the_recharge_runner_recharges_without_being_asked(
     assert client.app[WORKERS].running
     await service.add_funds("t", "30", ADA, "k")
     await service.set_auto_recharge("t", ADA, enabled=True, amount="100", trigger="20")
-    call = {
-        "id": "c1",
-        "tenantId": "t",
-        "startDateTime": "2026-01-01T00:00:00Z",
-        "charge": Decimal("15.00"),
-        "currency": "USD",
-    }
-    await service.ingest_usage([call])
+    await service.ingest_usage([usage("c1", Decimal("15.00"))])
     for _ in range(100):
         if (await service.account("t")).balance.minor == 11500:
             break
@@ -54,16 +50,6 @@ async def wait_for(condition: object, seconds: float = 5) -> None:
     raise AssertionError("condition not met in time")
 
 
-def usage(record_id: str, charge: str) -> dict[str, object]:
-    return {
-        "id": record_id,
-        "tenantId": "t",
-        "startDateTime": "2026-01-01T00:00:00Z",
-        "charge": Decimal(charge),
-        "currency": "USD",
-    }
-
-
 async def test_three_declines_in_the_runner_pause_auto_recharge_and_say_so(
     aiohttp_client: ClientFactory, tmp_path: Path
 ) -> None:
@@ -77,7 +63,7 @@ async def test_three_declines_in_the_runner_pause_auto_recharge_and_say_so(
     await service.adjust("t", "30", ADA, "opening", "open")
     await service.set_auto_recharge("t", ADA, enabled=True, amount="50", trigger="20")
     for n in range(6):  # 25, 20, then below the trigger: 15, 10, 5, 0
-        await service.ingest_usage([usage(f"c{n}", "5.00")])
+        await service.ingest_usage([usage(f"c{n}", Decimal("5.00"))])
 
         async def settled() -> bool:
             return not (await service.account("t")).recharge_in_progress

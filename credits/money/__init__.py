@@ -1,0 +1,52 @@
+"""Money: currencies, exact amounts and the two amount parsers (docs/design.md, docs/money.md).
+
+Pure domain code. Amounts are ``Decimal`` at the edges and integer minor units in the store
+(ISO 4217 exponent: JPY 0, USD 2, BHD 3). ``float`` is never used and never accepted.
+
+Two parsers, both raising :class:`AmountError` with a short user-facing sentence:
+
+* :func:`parse_strict` for card inputs and the JSON API: ASCII digits and an optional decimal
+  point only (``"50"``, ``"1000.50"``). ``".5"`` and ``"50."`` are rejected. Trailing zeros
+  beyond the currency's exponent are accepted (``"10.000"`` USD is 10.00), other extra
+  decimals are not (``"10.001"`` USD).
+* :func:`parse_typed` for what admins type in chat (``"add $50"``, ``"1,000.50 USD"``,
+  ``"€20"``, ``"add 50"``), built on Microsoft Recognizers-Text plus our own checks of the
+  original text. It is stricter about decimals than :func:`parse_strict`: any digit beyond the
+  currency's exponent is refused, because ``"1.000"`` in chat may mean one thousand. Amounts
+  must be written in digits ("fifty dollars" is refused), with one amount per message.
+
+The package's modules, one responsibility each (import the names from ``credits.money``):
+
+* ``errors``: :class:`AmountError`;
+* ``currencies``: :class:`Currency`, the ISO 4217 table and :func:`currency`;
+* ``amounts``: :class:`Money`, exact in minor units, its arithmetic and how it is written;
+* ``limits``: :class:`AmountLimits`, the purchase range and the sentence naming it;
+* ``parsing``: what both parsers share (the refusal, signs, the final checks);
+* ``strict``: :func:`parse_strict`;
+* ``mentions``: currency symbols, codes and words in chat text, checked against the account;
+* ``typed``: :func:`parse_typed`.
+"""
+
+from __future__ import annotations
+
+from credits.money.amounts import MAX_MINOR, Money
+from credits.money.currencies import DOLLAR_CODES, KNOWN_CURRENCIES, Currency, currency
+from credits.money.errors import AmountError
+from credits.money.limits import AmountLimits
+from credits.money.strict import MAX_STRICT_LENGTH, parse_strict
+from credits.money.typed import MAX_TYPED_LENGTH, parse_typed
+
+__all__ = [
+    "DOLLAR_CODES",
+    "KNOWN_CURRENCIES",
+    "MAX_MINOR",
+    "MAX_STRICT_LENGTH",
+    "MAX_TYPED_LENGTH",
+    "AmountError",
+    "AmountLimits",
+    "Currency",
+    "Money",
+    "currency",
+    "parse_strict",
+    "parse_typed",
+]
