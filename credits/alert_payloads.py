@@ -60,7 +60,8 @@ class AlertPayload:
         return replace(self, cause=cause, seq=seq)
 
     def to_json(self) -> dict[str, JsonValue]:
-        """The stored JSON: the same keys (and order) the outbox has always written."""
+        """The stored JSON: the same keys the outbox has always written (readers look fields up
+        by name; only a stuck recharge's `reason` now comes before its `payment_id`)."""
         data: dict[str, JsonValue] = {
             "tenant_id": self.tenant_id,
             "currency": self.currency,

@@ -133,6 +133,23 @@ def _copy(value: object) -> object:
     return value
 
 
+HELD = "credits.held_accounts"
+
+
+@asynccontextmanager
+async def _held_once(account: LockedAccount) -> AsyncIterator[None]:
+    """Refuse to hold one account twice in one transaction: the outer block's write-back would
+    put its older snapshot over the inner block's changes."""
+    held: set[int] = account.conn.info.setdefault(HELD, set())
+    if account.id in held:
+        raise RuntimeError(f"account {account.id} is already held in this transaction")
+    held.add(account.id)
+    try:
+        yield
+    finally:
+        held.discard(account.id)
+
+
 def tenant_key(tenant_id: str) -> str:
     """A tenant id as the store keeps it."""
     if not isinstance(tenant_id, str) or not tenant_id.strip() or len(tenant_id) > 100:
@@ -166,16 +183,18 @@ class Store:
         """As `holding`, for an account known by its id (it exists)."""
         query = select(accounts).where(accounts.c.id == account_id).with_for_update()
         account = LockedAccount.locked(conn, (await conn.execute(query)).one())
-        yield account
-        await self.save(account)
+        async with _held_once(account):
+            yield account
+            await self.save(account)
 
     @asynccontextmanager
     async def holding(self, conn: AsyncConnection, tenant_id: str) -> AsyncIterator[LockedAccount]:
         """Lock one more tenant in a write transaction already open (several tenants: lock
         them in sorted order). Its changes are written back when the block ends normally."""
         account = LockedAccount.locked(conn, await self._lock_row(conn, tenant_id))
-        yield account
-        await self.save(account)
+        async with _held_once(account):
+            yield account
+            await self.save(account)
 
     async def save(self, account: LockedAccount) -> None:
         """Write the changed fields back in one UPDATE (none when nothing changed)."""

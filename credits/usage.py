@@ -40,7 +40,7 @@ ID_MAX = RECORD_ID_MAX - len(LEDGER_KEY_PREFIX)  # 194
 START_FIRST_YEAR, START_LAST_YEAR = 2000, 2100  # in UTC
 DURATION_MAX = 31 * 24 * 60 * 60  # 31 days, in seconds: fits the Integer column many times over
 CHARGE_MAX_MINOR = 10**12  # per call: $10,000,000,000.00 in USD
-# No usage may take a balance below this (checked per record in CreditsService._ingest_tenant):
+# No usage may take a balance below this (checked per record in credits/ingest.py):
 # far below any real balance, and far enough above -2**63 that no balance, no sum of entries
 # (SQLite's SUM() raises on overflow) and no debt can overflow a 64-bit integer.
 BALANCE_FLOOR_MINOR = -(2**62)

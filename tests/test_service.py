@@ -530,3 +530,20 @@ async def test_a_locked_account_writes_its_changes_back_in_one_update(
             raise RuntimeError("rolled back")
     assert (await service.account(T)).thresholds == (usd("5"),)
     assert await assert_consistent(service) == 3000
+
+
+async def test_one_account_cannot_be_held_twice_in_one_transaction(
+    service: CreditsService,
+) -> None:
+    """The outer block's write-back would put its older snapshot over the inner one's changes."""
+    await service.add_funds(T, "30", ADA, "k")
+    store = service.deps.store
+    with pytest.raises(RuntimeError, match="already held"):
+        async with store.locked(T) as outer:
+            outer.alert_thresholds = [700]
+            async with store.holding_id(outer.conn, outer.id) as inner:
+                inner.alert_thresholds = [900]
+    assert (await service.account(T)).thresholds == ()  # all of it rolled back
+    async with store.locked(T) as again:  # the connection goes back to the pool clean
+        again.alert_thresholds = [500]
+    assert (await service.account(T)).thresholds == (usd("5"),)
