@@ -144,8 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "serve",
         help="run the bot for Teams, the Agents Playground or the Emulator",
-        description="Run the bot's web server (POST /api/messages, GET /healthz). Without "
-        "MicrosoftAppId it is unauthenticated and listens on loopback addresses only.",
+        description="Run the bot's web server (POST /api/messages, POST /api/usage, GET "
+        "/healthz, /readyz, /metrics) and its background workers. Without MicrosoftAppId it is "
+        "unauthenticated and listens on loopback addresses only.",
     )
     p.set_defaults(handler=None, direct=_serve)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")

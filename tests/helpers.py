@@ -1,5 +1,7 @@
-"""Shared by the HTTP-level tests: local settings on a SQLite file, the Teams-shaped personal
-message and card invoke, and the ids they carry (the tenant, the bot, the user Alex)."""
+"""Shared by the HTTP-level tests: local settings on a SQLite file, the Teams-shaped activities
+(personal and channel messages, card submits and invokes) and the ids they carry (the tenant, the
+team, the bot, the user Alex), posting them and reading the cards that reach the stub connector,
+the app on the test's store, the usage API's token, and the samples of `GET /metrics`."""
 
 from __future__ import annotations
 
@@ -8,11 +10,19 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from conftest import Backend
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import func, select
+from stub_connector import StubConnector
 
+from bot.app import create_app
 from bot.settings import Settings
 from credits.config import CreditsConfig
+from credits.schema import accounts, bot_state, ledger_entries, processed_activities
+from credits.service import CreditsService
 
 TENANT = "72f988bf-0000-4000-8000-00000000aaaa"
 PERSONAL = "a:1personal-chat-alex"
@@ -22,6 +32,11 @@ ALEX = {
     "name": "Alex Wilber",
     "aadObjectId": "00000000-0000-0000-0000-000000000020",
 }
+
+TEAM = "19:team-general@thread.tacv2"
+CARD = "application/vnd.microsoft.card.adaptive"
+TOKEN = "s3cret"  # the usage API's token in make_client
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 ClientFactory = Callable[..., Awaitable[TestClient[web.Request, web.Application]]]
 Client = TestClient[web.Request, web.Application]
@@ -65,3 +80,116 @@ def card_invoke(service_url: str, verb: str = "balance") -> dict[str, Any]:
         value={"action": {"type": "Action.Execute", "verb": verb, "data": {"verb": verb}}},
     )
     return activity
+
+
+def last_card(connector: StubConnector) -> tuple[dict[str, Any], str | None]:
+    """The newest card the bot sent or put, and the id of the activity that carries it."""
+    for call in reversed(connector.calls):
+        body = call.body if isinstance(call.body, dict) else {}
+        for attachment in body.get("attachments") or []:
+            if attachment.get("contentType") == CARD:
+                return attachment["content"], call.activity_id or body.get("id")
+    raise AssertionError("no card reached the connector")
+
+
+def channel_message(service_url: str, text: str) -> dict[str, Any]:
+    activity = personal_message(service_url, text=f"<at>Test Bot</at> {text}")
+    activity["conversation"] = {
+        "conversationType": "channel",
+        "tenantId": TENANT,
+        "id": f"{TEAM};messageid=1732400000000",
+        "isGroup": True,
+    }
+    activity["channelData"] = {
+        "tenant": {"id": TENANT},
+        "team": {"id": TEAM},
+        "channel": {"id": TEAM},
+    }
+    activity["entities"] = [
+        {"type": "mention", "text": "<at>Test Bot</at>", "mentioned": BOT_ACCOUNT}
+    ]
+    return activity
+
+
+def submit(service_url: str, data: dict[str, Any], reply_to: str | None) -> dict[str, Any]:
+    activity = personal_message(service_url, text="")
+    del activity["text"]
+    activity["value"] = data
+    if reply_to:
+        activity["replyToId"] = reply_to
+    return activity
+
+
+def execute(service_url: str, data: dict[str, Any], **sender: Any) -> dict[str, Any]:
+    activity = personal_message(service_url, text="")
+    del activity["text"]
+    activity.update(
+        type="invoke",
+        name="adaptiveCard/action",
+        value={"action": {"type": "Action.Execute", "verb": data["verb"], "data": data}},
+        **sender,
+    )
+    return activity
+
+
+async def post(client: Client, activity: dict[str, Any]) -> Any:
+    response = await client.post("/api/messages", json=activity)
+    assert response.status in (200, 201), await response.text()
+    return await response.json() if response.content_length else None
+
+
+@pytest.fixture
+async def bot(aiohttp_client: ClientFactory, tmp_path: Path, backend: Backend) -> Client:
+    """The bot in local mode on the test's database (SQLite file or PostgreSQL schema)."""
+    return await aiohttp_client(create_app(local_settings(tmp_path, credits=backend.config())))
+
+
+async def stored(service: CreditsService) -> dict[str, int]:
+    """Rows in the tables a turn writes to."""
+    counts = {}
+    async with service.db.read() as conn:
+        for table in (processed_activities, bot_state, accounts, ledger_entries):
+            counts[table.name] = (
+                await conn.execute(select(func.count()).select_from(table))
+            ).scalar_one()
+    return counts
+
+
+def set_field(path: str) -> Callable[[dict[str, Any], Any], None]:
+    """Sets a field of an activity by its JSON path, in copies of the parts on the way (the
+    activities share ALEX and BOT_ACCOUNT)."""
+
+    def put(activity: dict[str, Any], value: Any) -> None:
+        *parents, last = path.split(".")
+        node = activity
+        for name in parents:
+            node[name] = dict(node.get(name) or {})
+            node = node[name]
+        node[last] = value
+
+    return put
+
+
+async def make_client(aiohttp_client: ClientFactory, tmp_path: Path, **overrides: Any) -> Client:
+    values: dict[str, Any] = {"usage_token": TOKEN, "workers": False}
+    values.update(overrides)
+    app = create_app(local_settings(tmp_path, **values))
+
+    return await aiohttp_client(app)
+
+
+async def scrape(client: Client) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    response = await client.get("/metrics")
+    assert response.status == 200
+    assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    samples: dict[tuple[str, frozenset[tuple[str, str]]], float] = {}
+    for family in text_string_to_metric_families(await response.text()):
+        for s in family.samples:
+            samples[(s.name, frozenset(s.labels.items()))] = s.value
+    return samples
+
+
+def value(
+    samples: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str
+) -> float:
+    return samples.get((name, frozenset(labels.items())), 0.0)

@@ -13,11 +13,18 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from card_helpers import button, texts
 from conftest import Backend, ServiceFactory
+from dialog_helpers import ADMIN, TENANT, VIEWER, card_of, client, press
 from helpers import TENANT as HTTP_TENANT
-from helpers import ClientFactory, local_settings, personal_message
+from helpers import (
+    ClientFactory,
+    execute,
+    last_card,
+    local_settings,
+    personal_message,
+    post,
+    submit,
+)
 from stub_connector import StubConnector
-from test_dialogs import ADMIN, TENANT, VIEWER, card_of, client, press
-from test_teams_flows import execute, last_card, post, submit
 
 from bot.adapter import TURN_ERROR_MESSAGE
 from bot.app import SERVICE, create_app

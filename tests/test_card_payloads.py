@@ -11,11 +11,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from card_helpers import button, texts
+from dialog_helpers import TENANT, card_of, client, press
 from helpers import TENANT as HTTP_TENANT
-from helpers import ClientFactory, local_settings, personal_message
+from helpers import ClientFactory, last_card, local_settings, personal_message, post, submit
 from stub_connector import StubConnector
-from test_dialogs import TENANT, card_of, client, press
-from test_teams_flows import last_card, post, submit
 
 from bot.adapter import TURN_ERROR_MESSAGE
 from bot.app import SERVICE, create_app

@@ -2,26 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-
-def chat(lines: list[str], db: Path) -> str:
-    env = dict(os.environ, CREDITS_DATABASE_URL=f"sqlite:///{db}")
-    env.pop("MicrosoftAppId", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "chat"],
-        input="\n".join(lines) + "\n",
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+from dialog_helpers import chat
 
 
 def test_chat_adds_funds_by_pressing_a_numbered_button(tmp_path: Path) -> None:

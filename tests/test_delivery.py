@@ -5,127 +5,40 @@ connector, the adapter and the fake time are fixtures: the adapter is closed how
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from aiohttp import web
+from delivery_helpers import (
+    ADA,
+    FakeTime,
+    ScriptedConnector,
+    T,
+    card_key,
+    cards_in,
+    dispatcher,
+    fake_time,
+    local_adapter,
+    put_alerts,
+    scripted,
+    subscribe,
+)
 from records import call
-from stub_connector import Call, StubConnector
 
-from bot.adapter import CreditsAdapter, create_adapter
-from bot.delivery import CONVERSATION_WINDOWS, AlertDispatcher, delivery_key
-from bot.settings import Settings
+from bot.adapter import CreditsAdapter
+from bot.delivery import CONVERSATION_WINDOWS, delivery_key
 from bot.workers import Workers, alert_delivery
-from credits import outbox
-from credits.alert_payloads import read_payload
 from credits.clock import ManualClock
-from credits.models import Actor, AlertKind
+from credits.models import AlertKind
 from credits.service import CreditsService
 
-T = "tenant-1"
-ADA = Actor("aad-ada", "Ada Admin")
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
-
-
-class ScriptedConnector(StubConnector):
-    """The stub, plus per-conversation scripts, "accept then fail" answers, the fake time of
-    every accepted post, and a connector-side view that shows a card key once."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.scripts: dict[str, list[tuple[str, int, dict[str, str]]]] = {}
-        self.time: FakeTime | None = None
-        self.times: list[tuple[str, float]] = []  # (conversation, fake time) of accepted posts
-        self.shown: dict[str, list[str]] = {}  # conversation -> card keys, each shown once
-
-    def script(self, conv: str, *steps: tuple[str, int, dict[str, str]]) -> None:
-        self.scripts.setdefault(conv, []).extend(steps)
-
-    def attempts(self, conv: str) -> list[Call]:
-        return [c for c in self.calls if c.conversation_id == conv and c.method == "POST"]
-
-    async def _activity(self, request: web.Request) -> web.Response:
-        call = await self._record(request)
-        steps = self.scripts.get(call.conversation_id)
-        step = steps.pop(0) if steps else ("ok", 201, {})
-        action, status, headers = step
-        if action == "fail":
-            self.calls.append(Call(**{**call.__dict__, "status": status}))
-            body = {"error": {"code": str(status), "message": "scripted"}}
-            return web.json_response(body, status=status, headers=headers)
-        self.calls.append(call)  # accepted: a new message in the channel
-        self.times.append((call.conversation_id, self.time() if self.time else 0.0))
-        key = card_key(call.body)
-        shown = self.shown.setdefault(call.conversation_id, [])
-        if key not in shown:
-            shown.append(key)
-        if action == "accept_then_fail":  # posted, but the answer that says so is lost
-            return web.json_response({"error": {"code": "BadGateway"}}, status=status)
-        return web.json_response({"id": f"stub-{len(self.calls)}"}, status=201)
-
-
-def card_key(activity: dict[str, Any]) -> str:
-    return str(activity["attachments"][0]["content"]["body"][0]["id"])
-
-
-def cards_in(stub: StubConnector, conv: str) -> list[dict[str, Any]]:
-    return [
-        a["content"]
-        for c in stub.calls
-        if not c.failed and c.conversation_id == conv and c.kind in ("send", "reply")
-        for a in c.body.get("attachments") or []
-    ]
+__all__ = ["fake_time"]  # the fixture, used here by name
 
 
 def text_of(card: dict[str, Any]) -> str:
     return "\n".join(str(b.get("text", "")) for b in card["body"])
-
-
-def reference(stub: StubConnector, conv: str) -> dict[str, Any]:
-    return {
-        "bot": {"id": "28:credits-bot", "name": "Credits"},
-        "conversation": {"id": conv, "isGroup": True, "conversationType": "channel", "tenantId": T},
-        "channelId": "msteams",
-        "serviceUrl": stub.url,
-    }
-
-
-async def scripted(aiohttp_server: Any, time: FakeTime) -> ScriptedConnector:
-    stub = await ScriptedConnector.serve(aiohttp_server)
-    assert isinstance(stub, ScriptedConnector)
-    stub.time = time
-    return stub
-
-
-async def subscribe(service: CreditsService, stub: StubConnector, *convs: str) -> None:
-    for conv in convs:
-        await service.subscribe(T, conv, reference(stub, conv), ADA)
-
-
-def local_adapter() -> CreditsAdapter:
-    return create_adapter(Settings(app_id="", _env_file=None))  # type: ignore[call-arg]
-
-
-@pytest.fixture
-def fake_time() -> FakeTime:
-    return FakeTime()
 
 
 @pytest.fixture
@@ -140,34 +53,6 @@ async def adapter() -> AsyncIterator[CreditsAdapter]:
     made = local_adapter()
     yield made
     await made.close()
-
-
-class RecordingDispatcher(AlertDispatcher):
-    """Notes the (fake) time each post is let through the rate limits."""
-
-    admitted: list[tuple[str, float]]
-
-    async def _admit(self, tenant_id: str, conv: str, stop: asyncio.Event | None = None) -> None:
-        await super()._admit(tenant_id, conv, stop)
-        self.admitted.append((conv, self.clock()))
-
-
-def dispatcher(
-    service: CreditsService, adapter: CreditsAdapter, time: FakeTime, **options: Any
-) -> RecordingDispatcher:
-    sender = RecordingDispatcher(
-        service, adapter, "", clock=time, sleep=time.sleep, rng=random.Random(7), **options
-    )
-    sender.admitted = []
-    return sender
-
-
-async def put_alerts(service: CreditsService, kinds: list[AlertKind], tag: str = "x") -> None:
-    """Write alerts to the outbox as the service does (same writer, same payload shape)."""
-    async with service.deps.store.locked(T) as account:
-        for n, kind in enumerate(kinds):
-            payload = read_payload(kind, {"threshold_minor": 2000, "amount_minor": 500})
-            await outbox.write(service.deps, account, payload, f"{tag}:{n}")
 
 
 # --------------------------------------------------------------------------- (a)

@@ -3,52 +3,14 @@ each bad amount, and who may do what."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
-
 import pytest
-from botbuilder.core import Middleware, TurnContext
-from botbuilder.schema import Activity, ActivityTypes
-from botbuilder.testing import DialogTestClient
 from card_helpers import button, texts
+from dialog_helpers import ADMIN, TENANT, VIEWER, card_of, client, press
 
 from cards import actions as verbs
 from credits.service import CreditsService
-from dialogs.actions import CardActions, CardSigner
-from dialogs.caller import Caller, set_caller
-from dialogs.main import MainDialog
-
-TENANT = "tenant-a"
-ADMIN = Caller(TENANT, "aad-ada", "Ada Admin", is_admin=True)
-VIEWER = Caller(TENANT, "aad-bob", "Bob Viewer", is_admin=False)
-CARD = "application/vnd.microsoft.card.adaptive"
-
-
-class AsCaller(Middleware):  # type: ignore[misc]
-    """Stands in for the host: decides who is speaking from the activity's sender."""
-
-    def __init__(self, caller: Caller) -> None:
-        self.caller = caller
-
-    async def on_turn(self, context: TurnContext, logic: Callable[[], Awaitable[None]]) -> None:
-        set_caller(context, self.caller)
-        await logic()
-
-
-def client(service: CreditsService, caller: Caller = ADMIN) -> DialogTestClient:
-    dialog = MainDialog(CardActions(service, CardSigner(b"test-secret")))
-    return DialogTestClient("msteams", dialog, middlewares=[AsCaller(caller)])
-
-
-def card_of(activity: Activity) -> dict[str, Any]:
-    assert activity is not None, "the bot sent nothing"
-    [attachment] = [a for a in activity.attachments or [] if a.content_type == CARD]
-    content: dict[str, Any] = attachment.content
-    return content
-
-
-def press(data: dict[str, Any], reply_to: str | None = None) -> Activity:
-    return Activity(type=ActivityTypes.message, value=data, reply_to_id=reply_to)
+from dialogs.actions import CardSigner
+from dialogs.caller import Caller
 
 
 async def test_balance(service: CreditsService) -> None:

@@ -7,26 +7,26 @@ characters are cleaned and the turn goes on; text and card values with them cann
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient
 from card_helpers import button, texts
-from conftest import Backend
 from helpers import (
     ALEX,
     BOT_ACCOUNT,
     TENANT,
+    Client,
     ClientFactory,
+    bot,
+    last_card,
     local_settings,
     personal_message,
+    set_field,
+    stored,
+    submit,
 )
-from sqlalchemy import func, select
 from stub_connector import StubConnector
-from test_teams_flows import last_card, submit
 
 from bot.adapter import TURN_ERROR_MESSAGE
 from bot.app import SERVICE, create_app
@@ -34,18 +34,12 @@ from bot.edge import ids_problem
 from bot.host_store import HostStore
 from bot.storage import SqlStorage
 from cards import actions as verbs
-from credits.schema import accounts, bot_state, ledger_entries, processed_activities
 from credits.service import CreditsService
 from credits.text import CONVERSATION_ID_MAX, TENANT_ID_MAX, USER_ID_MAX
 
-Client = TestClient[web.Request, web.Application]
+__all__ = ["bot"]  # the fixture, used here by name
+
 LONG_CONVERSATION = "a:1" + "x" * 440 + "-personal"  # 452 characters, as Teams can make them
-
-
-@pytest.fixture
-async def bot(aiohttp_client: ClientFactory, tmp_path: Path, backend: Backend) -> Client:
-    """The bot in local mode on the test's database (SQLite file or PostgreSQL schema)."""
-    return await aiohttp_client(create_app(local_settings(tmp_path, credits=backend.config())))
 
 
 def in_conversation(activity: dict[str, Any], conversation_id: str) -> dict[str, Any]:
@@ -55,17 +49,6 @@ def in_conversation(activity: dict[str, Any], conversation_id: str) -> dict[str,
         "id": conversation_id,
     }
     return activity
-
-
-async def stored(service: CreditsService) -> dict[str, int]:
-    """Rows in the tables a turn writes to."""
-    counts = {}
-    async with service.db.read() as conn:
-        for table in (processed_activities, bot_state, accounts, ledger_entries):
-            counts[table.name] = (
-                await conn.execute(select(func.count()).select_from(table))
-            ).scalar_one()
-    return counts
 
 
 # ---------------------------------------------------------------------- redelivery keys
@@ -132,21 +115,6 @@ async def test_a_state_key_of_any_text_is_stored(service: CreditsService, key: s
 BAD_TEXT = {"nul": "bad\x00id", "surrogate": "bad\ud800id", "control": "bad\x1bid"}
 
 
-def _set(path: str) -> Callable[[dict[str, Any], Any], None]:
-    """Sets a field of an activity by its JSON path, in copies of the parts on the way (the
-    activities share ALEX and BOT_ACCOUNT)."""
-
-    def put(activity: dict[str, Any], value: Any) -> None:
-        *parents, last = path.split(".")
-        node = activity
-        for name in parents:
-            node[name] = dict(node.get(name) or {})
-            node = node[name]
-        node[last] = value
-
-    return put
-
-
 IDENTITY_FIELDS = [
     "id",
     "replyToId",
@@ -167,7 +135,7 @@ async def test_a_bad_identity_field_is_a_400_naming_it_and_nothing_runs(
     bot: Client, connector: StubConnector, field: str, bad: str
 ) -> None:
     message = personal_message(connector.url, "add $50 credits")
-    _set(field)(message, BAD_TEXT[bad])
+    set_field(field)(message, BAD_TEXT[bad])
     response = await bot.post("/api/messages", json=message)
     assert response.status == 400
     error = (await response.json())["error"]
@@ -195,14 +163,14 @@ async def test_an_identity_longer_than_its_column_is_a_400(
     bot: Client, connector: StubConnector, field: str, limit: int
 ) -> None:
     message = personal_message(connector.url, "balance")
-    _set(field)(message, "x" * (limit + 1))
+    set_field(field)(message, "x" * (limit + 1))
     response = await bot.post("/api/messages", json=message)
     assert response.status == 400
     error = (await response.json())["error"]
     assert f"'{field}'" in error and f"at most {limit} characters" in error
     assert connector.calls == []
 
-    _set(field)(message, "x" * limit)  # at the limit: fine
+    set_field(field)(message, "x" * limit)  # at the limit: fine
     message["id"] = str(uuid.uuid4())
     response = await bot.post("/api/messages", json=message)
     assert response.status == 201, await response.text()
@@ -248,7 +216,7 @@ async def test_an_identity_that_is_not_text_is_a_400(
     bot: Client, connector: StubConnector, value: Any
 ) -> None:
     message = personal_message(connector.url)
-    _set("conversation.id")(message, value)
+    set_field("conversation.id")(message, value)
     response = await bot.post("/api/messages", json=message)
     assert response.status == 400
     assert "'conversation.id' must be text" in (await response.json())["error"]
@@ -271,7 +239,7 @@ async def test_a_name_with_odd_characters_is_cleaned_and_funds_are_added(
     sender = {**ALEX, "name": NAMES[name]}
     message = personal_message(connector.url, "add $50 credits", **{"from": sender})
     message["recipient"] = {**BOT_ACCOUNT, "name": "Test\x00 Bot\ud800"}
-    _set("conversation.name")(message, "Chat\x00\ud800")
+    set_field("conversation.name")(message, "Chat\x00\ud800")
     response = await bot.post("/api/messages", json=message)
     assert response.status == 201
     confirm, confirm_id = last_card(connector)

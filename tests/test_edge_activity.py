@@ -21,10 +21,19 @@ from typing import Any
 
 import pytest
 from card_helpers import texts
-from helpers import ALEX, BOT_ACCOUNT, card_invoke, personal_message
+from helpers import (
+    ALEX,
+    BOT_ACCOUNT,
+    Client,
+    bot,
+    card_invoke,
+    channel_message,
+    last_card,
+    personal_message,
+    set_field,
+    stored,
+)
 from stub_connector import StubConnector
-from test_edge import Client, _set, bot, stored
-from test_teams_flows import channel_message, last_card
 
 from bot.adapter import TURN_ERROR_MESSAGE
 from bot.app import SERVICE
@@ -105,7 +114,7 @@ async def test_an_activity_without_a_field_its_turn_needs_is_a_400_naming_it(
     if how == "absent":
         without(field)(activity)
     else:
-        _set(field)(activity, None if how == "null" else ({} if is_object else ""))
+        set_field(field)(activity, None if how == "null" else ({} if is_object else ""))
     error = await refused(bot, connector, activity)
     named = f"{field}.id" if how == "empty" and is_object else field  # {}: its id is missing
     assert f"'{named}' is required" in error
@@ -145,7 +154,7 @@ async def test_conversation_ids_as_clients_make_them_are_answered(
     bot: Client, connector: StubConnector, conversation: str
 ) -> None:
     message = personal_message(connector.url, "balance")
-    _set("conversation.id")(message, conversation)
+    set_field("conversation.id")(message, conversation)
     await answered(bot, connector, message)
     assert connector.calls[-1].conversation_id == conversation
 
@@ -157,7 +166,7 @@ async def test_a_conversation_id_that_cannot_go_in_a_header_is_a_400(
     bot: Client, connector: StubConnector, conversation: str
 ) -> None:
     message = personal_message(connector.url, "balance")
-    _set("conversation.id")(message, conversation)
+    set_field("conversation.id")(message, conversation)
     error = await refused(bot, connector, message)
     assert "'conversation.id' must be printable ASCII" in error
     assert "U+" in error  # names the character

@@ -9,11 +9,19 @@ from functools import partial
 from pathlib import Path
 
 from card_helpers import button, texts
-from helpers import ClientFactory, local_settings
+from helpers import (
+    TEAM,
+    TENANT,
+    ClientFactory,
+    channel_message,
+    execute,
+    last_card,
+    local_settings,
+    post,
+)
 from records import OMIT
 from records import call as record_call
 from stub_connector import StubConnector
-from test_teams_flows import TEAM, TENANT, channel_message, execute, last_card, post
 
 from bot.app import SERVICE, create_app
 from cards import actions as verbs

@@ -34,9 +34,9 @@ from typing import Any
 
 import pytest
 from conftest import Backend
+from helpers import AUTH, Client, ClientFactory, make_client
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from test_usage_api import AUTH, Client, ClientFactory, make_client
 
 from bot.app import SERVICE
 from credits.models import EntryKind

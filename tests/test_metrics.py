@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from helpers import BOT_ACCOUNT, ClientFactory, local_settings, personal_message
-from prometheus_client.parser import text_string_to_metric_families
+from helpers import BOT_ACCOUNT, ClientFactory, local_settings, personal_message, scrape, value
 from records import OMIT
 from records import call as record_call
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -47,23 +46,6 @@ call = partial(
 @pytest.fixture
 async def client(aiohttp_client: ClientFactory, tmp_path: Path) -> Client:
     return await aiohttp_client(create_app(local_settings(tmp_path, usage_token=TOKEN)))
-
-
-async def scrape(client: Client) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    response = await client.get("/metrics")
-    assert response.status == 200
-    assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
-    samples: dict[tuple[str, frozenset[tuple[str, str]]], float] = {}
-    for family in text_string_to_metric_families(await response.text()):
-        for s in family.samples:
-            samples[(s.name, frozenset(s.labels.items()))] = s.value
-    return samples
-
-
-def value(
-    samples: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str
-) -> float:
-    return samples.get((name, frozenset(labels.items())), 0.0)
 
 
 async def post_activity(client: Client, activity: dict[str, Any]) -> None:

@@ -10,13 +10,11 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from card_helpers import texts
+from dialog_helpers import TENANT, card_of, chat, client
 from helpers import TENANT as HTTP_TENANT
-from helpers import ClientFactory, local_settings, personal_message
+from helpers import ClientFactory, local_settings, personal_message, post
 from structlog.testing import capture_logs
 from stub_connector import StubConnector
-from test_chat import chat
-from test_dialogs import TENANT, card_of, client
-from test_teams_flows import post
 
 from bot.adapter import TURN_ERROR_MESSAGE
 from bot.app import SERVICE, create_app

@@ -10,26 +10,33 @@ service's clock is a ManualClock the tests move; nothing here waits on wall-cloc
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import delivery_helpers as alerts
 import pytest
 import structlog
-import test_delivery as alerts
 from aiohttp import web
-from aiohttp.test_utils import TestClient
 from card_helpers import button, texts
 from conftest import Backend
-from helpers import PERSONAL, TENANT, ClientFactory, local_settings, personal_message
+from delivery_helpers import FakeTime, FlakyConnector, fake_time, flaky, start
+from helpers import (
+    PERSONAL,
+    TENANT,
+    ClientFactory,
+    last_card,
+    personal_message,
+    post,
+    scrape,
+    submit,
+    value,
+)
 from stub_connector import StubConnector
-from test_metrics import scrape, value
-from test_teams_flows import last_card, post, submit
 
 from bot.adapter import CreditsAdapter
-from bot.app import ADAPTER, LIMITS, SERVICE, create_app
+from bot.app import SERVICE
 from cards import actions as verbs
 from credits.clock import ManualClock
 from credits.errors import ValidationError
@@ -37,61 +44,7 @@ from credits.models import AlertKind
 from credits.replies import NewReply
 from credits.service import CreditsService
 
-Client = TestClient[web.Request, web.Application]
-
-
-FakeTime = alerts.FakeTime  # a monotonic clock only `sleep` moves; waits recorded
-
-
-class FlakyConnector(StubConnector):
-    """The stub connector, which can be taken down: while `down` is set, every activity call is
-    answered with that status (and headers)."""
-
-    down: tuple[int, dict[str, str]] | None = None
-
-    async def _activity(self, request: web.Request) -> web.Response:
-        if self.down is not None:
-            status, headers = self.down
-            self.fail_next(status, headers=headers)
-        return await super()._activity(request)
-
-    def to(self, conversation: str) -> list[Any]:
-        """Calls to one conversation, in order."""
-        return [c for c in self.calls if c.conversation_id == conversation]
-
-
-@pytest.fixture
-async def flaky(aiohttp_server: Any) -> FlakyConnector:
-    stub = await FlakyConnector.serve(aiohttp_server)
-    assert isinstance(stub, FlakyConnector)
-    return stub
-
-
-@pytest.fixture
-def fake_time() -> FakeTime:
-    return FakeTime()
-
-
-async def start(
-    aiohttp_client: ClientFactory,
-    tmp_path: Path,
-    time: FakeTime,
-    *,
-    clock: ManualClock | None = None,
-    backend: Backend | None = None,
-    **overrides: Any,
-) -> Client:
-    """The whole app in local mode; its reply retries (in turns and in the worker) on fake time."""
-    if backend is not None:
-        overrides["credits"] = backend.config()
-    settings = local_settings(tmp_path, **overrides)
-    client = await aiohttp_client(create_app(settings, clock=clock))
-    retrier = client.app[ADAPTER].retrier
-    retrier.sleep = time.sleep
-    retrier.clock = time
-    retrier.rng = random.Random(7)
-    client.app[LIMITS].clock = time  # the rate limits the worker shares with alerts
-    return client
+__all__ = ["fake_time", "flaky"]  # the fixtures, used here by name
 
 
 def with_workers(**overrides: Any) -> dict[str, Any]:

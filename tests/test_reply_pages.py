@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 import structlog
-from helpers import PERSONAL, ClientFactory, personal_message
-from test_metrics import scrape, value
-from test_reply_delivery import FakeTime, FlakyConnector, fake_time, flaky, start
+from delivery_helpers import FakeTime, FlakyConnector, fake_time, flaky, start
+from helpers import PERSONAL, ClientFactory, personal_message, scrape, value
 
 from bot.app import SERVICE
 

@@ -5,82 +5,34 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient
 from card_helpers import button, texts
-from helpers import ALEX, BOT_ACCOUNT, TENANT, ClientFactory, local_settings, personal_message
+from helpers import (
+    ALEX,
+    BOT_ACCOUNT,
+    CARD,
+    TEAM,
+    TENANT,
+    Client,
+    ClientFactory,
+    channel_message,
+    execute,
+    last_card,
+    local_settings,
+    personal_message,
+    post,
+    submit,
+)
 from stub_connector import StubConnector
 
 from bot.app import SERVICE, create_app
 from cards import actions as verbs
 
-Client = TestClient[web.Request, web.Application]
-TEAM = "19:team-general@thread.tacv2"
-CARD = "application/vnd.microsoft.card.adaptive"
-
-
-def last_card(connector: StubConnector) -> tuple[dict[str, Any], str | None]:
-    """The newest card the bot sent or put, and the id of the activity that carries it."""
-    for call in reversed(connector.calls):
-        body = call.body if isinstance(call.body, dict) else {}
-        for attachment in body.get("attachments") or []:
-            if attachment.get("contentType") == CARD:
-                return attachment["content"], call.activity_id or body.get("id")
-    raise AssertionError("no card reached the connector")
-
-
-def channel_message(service_url: str, text: str) -> dict[str, Any]:
-    activity = personal_message(service_url, text=f"<at>Test Bot</at> {text}")
-    activity["conversation"] = {
-        "conversationType": "channel",
-        "tenantId": TENANT,
-        "id": f"{TEAM};messageid=1732400000000",
-        "isGroup": True,
-    }
-    activity["channelData"] = {
-        "tenant": {"id": TENANT},
-        "team": {"id": TEAM},
-        "channel": {"id": TEAM},
-    }
-    activity["entities"] = [
-        {"type": "mention", "text": "<at>Test Bot</at>", "mentioned": BOT_ACCOUNT}
-    ]
-    return activity
-
-
-def submit(service_url: str, data: dict[str, Any], reply_to: str | None) -> dict[str, Any]:
-    activity = personal_message(service_url, text="")
-    del activity["text"]
-    activity["value"] = data
-    if reply_to:
-        activity["replyToId"] = reply_to
-    return activity
-
-
-def execute(service_url: str, data: dict[str, Any], **sender: Any) -> dict[str, Any]:
-    activity = personal_message(service_url, text="")
-    del activity["text"]
-    activity.update(
-        type="invoke",
-        name="adaptiveCard/action",
-        value={"action": {"type": "Action.Execute", "verb": data["verb"], "data": data}},
-        **sender,
-    )
-    return activity
-
 
 @pytest.fixture
 async def client(aiohttp_client: ClientFactory, tmp_path: Path) -> Client:
     return await aiohttp_client(create_app(local_settings(tmp_path)))
-
-
-async def post(client: Client, activity: dict[str, Any]) -> Any:
-    response = await client.post("/api/messages", json=activity)
-    assert response.status in (200, 201), await response.text()
-    return await response.json() if response.content_length else None
 
 
 async def test_add_funds_in_a_personal_chat_with_action_submit(

@@ -4,32 +4,24 @@ record (applied, duplicate, conflict, rejected) with nothing half-applied."""
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient
 from conftest import Backend
-from helpers import local_settings
+from helpers import AUTH, TOKEN, Client, ClientFactory, make_client
 from records import call as record_call
 from sqlalchemy import insert, select, update
 
-from bot.app import SERVICE, create_app
+from bot.app import SERVICE
 from bot.usage_api import authorized, parse_body
 from credits import ingest
 from credits.models import USAGE, Actor, EntryKind
 from credits.money import Money, currency
 from credits.schema import accounts, ledger_entries
 
-Client = TestClient[web.Request, web.Application]
-ClientFactory = Callable[..., Awaitable[Client]]
-
-TOKEN = "s3cret"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 T1 = "11111111-0000-4000-8000-000000000001"
 T2 = "22222222-0000-4000-8000-000000000002"
 USD = currency("USD")
@@ -45,14 +37,6 @@ call = partial(
     callType="conf_out",
     userPrincipalName="adele.vance@contoso.com",
 )
-
-
-async def make_client(aiohttp_client: ClientFactory, tmp_path: Path, **overrides: Any) -> Client:
-    values: dict[str, Any] = {"usage_token": TOKEN, "workers": False}
-    values.update(overrides)
-    app = create_app(local_settings(tmp_path, **values))
-
-    return await aiohttp_client(app)
 
 
 @pytest.fixture

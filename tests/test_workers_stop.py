@@ -16,8 +16,8 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
+import delivery_helpers as alerts
 import pytest
-import test_delivery as alerts
 from aiohttp import web
 
 import bot.workers
