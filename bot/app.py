@@ -58,22 +58,6 @@ from credits.db import Database
 from credits.payments import PaymentGateway
 from credits.service import CreditsService
 
-__all__ = [
-    "ADAPTER",
-    "BOT",
-    "HOST",
-    "LIMITS",
-    "METRICS",
-    "SERVICE",
-    "SETTINGS",
-    "STORAGE",
-    "WORKERS",
-    "bearer_problem",
-    "create_app",
-    "messages",
-    "turn_ids",
-]
-
 log = structlog.get_logger(__name__)
 
 MAX_LOGGED_ID = 200

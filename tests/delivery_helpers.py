@@ -17,7 +17,8 @@ from helpers import Client, ClientFactory, local_settings
 from stub_connector import Call, StubConnector
 
 from bot.adapter import CreditsAdapter, create_adapter
-from bot.app import ADAPTER, LIMITS, create_app
+from bot.app import create_app
+from bot.appkeys import ADAPTER, LIMITS
 from bot.delivery import AlertDispatcher
 from bot.settings import Settings
 from credits import outbox

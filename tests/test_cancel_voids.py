@@ -27,7 +27,8 @@ from helpers import (
 from stub_connector import StubConnector
 
 from bot.adapter import TURN_ERROR_MESSAGE
-from bot.app import SERVICE, create_app
+from bot.app import create_app
+from bot.appkeys import SERVICE
 from cards import actions as verbs
 from credits.models import VoidOutcome
 from credits.service import CreditsService

@@ -17,7 +17,8 @@ from helpers import ClientFactory, last_card, local_settings, personal_message, 
 from stub_connector import StubConnector
 
 from bot.adapter import TURN_ERROR_MESSAGE
-from bot.app import SERVICE, create_app
+from bot.app import create_app
+from bot.appkeys import SERVICE
 from cards import actions as verbs
 from credits.models import Actor
 from credits.service import CreditsService

@@ -29,7 +29,8 @@ from helpers import (
 from stub_connector import StubConnector
 
 from bot.adapter import TURN_ERROR_MESSAGE
-from bot.app import SERVICE, create_app
+from bot.app import create_app
+from bot.appkeys import SERVICE
 from bot.edge import ids_problem
 from bot.host_store import HostStore
 from bot.storage import SqlStorage

@@ -36,7 +36,7 @@ from helpers import (
 from stub_connector import StubConnector
 
 from bot.adapter import TURN_ERROR_MESSAGE
-from bot.app import SERVICE
+from bot.appkeys import SERVICE
 
 __all__ = ["bot"]  # the fixture, used here by name
 

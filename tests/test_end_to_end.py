@@ -23,7 +23,8 @@ from records import OMIT
 from records import call as record_call
 from stub_connector import StubConnector
 
-from bot.app import SERVICE, create_app
+from bot.app import create_app
+from bot.appkeys import SERVICE
 from cards import actions as verbs
 
 TOKEN = "usage-secret"

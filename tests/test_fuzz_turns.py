@@ -65,8 +65,8 @@ from sqlalchemy import select
 from stub_connector import Call, StubConnector
 
 from bot.adapter import TURN_ERROR_MESSAGE
-from bot.app import SERVICE, create_app
-from bot.appkeys import METRICS
+from bot.app import create_app
+from bot.appkeys import METRICS, SERVICE
 from bot.settings import Settings
 from cards import actions as verbs
 from credits.schema import accounts, ledger_entries

@@ -38,7 +38,7 @@ from helpers import AUTH, Client, ClientFactory, make_client
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from bot.app import SERVICE
+from bot.appkeys import SERVICE
 from credits.models import EntryKind
 from credits.usage import CHARGE_MAX_MINOR, DURATION_MAX
 

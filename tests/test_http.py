@@ -39,7 +39,8 @@ import bot.logging as bot_logging
 import bot.serve as bot_serve
 from bot import cli
 from bot.adapter import TURN_ERROR_MESSAGE
-from bot.app import ADAPTER, BOT, SERVICE, SETTINGS, STORAGE, bearer_problem, create_app
+from bot.app import bearer_problem, create_app
+from bot.appkeys import ADAPTER, BOT, SERVICE, SETTINGS, STORAGE
 
 
 @pytest.fixture

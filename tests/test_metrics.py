@@ -21,7 +21,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from stub_connector import StubConnector
 
 import bot.ops as bot_ops
-from bot.app import SERVICE, WORKERS, create_app
+from bot.app import create_app
+from bot.appkeys import SERVICE, WORKERS
 from credits.models import Actor
 from credits.payments import SandboxGateway
 
@@ -165,7 +166,7 @@ async def test_turns_are_counted_by_kind_and_outcome_and_timed(
 async def test_a_failed_turn_is_counted_as_an_error(
     client: Client, connector: StubConnector, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.app import BOT
+    from bot.appkeys import BOT
 
     async def broken(turn_context: Any) -> None:
         raise RuntimeError("boom")
@@ -253,6 +254,8 @@ async def test_recharges_and_alert_rounds_from_the_workers(
             value(samples, "credits_recharges_total", outcome="succeeded") >= 1
             and value(samples, "credits_alert_outbox_backlog") == 0
             and not await service.list_alerts(status="claimed")
+            # a round acks in the store before it counts: wait for the count, not only the ack
+            and value(samples, "credits_alerts_total", result="sent") >= 1
         ):
             break
         await asyncio.sleep(0.05)

@@ -17,7 +17,8 @@ from structlog.testing import capture_logs
 from stub_connector import StubConnector
 
 from bot.adapter import TURN_ERROR_MESSAGE
-from bot.app import SERVICE, create_app
+from bot.app import create_app
+from bot.appkeys import SERVICE
 from credits.money import AmountLimits, currency
 from credits.service import CreditsService
 from dialogs.intents import Kind, parse_intent

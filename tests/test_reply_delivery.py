@@ -36,7 +36,7 @@ from helpers import (
 from stub_connector import StubConnector
 
 from bot.adapter import CreditsAdapter
-from bot.app import SERVICE
+from bot.appkeys import SERVICE
 from cards import actions as verbs
 from credits.clock import ManualClock
 from credits.errors import ValidationError

@@ -17,7 +17,7 @@ import structlog
 from delivery_helpers import FakeTime, FlakyConnector, fake_time, flaky, start
 from helpers import PERSONAL, ClientFactory, personal_message, scrape, value
 
-from bot.app import SERVICE
+from bot.appkeys import SERVICE
 
 __all__ = ["fake_time", "flaky"]  # the fixtures, used here by name
 

@@ -26,7 +26,8 @@ from helpers import (
 )
 from stub_connector import StubConnector
 
-from bot.app import SERVICE, create_app
+from bot.app import create_app
+from bot.appkeys import SERVICE
 from cards import actions as verbs
 
 

@@ -15,7 +15,7 @@ from helpers import AUTH, TOKEN, Client, ClientFactory, make_client
 from records import call as record_call
 from sqlalchemy import insert, select, update
 
-from bot.app import SERVICE
+from bot.appkeys import SERVICE
 from bot.usage_api import authorized, parse_body
 from credits import ingest
 from credits.models import USAGE, Actor, EntryKind

@@ -20,7 +20,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from helpers import local_settings
 
-from bot.app import SERVICE, create_app
+from bot.app import create_app
+from bot.appkeys import SERVICE
 from bot.usage_calls import synthetic_calls
 from bot.usage_cli import add_usage_commands
 from bot.usage_files import csv_record

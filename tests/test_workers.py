@@ -10,7 +10,8 @@ from pathlib import Path
 from helpers import ClientFactory, local_settings
 from records import call
 
-from bot.app import SERVICE, WORKERS, create_app
+from bot.app import create_app
+from bot.appkeys import SERVICE, WORKERS
 from credits.models import Actor
 
 ADA = Actor("aad-ada", "Ada")
