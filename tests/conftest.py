@@ -105,6 +105,15 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
         _pg_execute(f"DROP SCHEMA {schema} CASCADE")
 
 
+@pytest.fixture(autouse=True)
+def _backend_first(request: pytest.FixtureRequest) -> None:
+    """A test's database is set up before anything that uses it (an app, its workers) and so torn
+    down after them: dropping a PostgreSQL schema while a worker of the test's app still holds a
+    lock in it would wait forever (the drop blocks the event loop the worker needs to finish)."""
+    if "backend" in request.fixturenames:
+        request.getfixturevalue("backend")
+
+
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock()
