@@ -42,8 +42,10 @@ from bot.appkeys import (
     STORAGE,
     WORKERS,
 )
+from bot.consent import add_consent_routes
 from bot.delivery import AlertDispatcher
 from bot.edge import ids_problem, tidy
+from bot.graph_pull import UsagePuller, open_puller
 from bot.host_store import HostStore
 from bot.http import MAX_TOKEN_CHARS, BodyTooLarge, problem, read_body
 from bot.metrics import Metrics, instrument_service
@@ -52,7 +54,14 @@ from bot.settings import Settings
 from bot.storage import SqlStorage
 from bot.teams import CreditsBot
 from bot.usage_api import add_usage_routes
-from bot.workers import Workers, alert_delivery, reply_delivery, standard_jobs, worker_id
+from bot.workers import (
+    Workers,
+    alert_delivery,
+    reply_delivery,
+    standard_jobs,
+    usage_pull,
+    worker_id,
+)
 from credits.clock import Clock
 from credits.db import Database
 from credits.payments import PaymentGateway
@@ -84,6 +93,7 @@ def create_app(
     app.router.add_post("/api/messages", messages)
     add_ops_routes(app)
     add_usage_routes(app)
+    add_consent_routes(app)
     return app
 
 
@@ -103,24 +113,31 @@ async def _running(
         app[STORAGE] = SqlStorage(db, clock=clock)
         app[HOST] = HostStore(db, clock=clock)
         app[BOT] = CreditsBot(service, app[STORAGE], settings, app[HOST])
-        app[WORKERS] = workers = _workers(app, service)
+        puller = open_puller(service) if settings.workers else None
+        app[WORKERS] = workers = _workers(app, service, puller)
         log.info(
             "bot ready",
             authenticated=not settings.local_mode,
             database=db.engine.url.render_as_string(hide_password=True),
             workers=[job.name for job in workers.jobs],
         )
+        if settings.workers and puller is None:
+            log.info(
+                "usage is not pulled from Microsoft Graph", reason=service.config.graph_off_reason()
+            )
         workers.start()
         try:
             yield
         finally:
             await workers.stop()
+            if puller is not None:
+                await puller.close()
     finally:
         await app[ADAPTER].close()
         await db.dispose()
 
 
-def _workers(app: web.Application, service: CreditsService) -> Workers:
+def _workers(app: web.Application, service: CreditsService, puller: UsagePuller | None) -> Workers:
     """The background jobs (none when CREDITS_WORKERS is off). The reply job is made either way:
     making it lets turns keep the replies the connector refuses, for a worker to post."""
     settings, adapter, metrics = app[SETTINGS], app[ADAPTER], app[METRICS]
@@ -140,6 +157,8 @@ def _workers(app: web.Application, service: CreditsService) -> Workers:
     app[LIMITS] = dispatcher.limits
     jobs.append(alert_delivery(dispatcher, me, settings.alert_interval_seconds, metrics))
     jobs.append(reply_delivery(service, adapter, settings, dispatcher, me, metrics))
+    if puller is not None:
+        jobs.append(usage_pull(puller, me, metrics))
     return Workers(jobs if settings.workers else [])
 
 

@@ -1,9 +1,18 @@
 """Alert delivery: the outbox's alerts posted as cards to every subscribed conversation.
 
 One round (:meth:`AlertDispatcher.run_once`) claims a batch of alerts, groups them by tenant and
-then by subscribed conversation, turns the alerts one conversation is owed into one card (a burst
-is coalesced into a single card saying the latest state), posts it with ``continue_conversation``
-and acks each alert once every subscribed conversation of its tenant has it.
+then by conversation, turns the alerts one conversation is owed into one card (a burst is
+coalesced into a single card saying the latest state), posts it with ``continue_conversation``
+and acks each alert once every conversation it was meant for has it.
+
+Where a tenant's alerts go: every conversation subscribed to them; when none is, the 1:1 chats
+the bot has with the tenant's admins (``personal_chats``, recorded by bot/teams.py when an admin
+talks to the bot or installs it personally; whether each person is still an admin is checked at
+every round). When neither exists the alerts are not acknowledged: they go back to the outbox
+*waiting* (not counted as delivery attempts), looked at again after ``wait_delay``, and due at
+once when a conversation subscribes or an admin's 1:1 chat is recorded. One that waited
+``alert_expire_hours`` (CreditsConfig) is marked failed with ``expired_at`` (counted in /metrics
+as ``credits_alerts_expired``, logged at warning).
 
 Teams' limits are kept in-process: per conversation at most 7 messages a second, 8 in 2 s, 60 in
 30 s and 1800 an hour; per tenant about 50 a second (sliding windows, exact). A send answered
@@ -15,13 +24,16 @@ request per call (msrest's own urllib3 retries are switched off in bot/adapter.p
 count the connector's requests), so the attempts here are the only attempts; bot/sending.py
 holds the retries, the backoff and the rate limits, shared with the delivery of kept replies
 (bot/replies.py). ``403`` (the bot was removed) or ``404`` (the conversation is gone) ends that
-subscription; the other conversations of the tenant still get the alert.
+subscription (or forgets that admin's 1:1 chat); the other conversations of the tenant still get
+the alert.
 
 What is and is not guaranteed:
 
-- At least once: an alert leaves the outbox as delivered only when every subscribed conversation
-  got it (or dropped out with 403 or 404); otherwise it is retried later, and a crash mid-round
-  leaves it claimed until its lease runs out, when another worker takes it.
+- At least once: an alert leaves the outbox as delivered only when every conversation it was
+  meant for got it (or dropped out with 403 or 404, as long as one conversation has it); an
+  alert every conversation dropped out of before any got it waits for another. Otherwise it is
+  retried later, and a crash mid-round leaves it claimed until its lease runs out, when another
+  worker takes it.
 - Not posted twice by us after a known success: each successful post is recorded in
   ``alert_deliveries`` (alert, conversation) right away, and a conversation already recorded is
   skipped on every later round, by any worker.
@@ -70,7 +82,8 @@ from bot.sending import (
     sleep_unless_stopped,
 )
 from cards.alerts import coalesced_card
-from credits.models import Alert, Subscription
+from credits.models import Alert
+from credits.outbox import WAITING
 from credits.service import CreditsService
 
 __all__ = [
@@ -107,8 +120,20 @@ class DeliveryReport:
     retried: int = 0  # alerts sent back to the outbox for a later round
     failed: int = 0  # alerts given up on
     skipped: int = 0  # (alert, conversation) pairs already delivered earlier
+    waiting: int = 0  # alerts sent back to wait: no conversation could receive them
+    expired: int = 0  # alerts given up on after waiting `alert_expire_hours`
     unsubscribed: list[tuple[str, str]] = field(default_factory=list)
+    forgotten: list[tuple[str, str]] = field(default_factory=list)  # admins' 1:1 chats gone
     delays: list[float] = field(default_factory=list)  # backoff waits, in order
+
+
+@dataclass(frozen=True)
+class _Target:
+    """A conversation a tenant's alerts go to: a subscribed one, or an admin's 1:1 chat."""
+
+    conversation_id: str
+    reference: dict[str, Any]
+    admin: str | None = None  # whose 1:1 chat it is (AAD object id); None for a subscription
 
 
 @dataclass
@@ -172,6 +197,7 @@ class AlertDispatcher:
         max_inline_wait: float = 30.0,
         later_delay: timedelta = timedelta(minutes=1),
         max_later_delay: timedelta = timedelta(hours=1),
+        wait_delay: timedelta = timedelta(minutes=1),
         send_timeout: float = 30.0,
         concurrency: int = 16,
         conversation_windows: Sequence[tuple[float, int]] = CONVERSATION_WINDOWS,
@@ -195,6 +221,7 @@ class AlertDispatcher:
         self.retrier = Retrier(clock=self.clock, sleep=sleep, rng=self.rng, now=service.clock.now)
         self.later_delay = later_delay
         self.max_later_delay = max_later_delay
+        self.wait_delay = wait_delay
         self.send_timeout = send_timeout
         self._slots = asyncio.Semaphore(concurrency)
         self.limits = Limits(self.clock, conversation_windows, tenant_windows)
@@ -219,41 +246,89 @@ class AlertDispatcher:
 
     async def _tenant(self, round_: _Round, tenant_id: str, alerts: list[Alert]) -> None:
         try:
-            subscriptions = await self.service.list_subscriptions(tenant_id)
+            targets = await self._targets(tenant_id)
             delivered = {a.id: await self.service.delivered_to(a.id) for a in alerts}
         except Exception as error:
-            log.exception("could not read subscriptions", tenant_id=tenant_id)
+            log.exception("could not read where alerts go", tenant_id=tenant_id)
             for alert in alerts:
                 await self._later(round_, alert, f"{type(error).__name__}: {error}", None)
             return
-        if not subscriptions:
-            log.info(
-                "no conversation subscribed to alerts; acked undelivered",
-                tenant_id=tenant_id,
-                alerts=[a.id for a in alerts],
-            )
+        if not targets:
+            await self._wait(round_, tenant_id, alerts)
+            return
         owed = _Owed(tenant_id, alerts, delivered)
 
-        async def conversation(sub: Subscription) -> None:
+        async def conversation(target: _Target) -> None:
             async with self._slots:
-                await self._conversation(round_, owed, sub)
+                await self._conversation(round_, owed, target)
 
-        await asyncio.gather(*(conversation(sub) for sub in subscriptions))
-        wanted = {s.conversation_id for s in subscriptions} - owed.gone
+        await asyncio.gather(*(conversation(target) for target in targets))
+        wanted = {t.conversation_id for t in targets} - owed.gone
         for alert in alerts:
             missing = wanted - delivered[alert.id]
-            if not missing:
+            if not missing and not delivered[alert.id]:
+                # every conversation dropped out (403/404) before one had it: wait for another
+                await self._wait(round_, tenant_id, [alert], at_once=True)
+            elif not missing:
                 if await self.service.ack_alert(alert.id, round_.worker_id):
                     round_.report.acked += 1
                 else:
                     log.warning("alert claim lost before ack", alert_id=alert.id)
-                continue
-            reasons = owed.errors.get(alert.id) or ["not delivered"]
-            if set(reasons) == {"released"}:
-                reason = "released"
             else:
-                reason = "; ".join(r for r in reasons if r != "released")
-            await self._later(round_, alert, reason, owed.hints.get(alert.id))
+                reasons = owed.errors.get(alert.id) or ["not delivered"]
+                if set(reasons) == {"released"}:
+                    reason = "released"
+                else:
+                    reason = "; ".join(r for r in reasons if r != "released")
+                await self._later(round_, alert, reason, owed.hints.get(alert.id))
+
+    async def _targets(self, tenant_id: str) -> list[_Target]:
+        """The subscribed conversations; when there is none, the 1:1 chats of the people who
+        are the tenant's admins now."""
+        subscriptions = await self.service.list_subscriptions(tenant_id)
+        if subscriptions:
+            return [_Target(s.conversation_id, s.reference) for s in subscriptions]
+        chats = await self.service.admin_chats(tenant_id)
+        return [_Target(c.conversation_id, c.reference, c.aad_object_id) for c in chats]
+
+    async def _wait(
+        self, round_: _Round, tenant_id: str, alerts: list[Alert], *, at_once: bool = False
+    ) -> None:
+        """No conversation can receive these alerts: back to the outbox, waiting (the claim is
+        not counted as an attempt), or given up once they waited `alert_expire_hours`."""
+        now = self.service.clock.now()
+        expiry = self.service.config.alert_expiry
+        fresh = [a.id for a in alerts if a.last_error != WAITING]
+        if fresh:
+            log.info(
+                "no conversation receives this tenant's alerts; they wait for one",
+                tenant_id=tenant_id,
+                alerts=fresh,
+                expire_hours=self.service.config.alert_expire_hours,
+            )
+        for alert in alerts:
+            deadline = alert.created_at + expiry
+            if deadline <= now:
+                await self._expire(round_, alert)
+                continue
+            not_before = now if at_once else min(now + self.wait_delay, deadline)
+            log.debug("alert waits for a conversation", alert_id=alert.id)
+            if await self.service.wait_alert(alert.id, round_.worker_id, not_before):
+                round_.report.waiting += 1
+
+    async def _expire(self, round_: _Round, alert: Alert) -> None:
+        hours = self.service.config.alert_expire_hours
+        log.warning(
+            "alert expired: no conversation could receive it",
+            alert_id=alert.id,
+            tenant_id=alert.tenant_id,
+            kind=alert.kind.value,
+            created_at=alert.created_at.isoformat(),
+            expire_hours=hours,
+        )
+        reason = f"expired: no conversation received it within {hours:g} hours"
+        if await self.service.expire_alert(alert.id, round_.worker_id, reason):
+            round_.report.expired += 1
 
     async def _later(self, round_: _Round, alert: Alert, error: str, hint: float | None) -> None:
         """Back to the outbox for a later round, or failed after too many rounds."""
@@ -280,14 +355,14 @@ class AlertDispatcher:
 
     # ------------------------------------------------------------------ one conversation
 
-    async def _conversation(self, round_: _Round, owed: _Owed, sub: Subscription) -> None:
-        conv, report = sub.conversation_id, round_.report
+    async def _conversation(self, round_: _Round, owed: _Owed, target: _Target) -> None:
+        conv, report = target.conversation_id, round_.report
         todo = [a for a in owed.alerts if conv not in owed.delivered[a.id]]
         report.skipped += len(owed.alerts) - len(todo)
         if not todo:
             return
         try:
-            reference = ConversationReference.deserialize(sub.reference)
+            reference = ConversationReference.deserialize(target.reference)
         except Exception as error:
             log.error("stored conversation reference is unreadable", conversation_id=conv)
             owed.fail(todo, f"{conv}: bad reference ({type(error).__name__})")
@@ -311,7 +386,7 @@ class AlertDispatcher:
                     owed.delivered[alert.id].add(conv)
                 continue
             if result.status == "gone":
-                await self._unsubscribe(owed.tenant_id, conv, result.error, report)
+                await self._unsubscribe(owed.tenant_id, target, result.error, report)
                 owed.gone.add(conv)
                 return
             # failed: the rest of this conversation waits for a later round too
@@ -322,20 +397,29 @@ class AlertDispatcher:
             return
 
     async def _unsubscribe(
-        self, tenant_id: str, conv: str, error: str | None, report: DeliveryReport
+        self, tenant_id: str, target: _Target, error: str | None, report: DeliveryReport
     ) -> None:
-        """403 (the bot was removed) or 404 (the conversation is gone): alerts there stop."""
+        """403 (the bot was removed) or 404 (the conversation is gone): alerts there stop (a
+        subscription ends; an admin's 1:1 chat is forgotten)."""
+        conv = target.conversation_id
         log.warning(
             "bot removed from the conversation or it is gone; alerts there stop",
             tenant_id=tenant_id,
             conversation_id=conv,
+            personal=target.admin is not None,
             error=error,
         )
         try:
-            await self.service.unsubscribe(tenant_id, conv)
+            if target.admin is None:
+                await self.service.unsubscribe(tenant_id, conv)
+            else:
+                await self.service.forget_personal_chat(tenant_id, target.admin, conv)
         except Exception:
             log.exception("could not end the subscription", conversation_id=conv)
-        report.unsubscribed.append((tenant_id, conv))
+        if target.admin is None:
+            report.unsubscribed.append((tenant_id, conv))
+        else:
+            report.forgotten.append((tenant_id, conv))
 
     async def _send(
         self,

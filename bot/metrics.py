@@ -6,7 +6,8 @@ default registry), so several apps in one process (the tests) do not clash. The 
 (`credits`) knows nothing of metrics: ledger operations are counted by wrapping the service's
 methods on the host's instance (`instrument_service`), turns around the bot's turn callback,
 recharges and alert rounds where the workers run them, usage records where the API answers,
-replies the Bot Connector refused where the adapter and the replies worker handle them.
+replies the Bot Connector refused where the adapter and the replies worker handle them, alerts
+that expired (no conversation could receive them in time) by wrapping `expire_alert` as well.
 
 Label values are bounded: turn kinds are the Bot Framework activity types (anything else is
 "other"), outcomes are fixed words or the name of a domain error class.
@@ -26,6 +27,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from credits.errors import CreditsError
 from credits.models import RechargeOutcome, UsageStatus
 from credits.service import CreditsService
+from credits.sources import PullResult
 
 TURN_KINDS = frozenset(t.value for t in ActivityTypes)
 LEDGER_OPERATIONS = (
@@ -102,12 +104,32 @@ class Metrics:
             ["result"],
             registry=r,
         )
+        self.alerts_expired = Counter(
+            "credits_alerts_expired",
+            "Alerts given up on because no conversation could receive them within "
+            "CREDITS_ALERT_EXPIRE_HOURS (marked failed, with expired_at).",
+            registry=r,
+        )
         self.replies = Counter(
             "credits_replies",
             "Turn replies the Bot Connector refused at first: retried (tried again, in the turn "
             "or by the worker), kept (stored at the end of the turn to be posted later), "
             "delivered (kept, then posted by the worker), failed (kept, then given up on), "
             "gone (403/404: the bot was removed or the conversation is gone; not kept).",
+            ["result"],
+            registry=r,
+        )
+        self.graph_pulls = Counter(
+            "credits_graph_pulls",
+            "Pulls of a tenant's calls from Microsoft Graph, by outcome: ok, or the problem "
+            "that stopped it (consent_missing, permission_removed, throttled, unavailable, ...).",
+            ["outcome"],
+            registry=r,
+        )
+        self.graph_rows = Counter(
+            "credits_graph_rows",
+            "Call rows read from Microsoft Graph, by what became of them: applied, duplicate, "
+            "conflict, rejected, skipped (not paid from Communications Credits, or free).",
             ["result"],
             registry=r,
         )
@@ -131,6 +153,9 @@ class Metrics:
             self.replies.labels(result)
         for operation in LEDGER_OPERATIONS:
             self.ledger_operations.labels(operation, "ok")
+        self.graph_pulls.labels("ok")
+        for result in ("applied", "duplicate", "conflict", "rejected", "skipped"):
+            self.graph_rows.labels(result)
 
     # ------------------------------------------------------------------ recording
 
@@ -166,6 +191,20 @@ class Metrics:
             if count:
                 self.alerts.labels(result).inc(count)
 
+    def usage_pull(self, result: PullResult) -> None:
+        """Count one pull from Graph and what became of the rows it read."""
+        self.graph_pulls.labels("ok" if result.problem is None else result.problem.value).inc()
+        counts = result.counts
+        for label, count in (
+            ("applied", counts.applied),
+            ("duplicate", counts.duplicates),
+            ("conflict", counts.conflicts),
+            ("rejected", counts.rejected),
+            ("skipped", counts.skipped),
+        ):
+            if count:
+                self.graph_rows.labels(label).inc(count)
+
     def reply(self, result: str, count: int = 1) -> None:
         """Count turn replies by what became of them (one of REPLY_RESULTS)."""
         if count:
@@ -189,11 +228,25 @@ class Metrics:
 
         return counted
 
+    def expiry(self, call: Callable[..., Awaitable[bool]]) -> Callable[..., Awaitable[bool]]:
+        """`call` (the service's `expire_alert`), counting each alert it marks expired."""
+
+        @functools.wraps(call)
+        async def counted(*args: Any, **kwargs: Any) -> bool:
+            expired = await call(*args, **kwargs)
+            if expired:
+                self.alerts_expired.inc()
+            return expired
+
+        return counted
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
 
 def instrument_service(service: CreditsService, metrics: Metrics) -> None:
-    """Count the ledger operations of this service instance (the domain stays metric-free)."""
+    """Count the ledger operations and the expired alerts of this service instance (the domain
+    stays metric-free)."""
     for name in LEDGER_OPERATIONS:
         setattr(service, name, metrics.operation(name, getattr(service, name)))
+    service.expire_alert = metrics.expiry(service.expire_alert)  # type: ignore[method-assign,assignment]

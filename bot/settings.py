@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from credits.config import CreditsConfig
@@ -77,6 +77,17 @@ class Settings(BaseSettings):
         ),
     )
     credits: CreditsConfig = Field(default_factory=CreditsConfig)
+
+    @model_validator(mode="after")
+    def _graph_defaults(self) -> Settings:
+        """Usage is pulled from Graph with the bot's own app registration unless
+        CREDITS_GRAPH_CLIENT_ID names another one (with its own secret or certificate)."""
+        graph = self.credits
+        if graph.graph_client_id or not self.app_id:
+            return self
+        update = {"graph_client_id": self.app_id, "graph_client_secret": self.app_password}
+        object.__setattr__(self, "credits", graph.model_copy(update=update))
+        return self
 
     @property
     def local_mode(self) -> bool:

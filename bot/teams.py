@@ -1,5 +1,11 @@
 """The Teams activity handler: who is speaking, one effect per activity, dialogs for messages,
-card buttons for Action.Execute invokes, and a welcome once per conversation."""
+card buttons for Action.Execute invokes, and a welcome once per conversation.
+
+It also keeps the 1:1 chats the bot has with billing admins (any activity from an admin in a
+personal conversation: a message, a button, installing the bot personally), where alerts go when
+no conversation of the tenant is subscribed (bot/delivery.py). Cheap on the hot path: what was
+recorded is remembered in-process, and the store is written only when a chat is new or changed;
+an install always writes (the bot may be back in a chat a 403 made the dispatcher forget)."""
 
 from __future__ import annotations
 
@@ -31,6 +37,9 @@ from dialogs.main import MainDialog, alert_reference, card_message
 log = structlog.get_logger(__name__)
 LOCAL_TENANT = "local"
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+PERSONAL = "personal"
+MAX_REMEMBERED_CHATS = 10_000
+INSTALLS = (ActivityTypes.installation_update, ActivityTypes.conversation_update)
 
 
 class CreditsBot(ActivityHandler):
@@ -49,6 +58,7 @@ class CreditsBot(ActivityHandler):
         self.dialog_state = self.conversation_state.create_property("DialogState")
         self._signer = signer
         self._dialog: MainDialog | None = None
+        self._chats: set[tuple[str, str, str, str]] = set()  # admins' 1:1 chats kept already
 
     async def _actions(self) -> CardActions:
         if self._dialog is None:
@@ -79,6 +89,7 @@ class CreditsBot(ActivityHandler):
                 )
             return
         set_caller(turn_context, caller)
+        await self._remember_chat(turn_context, caller)
         await self._actions()
         try:
             await super().on_turn(turn_context)
@@ -118,6 +129,36 @@ class CreditsBot(ActivityHandler):
         else:
             admin = bool(aad) and await self.service.is_admin(tenant, aad)
         return Caller(tenant, aad or "", name, admin)
+
+    async def _remember_chat(self, turn_context: TurnContext, caller: Caller) -> None:
+        """An admin's 1:1 chat with the bot: kept for alerts when no conversation is subscribed
+        (only for admins of the store: in local mode without CREDITS_ADMINS nobody is one)."""
+        activity = turn_context.activity
+        conversation = activity.conversation
+        if (
+            conversation is None
+            or conversation.conversation_type != PERSONAL
+            or not caller.is_admin
+            or not caller.aad_object_id
+            or (self.settings.local_mode and not self.settings.credits.admins)
+        ):
+            return
+        conversation_id, reference = alert_reference(activity)
+        key = (caller.tenant_id, caller.aad_object_id, conversation_id, activity.service_url or "")
+        if key in self._chats and activity.type not in INSTALLS:
+            return
+        try:
+            written = await self.service.remember_personal_chat(
+                caller.tenant_id, caller.aad_object_id, conversation_id, reference, caller.name
+            )
+        except Exception:  # the turn goes on: the chat is kept on a later turn
+            log.exception("could not keep an admin's 1:1 chat for alerts")
+            return
+        if written:
+            log.info("admin's 1:1 chat kept for alerts", aad_object_id=caller.aad_object_id)
+        if len(self._chats) >= MAX_REMEMBERED_CHATS:
+            self._chats.clear()
+        self._chats.add(key)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity

@@ -8,6 +8,9 @@ facade as `POST /api/usage`, a batch per transaction.
 them to a running bot's `/api/usage`, so a demo shows the balance fall, auto-recharge fire and
 the alerts arrive.
 
+`report` (bot/usage_report.py) shows a month's calls by caller and destination, or writes them
+as CSV for finance.
+
 This module only adds the two commands to the command line.
 """
 
@@ -16,6 +19,8 @@ from __future__ import annotations
 import argparse
 
 from bot.usage_import import BATCH, run_import
+from bot.usage_pull import run_pull
+from bot.usage_report import run_report
 from bot.usage_simulate import DEFAULT_URL, run_simulate
 
 
@@ -59,3 +64,30 @@ def add_usage_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     p.add_argument("--token", help="bearer token (default: CREDITS_USAGE_TOKEN)")
     p.add_argument("--currency", default="USD", help="currency of the tenant's account")
     p.set_defaults(handler=None, direct=run_simulate)
+    p = commands.add_parser(
+        "report",
+        help="a tenant's calls of a month: spend by caller and destination, or a CSV for finance",
+        description="The calls of one UTC calendar month (default: this month) from the stored "
+        "call records. Without --csv: totals and the top callers and destinations. With --csv: "
+        "a header row, then one row per call (start, user, destination, call type, license, "
+        "duration, charge as a plain decimal, currency, record id), to stdout or --out FILE.",
+    )
+    p.add_argument("--tenant", required=True, help="the tenant (directory) id")
+    p.add_argument("--month", help="YYYY-MM (default: this month, UTC)")
+    p.add_argument("--csv", action="store_true", help="one CSV row per call")
+    p.add_argument("--out", help="write the CSV to this file instead of stdout")
+    p.set_defaults(handler=None, direct=run_report)
+    p = commands.add_parser(
+        "pull",
+        help="pull a tenant's calls from Microsoft Graph now",
+        description="One pull of a tenant's PSTN calls from Microsoft Graph (getPstnCalls), "
+        "with progress: from --since, or from where the last pull stopped less the trailing "
+        "window (CREDITS_GRAPH_TRAILING_HOURS). Calls already applied count as duplicates, so "
+        "pulling twice is safe. Needs the CREDITS_GRAPH_* settings (or MicrosoftAppId and "
+        "MicrosoftAppPassword) and the tenant admin's consent.",
+    )
+    p.add_argument("--tenant", required=True, help="the tenant (directory) id")
+    p.add_argument(
+        "--since", help="read calls that started from this date (YYYY-MM-DD, UTC) or time"
+    )
+    p.set_defaults(handler=None, direct=run_pull)

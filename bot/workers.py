@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from bot.delivery import AlertDispatcher
+from bot.graph_pull import UsagePuller
 from bot.replies import ReplyDispatcher
 from credits.service import CreditsService
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 STOP_GRACE_SECONDS = 30
+USAGE_POLL_SECONDS = 10.0
 
 
 def worker_id() -> str:
@@ -134,6 +136,20 @@ def alert_delivery(
             metrics.alert_round(sent=report.acked, retried=report.retried, failed=report.failed)
 
     return Job("alerts", interval, deliver)
+
+
+def usage_pull(puller: UsagePuller, me: str, metrics: Metrics | None = None) -> Job:
+    """The "usage" job: pull the due tenants' calls from Microsoft Graph (bot/graph_pull.py).
+    It looks for due tenants every few seconds (a new connection is pulled at once); each tenant
+    is pulled every CREDITS_GRAPH_INTERVAL_SECONDS, by one worker across replicas."""
+    interval = min(puller.service.config.graph_interval_seconds, USAGE_POLL_SECONDS)
+
+    async def pull(stop: asyncio.Event) -> None:
+        for _, result in await puller.run_once(me, stop):
+            if metrics is not None:
+                metrics.usage_pull(result)
+
+    return Job("usage", interval, pull)
 
 
 def reply_delivery(

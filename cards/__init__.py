@@ -22,6 +22,7 @@ from cards.forms import (
     recharge_form,
 )
 from cards.text import TextButton, TextCard, TextInput, render_text
+from cards.usage import usage_card
 from cards.validate import MAX_CARD_BYTES, card_size, validate_card
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "receipt_card",
     "recharge_form",
     "render_text",
+    "usage_card",
     "validate_card",
     "welcome_card",
 ]

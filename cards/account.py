@@ -22,6 +22,7 @@ from cards._elements import (
 from cards._elements import facts as fact_set
 from credits.models import (
     AccountView,
+    AlertReach,
     Entry,
     EntryKind,
     HistoryPage,
@@ -35,6 +36,7 @@ __all__ = [
     "KIND_LABELS",
     "MAX_HISTORY_ROWS",
     "access_denied_card",
+    "alert_reach_text",
     "balance_card",
     "help_card",
     "history_card",
@@ -155,9 +157,78 @@ def runway_text(days: Decimal, daily_burn: Money) -> str:
     return f"{span} at {daily_burn.format()}/day"
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
+def _span(hours: float) -> str:
+    """``"3 days"``, ``"36 hours"``."""
+    if hours >= 48 and hours % 24 == 0:
+        return _count(int(hours // 24), "day")
+    return f"{hours:g} hour" if hours == 1 else f"{hours:g} hours"
+
+
+def alert_reach_text(reach: AlertReach) -> str:
+    """Where alerts go now and how many wait, in plain words (the balance card and "alerts")."""
+    waiting = reach.waiting
+    if reach.conversations:
+        where = f"Alerts are posted in {_count(reach.conversations, 'conversation')}"
+        return f"{where}; {waiting:,} not delivered yet." if waiting else f"{where}."
+    if reach.personal_fallback:
+        admins = _count(reach.personal_chats, "admin")
+        text_ = (
+            "No channel or chat is subscribed to alerts, so they go to the 1:1 chats of "
+            f"{admins} with the bot instead"
+        )
+        text_ += f"; {waiting:,} not delivered yet." if waiting else "."
+        return text_ + ' Say "send alerts here" in a channel to post them there.'
+    hours = reach.expiry.total_seconds() / 3600
+    text_ = "No conversation receives alerts"
+    text_ += (
+        f", so {_count(waiting, 'alert')} {'is' if waiting == 1 else 'are'} waiting."
+        if waiting
+        else "."
+    )
+    return (
+        text_ + ' Say "send alerts here" where they should be posted; an alert that waits '
+        f"longer than {_span(hours)} is dropped."
+    )
+
+
+def _alerts_block(reach: AlertReach) -> tuple[tuple[str, str] | None, Element | None]:
+    """A fact row when conversations receive alerts; a coloured line when none does."""
+    if reach.conversations:
+        shown = f"Posted in {_count(reach.conversations, 'conversation')}"
+        if reach.waiting:
+            shown += f", {reach.waiting:,} not delivered yet"
+        return ("Alerts", shown), None
+    color: Literal["warning", "attention"] = "warning" if reach.personal_fallback else "attention"
+    return None, text(alert_reach_text(reach), color=color)
+
+
 def _below_threshold(view: AccountView) -> bool:
     same = [t for t in view.effective_thresholds if t.currency == view.balance.currency]
     return any(view.balance < threshold for threshold in same)
+
+
+def _balance_facts(view: AccountView, alerts: tuple[str, str] | None) -> list[tuple[str, str]]:
+    rows = [("Auto-recharge", recharge_summary(view.recharge))]
+    if view.recharge.monthly_cap is not None:
+        rows.append(("Monthly cap", view.recharge.monthly_cap.format()))
+    if view.last_recharge is not None:
+        rows.append(("Last recharge", _last_recharge(view.last_recharge)))
+    if view.runway_days is not None:
+        rows.append(("Runway", runway_text(view.runway_days, view.daily_burn)))
+    if view.expiring is not None:
+        rows.append(
+            (
+                "Expiring",
+                f"{view.expiring.amount.format()} from {fmt_date(view.expiring.first_expiry)}",
+            )
+        )
+    if alerts is not None:
+        rows.append(alerts)
+    return rows
 
 
 def balance_card(view: AccountView, can_manage: bool) -> Card:
@@ -191,21 +262,10 @@ def balance_card(view: AccountView, can_manage: bool) -> Card:
                 color="accent",
             )
         )
-    rows = [("Auto-recharge", recharge_summary(view.recharge))]
-    if view.recharge.monthly_cap is not None:
-        rows.append(("Monthly cap", view.recharge.monthly_cap.format()))
-    if view.last_recharge is not None:
-        rows.append(("Last recharge", _last_recharge(view.last_recharge)))
-    if view.runway_days is not None:
-        rows.append(("Runway", runway_text(view.runway_days, view.daily_burn)))
-    if view.expiring is not None:
-        rows.append(
-            (
-                "Expiring",
-                f"{view.expiring.amount.format()} from {fmt_date(view.expiring.first_expiry)}",
-            )
-        )
-    body.append(fact_set(rows))
+    alert_row, alert_line = _alerts_block(view.alerts) if view.alerts else (None, None)
+    body.append(fact_set(_balance_facts(view, alert_row)))
+    if alert_line is not None:
+        body.append(alert_line)
     if view.recharge.paused:
         body.append(
             text(

@@ -24,6 +24,9 @@ __all__ = [
     "RECHARGE_CONFIRM",
     "RECHARGE_FORM",
     "RECHARGE_REVIEW",
+    "USAGE_CHECK",
+    "USAGE_CONNECT",
+    "USAGE_STATUS",
     "VERBS",
     "execute",
 ]
@@ -51,6 +54,12 @@ CANCEL = "cancel"
 Confirm of the same card pressed later changes nothing); absent on forms."""
 HELP = "help"
 """Show the help card. Data: none."""
+USAGE_CONNECT = "usage_connect"
+"""Show the card that connects usage from Microsoft 365 (the admin-consent link). Data: none."""
+USAGE_STATUS = "usage_status"
+"""Show the status of usage from Microsoft 365. Data: none."""
+USAGE_CHECK = "usage_check"
+"""Pull usage from Microsoft 365 now (the next worker round), then show the status. Data: none."""
 
 VERBS = frozenset(
     {
@@ -64,6 +73,9 @@ VERBS = frozenset(
         HISTORY,
         CANCEL,
         HELP,
+        USAGE_CONNECT,
+        USAGE_STATUS,
+        USAGE_CHECK,
     }
 )
 

@@ -10,7 +10,9 @@ written; the kind-specific fields are:
 - recharge failed / paused: the amount, the reason, the declines in a row (or ``capped``/``stuck``)
 - funds expiring: the amount and the first expiry
 - runway low: the days left and the daily burn
-- unusual spend: the last hour's spend and the usual hour's
+- unusual spend: the last hour's spend and the usual hour's, the top callers and destinations
+  of that hour, and whether auto-recharge was on (then a button pauses it: it opens the same
+  confirmation as "turn off auto-recharge")
 
 A missing or malformed field never breaks a card (the reader makes it None): the sentence leaves
 that detail out.
@@ -35,6 +37,7 @@ from credits.alert_payloads import (
     RechargePaused,
     RechargeSucceeded,
     RunwayLow,
+    SpendShare,
     UnusualSpend,
 )
 from credits.models import Alert, AlertKind
@@ -84,6 +87,20 @@ def _show_balance() -> Element:
 
 def _history() -> Element:
     return act.execute("Show history", act.HISTORY)
+
+
+def _pause_recharge() -> Element:
+    """Opens the confirmation for turning auto-recharge off (as the auto-recharge form does
+    when submitted switched off); nothing changes until that is confirmed."""
+    return act.execute(
+        "Pause auto-recharge",
+        act.RECHARGE_REVIEW,
+        "destructive",
+        associated_inputs="none",
+        recharge_enabled="false",
+        recharge_amount="",
+        recharge_trigger="",
+    )
 
 
 # --------------------------------------------------------------------------- formatting
@@ -273,22 +290,52 @@ def _runway_low(p: RunwayLow, f: _Format) -> _Parts:
     )
 
 
+def _shares(shares: tuple[SpendShare, ...], f: _Format) -> str | None:
+    """``"Megan Bowen $50.00 (4 calls), Alex $20.00"``: who or where, with spend."""
+    shown = []
+    for share in shares:
+        spend = f.money(share.spend_minor)
+        calls = share.calls
+        count = f" ({calls} call{'s' if calls != 1 else ''})" if calls else ""
+        shown.append(f"{share.name} {spend}{count}" if spend else share.name)
+    return ", ".join(shown) or None
+
+
 def _unusual_spend(p: UnusualSpend, f: _Format) -> _Parts:
     last = f.money(p.last_hour_minor) or "Much more than usual"
     usual = f.money(p.usual_hour_minor)
     than = f" against a usual hour of {usual}" if usual else ""
+    callers, destinations = _shares(p.top_callers, f), _shares(p.top_destinations, f)
+    lines = [
+        f"{last} was spent in the last hour{than}.",
+        "This can be toll fraud. Check recent calls, and block numbers you do not recognise.",
+    ]
+    if p.recharge_on:
+        lines.append("Auto-recharge is on: pause it to stop new funds being charged.")
+    elif p.recharge_on is False:
+        lines.append("Auto-recharge is off: no funds are added automatically.")
+    top = p.top_callers[0] if p.top_callers else None
+    most = f"; most by {top.name}" if top is not None else ""
     return _Parts(
         "Unusual spend: possible toll fraud",
-        (
-            f"{last} was spent in the last hour{than}.",
-            "This can be toll fraud. Check recent calls, and block numbers you do not recognise.",
-        ),
+        tuple(lines),
         (("Last hour", last),)
         + ((("Usual hour", usual),) if usual else ())
+        + ((("Top callers", callers),) if callers else ())
+        + ((("Top destinations", destinations),) if destinations else ())
         + (("Balance", f.balance(p)),),
-        (_history(), _show_balance()),
-        f"Unusual spend: {last} in the last hour (possible toll fraud)",
+        ((_pause_recharge(),) if p.recharge_on else ()) + (_history(), _show_balance()),
+        f"Unusual spend: {last} in the last hour{most} (possible toll fraud)",
     )
+
+
+def _pauses_recharge(alerts: Sequence[Alert]) -> bool:
+    """Whether the newest unusual-spend alert of a burst found auto-recharge on."""
+    unusual = [a for a in alerts if isinstance(a.payload, UnusualSpend)]
+    if not unusual:
+        return False
+    newest = max(unusual, key=lambda a: (a.created_at, a.id)).payload
+    return isinstance(newest, UnusualSpend) and newest.recharge_on is True
 
 
 def alert_summary(alert: Alert) -> str:
@@ -327,6 +374,8 @@ def coalesced_card(alerts: Sequence[Alert]) -> Card:
     if AlertKind.UNUSUAL_SPEND in kinds:
         body.append(text("Unusual spend can be toll fraud: check recent calls.", color="attention"))
     buttons: list[Element] = []
+    if _pauses_recharge(alerts):
+        buttons.append(_pause_recharge())
     if AlertKind.RECHARGE_PAUSED in kinds:
         buttons.append(_turn_back_on())
     if kinds - {AlertKind.RECHARGE_SUCCEEDED, AlertKind.FUNDS_EXPIRING}:

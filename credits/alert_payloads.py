@@ -11,14 +11,15 @@ that field None (or False), so a card can leave the detail out instead of failin
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import ClassVar, Self
 
-JsonValue = str | int | bool | None
+JsonValue = str | int | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
+TOP_SHARES = 3  # the unusual-spend alert names at most this many callers and destinations
 
 
 class AlertKind(StrEnum):
@@ -162,15 +163,48 @@ class RunwayLow(AlertPayload):
         return data
 
 
+@dataclass(frozen=True, slots=True)
+class SpendShare:
+    """One caller's or destination's spend in the last hour, as the unusual-spend alert names it."""
+
+    name: str  # a display name or user principal name; a country or "International"
+    spend_minor: int
+    calls: int | None = None
+
+    def to_json(self) -> dict[str, JsonValue]:
+        data: dict[str, JsonValue] = {"name": self.name, "spend_minor": self.spend_minor}
+        if self.calls is not None:
+            data["calls"] = self.calls
+        return data
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UnusualSpend(AlertPayload):
     kind: ClassVar[AlertKind] = AlertKind.UNUSUAL_SPEND
     last_hour_minor: int | None = None
     usual_hour_minor: Decimal | None = None
     daily_burn_minor: Decimal | None = None  # integral; set by the periodic checks
+    # who and where the last hour's spend went (most first), and whether auto-recharge was on
+    # when the alert was written (None: not known, an alert written before these fields)
+    top_callers: tuple[SpendShare, ...] = ()
+    top_destinations: tuple[SpendShare, ...] = ()
+    recharge_on: bool | None = None
 
     def with_daily_burn(self, minor: Decimal) -> Self:
         return replace(self, daily_burn_minor=minor)
+
+    def with_context(
+        self,
+        callers: Sequence[SpendShare],
+        destinations: Sequence[SpendShare],
+        recharge_on: bool,
+    ) -> Self:
+        return replace(
+            self,
+            top_callers=tuple(callers[:TOP_SHARES]),
+            top_destinations=tuple(destinations[:TOP_SHARES]),
+            recharge_on=recharge_on,
+        )
 
     def _fields(self) -> dict[str, JsonValue]:
         data: dict[str, JsonValue] = {
@@ -179,6 +213,12 @@ class UnusualSpend(AlertPayload):
         }
         if self.daily_burn_minor is not None:
             data["daily_burn_minor"] = str(self.daily_burn_minor)
+        if self.top_callers:
+            data["top_callers"] = [share.to_json() for share in self.top_callers]
+        if self.top_destinations:
+            data["top_destinations"] = [share.to_json() for share in self.top_destinations]
+        if self.recharge_on is not None:
+            data["recharge_on"] = self.recharge_on
         return data
 
 
@@ -224,6 +264,23 @@ class _Stored:
     def flag(self, name: str) -> bool:
         return self.data.get(name) is True
 
+    def optional_flag(self, name: str) -> bool | None:
+        value = self.data.get(name)
+        return value if isinstance(value, bool) else None
+
+    def shares(self, name: str) -> tuple[SpendShare, ...]:
+        """A list of {name, spend_minor, calls}: entries without a usable name or spend are
+        left out, and at most TOP_SHARES are kept."""
+        value = self.data.get(name)
+        found: list[SpendShare] = []
+        for item in value if isinstance(value, list) else []:
+            entry = _Stored(item)
+            label = (entry.string("name") or "").strip()
+            spend = entry.minor("spend_minor")
+            if label and spend is not None:
+                found.append(SpendShare(label[:200], spend, entry.integer("calls")))
+        return tuple(found[:TOP_SHARES])
+
     def moment(self, name: str) -> datetime | None:
         value = self.data.get(name)
         if not isinstance(value, str):
@@ -263,6 +320,9 @@ _READERS: dict[AlertKind, Callable[[_Stored], AlertPayload]] = {
         last_hour_minor=s.minor("last_hour_minor"),
         usual_hour_minor=s.decimal("usual_hour_minor"),
         daily_burn_minor=s.decimal("daily_burn_minor"),
+        top_callers=s.shares("top_callers"),
+        top_destinations=s.shares("top_destinations"),
+        recharge_on=s.optional_flag("recharge_on"),
     ),
 }
 

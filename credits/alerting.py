@@ -1,15 +1,18 @@
 """Alert rules applied to a locked account after a change: the balance thresholds, depletion and
 unusual spend (credits/rules.py decides, this writes what fired to the outbox and keeps the
-armed flags on the account)."""
+armed flags on the account). An unusual-spend alert also names the hour's top callers and
+destinations (credits/usage_report.py) and whether auto-recharge is on."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import case, func, select
 
-from credits import outbox, rules
+from credits import outbox, rules, usage_report
+from credits.alert_payloads import UnusualSpend
 from credits.ledger import BURN_WINDOW
 from credits.models import AlertKind, EntryKind
 from credits.money import Money
@@ -70,6 +73,17 @@ async def unusual_spend(
     ).one()
     usual = Decimal(-int(before)) / (BURN_WINDOW // HOUR)
     minimum = Money(deps.config.unusual_spend_minimum, account.currency).minor
-    return rules.unusual_spend_rule(
+    fired, armed = rules.unusual_spend_rule(
         -int(last_hour), usual, deps.config.unusual_spend_factor, minimum, armed
     )
+    return [await _with_context(account, now, alert) for alert in fired], armed
+
+
+async def _with_context(account: LockedAccount, now: datetime, alert: rules.Fired) -> rules.Fired:
+    """An unusual-spend alert names who and where the hour's spend went, and says whether
+    auto-recharge is on (the card then offers to pause it)."""
+    if not isinstance(alert.payload, UnusualSpend):
+        return alert
+    callers, destinations = await usage_report.last_hour(account.conn, account.id, now)
+    recharge_on = account.recharge_enabled and not account.recharge_paused
+    return replace(alert, payload=alert.payload.with_context(callers, destinations, recharge_on))

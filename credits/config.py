@@ -59,8 +59,34 @@ class CreditsConfig(BaseSettings):
     sandbox_decline_tenants: Annotated[tuple[str, ...], NoDecode] = ()
     sandbox_hang_tenants: Annotated[tuple[str, ...], NoDecode] = ()
     sandbox_journal: Path | None = None
+    # alerts no conversation can receive wait this long for one, then are marked expired
+    alert_expire_hours: float = Field(default=72, gt=0, le=24 * 90)
+    # usage from Microsoft Graph (docs/graph-usage.md). The client id and secret default to the
+    # bot's own MicrosoftAppId and MicrosoftAppPassword (filled in by the host's Settings).
+    graph_client_id: str = ""
+    graph_client_secret: str = Field(default="", repr=False)
+    graph_certificate_path: Path | None = None  # a PEM with the private key and certificate
+    graph_certificate_thumbprint: str = ""  # SHA-1 thumbprint (hex) of that certificate
+    graph_authority_url: str = "https://login.microsoftonline.com"
+    graph_base_url: str = "https://graph.microsoft.com/v1.0"
+    graph_ca_bundle: Path | None = None  # extra trusted CAs (a proxy, or the tests' server)
+    graph_interval_seconds: float = Field(default=900, gt=0)
+    graph_trailing_hours: float = Field(default=72, ge=0, le=24 * 89)
+    graph_timeout_seconds: float = Field(default=30, gt=0, le=300)
+    # which rows draw on Communications Credits: their licenseCapability (docs/graph-usage.md §2)
+    graph_debit_capabilities: Annotated[tuple[str, ...], NoDecode] = ("MCOPSTNPP",)
+    graph_add_connection_charge: bool = False
+    # where Microsoft sends an admin back after consent: https://<bot host>/api/graph/consent,
+    # registered as a Web redirect URI of the app; empty: the consent link carries none
+    graph_consent_redirect_url: str = ""
 
-    @field_validator("admins", "sandbox_decline_tenants", "sandbox_hang_tenants", mode="before")
+    @field_validator(
+        "admins",
+        "sandbox_decline_tenants",
+        "sandbox_hang_tenants",
+        "graph_debit_capabilities",
+        mode="before",
+    )
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return _split(value)
@@ -83,3 +109,26 @@ class CreditsConfig(BaseSettings):
     @property
     def alert_lease(self) -> timedelta:
         return timedelta(seconds=self.alert_lease_seconds)
+
+    @property
+    def alert_expiry(self) -> timedelta:
+        return timedelta(hours=self.alert_expire_hours)
+
+    @property
+    def graph_trailing(self) -> timedelta:
+        return timedelta(hours=self.graph_trailing_hours)
+
+    def graph_off_reason(self) -> str:
+        """Why usage is not pulled from Graph (for the start-up log and "usage status")."""
+        if not self.graph_client_id:
+            return "no app registration: set MicrosoftAppId or CREDITS_GRAPH_CLIENT_ID"
+        return (
+            "no client secret or certificate: set MicrosoftAppPassword, "
+            "CREDITS_GRAPH_CLIENT_SECRET or CREDITS_GRAPH_CERTIFICATE_PATH"
+        )
+
+    @property
+    def graph_configured(self) -> bool:
+        """A client id and a secret or certificate: usage can be pulled from Graph."""
+        has_key = bool(self.graph_client_secret) or self.graph_certificate_path is not None
+        return bool(self.graph_client_id) and has_key

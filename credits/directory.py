@@ -1,16 +1,19 @@
-"""Who is who: the admins of a tenant (from the configuration, or granted), and the channels
-subscribed to its alerts (their conversation references)."""
+"""Who is who: the admins of a tenant (from the configuration, or granted), the channels
+subscribed to its alerts (their conversation references), and the admins' 1:1 chats with the
+bot, where alerts go when no conversation of the tenant is subscribed."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from credits import outbox
 from credits.errors import NotFoundError, ValidationError
-from credits.models import Actor, Admin, Subscription
-from credits.schema import admins, subscriptions
+from credits.models import Actor, Admin, AlertReach, PersonalChat, Subscription
+from credits.schema import admins, personal_chats, subscriptions
 from credits.store import Deps, tenant_key
 
 
@@ -105,6 +108,7 @@ async def subscribe(
                 created_at=deps.clock.now(),
             )
         )
+        await outbox.wake(deps, conn, tenant_id)  # alerts that waited for a conversation
         return True
 
 
@@ -132,3 +136,117 @@ async def list_subscriptions(deps: Deps, tenant_id: str) -> list[Subscription]:
         Subscription(r.tenant_id, r.conversation_id, r.reference, r.created_by, r.created_at)
         for r in rows
     ]
+
+
+# --------------------------------------------------------------------------- admins' 1:1 chats
+
+
+def _still_admin(deps: Deps) -> ColumnElement[bool]:
+    """`is_admin`'s rule in SQL, for the person of a `personal_chats` row: listed in the
+    configuration, or granted in this tenant."""
+    granted = exists().where(
+        admins.c.tenant_id == personal_chats.c.tenant_id,
+        admins.c.aad_object_id == personal_chats.c.aad_object_id,
+    )
+    if not deps.config.admins:
+        return granted
+    return or_(personal_chats.c.aad_object_id.in_(deps.config.admins), granted)
+
+
+async def remember_personal_chat(
+    deps: Deps,
+    tenant_id: str,
+    aad_object_id: str,
+    conversation_id: str,
+    reference: dict[str, Any],
+    name: str,
+) -> bool:
+    """Keep an admin's 1:1 chat with the bot (its conversation reference), for alerts when no
+    conversation of the tenant is subscribed. Writes only when it is new or changed (True);
+    a new or changed chat makes the tenant's waiting alerts due at once."""
+    tenant_id = tenant_key(tenant_id)
+    if not aad_object_id.strip():
+        raise ValidationError("A 1:1 chat is kept for a person with a Microsoft Entra object id.")
+    json.dumps(reference)  # must be plain JSON
+    name = name[:200] or aad_object_id
+    key = (personal_chats.c.tenant_id == tenant_id) & (
+        personal_chats.c.aad_object_id == aad_object_id
+    )
+    async with deps.db.read() as conn:
+        row = (await conn.execute(select(personal_chats).where(key))).one_or_none()
+    if row is not None and (row.conversation_id, row.reference, row.name) == (
+        conversation_id,
+        reference,
+        name,
+    ):
+        return False
+    values: dict[str, object] = {
+        "conversation_id": conversation_id,
+        "reference": reference,
+        "name": name,
+        "updated_at": deps.clock.now(),
+    }
+    insert = deps.store.upsert_insert
+    async with deps.db.write() as conn:
+        await conn.execute(
+            insert(personal_chats)
+            .values(tenant_id=tenant_id, aad_object_id=aad_object_id, **values)
+            .on_conflict_do_update(index_elements=["tenant_id", "aad_object_id"], set_=values)
+        )
+        await outbox.wake(deps, conn, tenant_id)
+    return True
+
+
+async def forget_personal_chat(
+    deps: Deps, tenant_id: str, aad_object_id: str, conversation_id: str
+) -> bool:
+    """The bot was removed from this 1:1 chat, or it is gone (403/404): no alerts there."""
+    async with deps.db.write() as conn:
+        result = await conn.execute(
+            delete(personal_chats).where(
+                personal_chats.c.tenant_id == tenant_id,
+                personal_chats.c.aad_object_id == aad_object_id,
+                personal_chats.c.conversation_id == conversation_id,
+            )
+        )
+        return bool(result.rowcount)
+
+
+async def admin_chats(deps: Deps, tenant_id: str) -> list[PersonalChat]:
+    """The 1:1 chats of the people who are the tenant's admins now (checked at each call)."""
+    query = (
+        select(personal_chats)
+        .where(personal_chats.c.tenant_id == tenant_id, _still_admin(deps))
+        .order_by(personal_chats.c.aad_object_id)
+    )
+    async with deps.db.read() as conn:
+        rows = (await conn.execute(query)).all()
+    return [
+        PersonalChat(
+            r.tenant_id, r.aad_object_id, r.conversation_id, r.reference, r.name, r.updated_at
+        )
+        for r in rows
+    ]
+
+
+async def alert_reach(deps: Deps, conn: AsyncConnection, tenant_id: str) -> AlertReach:
+    """Where the tenant's alerts go now (subscribed conversations, else admins' 1:1 chats) and
+    how many are not delivered yet, read on `conn`."""
+
+    async def count(table: Any, *where: ColumnElement[bool]) -> int:
+        query = select(func.count()).select_from(table).where(*where)
+        return int((await conn.execute(query)).scalar_one())
+
+    return AlertReach(
+        conversations=await count(subscriptions, subscriptions.c.tenant_id == tenant_id),
+        personal_chats=await count(
+            personal_chats, personal_chats.c.tenant_id == tenant_id, _still_admin(deps)
+        ),
+        waiting=await outbox.undelivered(conn, tenant_id),
+        expiry=deps.config.alert_expiry,
+    )
+
+
+async def reach(deps: Deps, tenant_id: str) -> AlertReach:
+    async with deps.db.read() as conn:
+        return await alert_reach(deps, conn, tenant_key(tenant_id))

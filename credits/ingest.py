@@ -239,6 +239,8 @@ def _usage_row(account_id: int, applied: Applied, now: datetime) -> dict[str, ob
         "call_type": record.call_type,
         "user_principal_name": record.user_principal_name,
         "destination_context": record.destination_context,
+        "user_display_name": record.user_display_name,
+        "destination_name": record.destination_name,
         "entry_seq": applied.entry_seq,
         "received_at": now,
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -126,6 +126,7 @@ class AccountView:
     thresholds: tuple[Money, ...]  # as the admins set them
     effective_thresholds: tuple[Money, ...]  # what the low-balance alert watches
     last_seq: int
+    alerts: AlertReach | None = None  # where alerts go; None when not looked up
 
     @property
     def depleted(self) -> bool:
@@ -196,6 +197,7 @@ class Alert:
     attempts: int
     created_at: datetime
     last_error: str | None = None
+    expired_at: datetime | None = None  # given up: no conversation could receive it in time
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +207,39 @@ class Subscription:
     reference: dict[str, Any]
     created_by: str
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalChat:
+    """A 1:1 chat the bot has with one of a tenant's admins: where alerts go when no conversation
+    of the tenant is subscribed."""
+
+    tenant_id: str
+    aad_object_id: str
+    conversation_id: str
+    reference: dict[str, Any]
+    name: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AlertReach:
+    """Where a tenant's alerts go now, and how many wait for delivery."""
+
+    conversations: int  # conversations subscribed ("send alerts here", or the first team)
+    personal_chats: int  # admins' 1:1 chats the bot can reach: used when no conversation is
+    waiting: int  # alerts not delivered yet
+    expiry: timedelta  # an alert no conversation can receive is given up after this long
+
+    @property
+    def personal_fallback(self) -> bool:
+        """No conversation is subscribed, and admins' 1:1 chats get the alerts instead."""
+        return not self.conversations and self.personal_chats > 0
+
+    @property
+    def nowhere(self) -> bool:
+        """No conversation can receive alerts: they wait (and expire after `expiry`)."""
+        return not self.conversations and not self.personal_chats
 
 
 @dataclass(frozen=True, slots=True)

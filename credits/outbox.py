@@ -1,19 +1,28 @@
 """The alert outbox: alerts are written in the transaction of the change that caused them (once
 per dedupe key), then claimed by the delivery worker under a lease, acknowledged, retried later
-or failed; `alert_deliveries` remembers which conversations an alert reached already."""
+or failed; `alert_deliveries` remembers which conversations an alert reached already.
+
+An alert no conversation can receive (no subscription, no admin's 1:1 chat) is not acknowledged:
+it goes back to the outbox *waiting* (`wait`: pending, marked with WAITING, its claim not
+counted as a delivery attempt) until a conversation can take it (`wake`, called when one
+subscribes or an admin's 1:1 chat is recorded, makes it due at once), or until it is given up
+(`expire`: failed, with `expired_at`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, func, or_, select, update
+from sqlalchemy import Row, and_, case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from credits.alert_payloads import AlertKind, AlertPayload, AlertStatus, read_payload
 from credits.models import Alert
-from credits.schema import alert_deliveries, alerts
+from credits.schema import alert_deliveries, alerts, subscriptions
 from credits.store import Deps, LockedAccount
+
+WAITING = "waiting for a conversation that receives alerts"
+"""`last_error` of an alert sent back to wait: no conversation of its tenant could receive it."""
 
 
 async def write(deps: Deps, account: LockedAccount, payload: AlertPayload, key: str) -> bool:
@@ -111,6 +120,68 @@ async def fail(deps: Deps, alert_id: int, worker_id: str, error: str) -> bool:
     )
 
 
+# a waiting round is no delivery attempt: it gives back what its claim counted
+_UNCOUNTED = case((alerts.c.attempts > 0, alerts.c.attempts - 1), else_=0)
+
+
+async def wait(deps: Deps, alert_id: int, worker_id: str, not_before: datetime) -> bool:
+    """Back to the outbox, waiting for a conversation: the claim is not counted as a delivery
+    attempt. Due at once instead if a conversation of the tenant subscribed meanwhile."""
+    now = deps.clock.now()
+    subscribed = exists().where(subscriptions.c.tenant_id == alerts.c.tenant_id)
+    return await _finish(
+        deps,
+        alert_id,
+        worker_id,
+        status=AlertStatus.PENDING.value,
+        attempts=_UNCOUNTED,
+        last_error=WAITING,
+        not_before=case((subscribed, now), else_=not_before),
+    )
+
+
+async def expire(deps: Deps, alert_id: int, worker_id: str, error: str) -> bool:
+    """Given up after waiting too long: no conversation could receive it (failed, with
+    `expired_at`; the round that found it so is no delivery attempt either)."""
+    now = deps.clock.now()
+    return await _finish(
+        deps,
+        alert_id,
+        worker_id,
+        status=AlertStatus.FAILED.value,
+        attempts=_UNCOUNTED,
+        last_error=error[:2000],
+        expired_at=now,
+    )
+
+
+async def wake(deps: Deps, conn: AsyncConnection, tenant_id: str) -> int:
+    """Make the tenant's waiting alerts due at once (a conversation can receive them now)."""
+    result = await conn.execute(
+        update(alerts)
+        .where(
+            alerts.c.tenant_id == tenant_id,
+            alerts.c.status == AlertStatus.PENDING.value,
+            alerts.c.last_error == WAITING,
+        )
+        .values(not_before=deps.clock.now())
+    )
+    return int(result.rowcount)
+
+
+async def undelivered(conn: AsyncConnection, tenant_id: str) -> int:
+    """How many of the tenant's alerts are not delivered yet (pending, or being delivered)."""
+    query = (
+        select(func.count())
+        .select_from(alerts)
+        .where(
+            alerts.c.tenant_id == tenant_id,
+            alerts.c.status.in_((AlertStatus.PENDING.value, AlertStatus.CLAIMED.value)),
+        )
+    )
+    return int((await conn.execute(query)).scalar_one())
+
+
 async def _finish(deps: Deps, alert_id: int, worker_id: str, **values: object) -> bool:
     async with deps.db.write() as conn:
         result = await conn.execute(
@@ -167,4 +238,5 @@ def alert_view(row: Row[Any]) -> Alert:
         attempts=row.attempts,
         created_at=row.created_at,
         last_error=row.last_error,
+        expired_at=row.expired_at,
     )

@@ -147,6 +147,8 @@ usage_records = Table(
     Column("call_type", String(100), nullable=True),
     Column("user_principal_name", String(300), nullable=True),
     Column("destination_context", String(100), nullable=True),
+    Column("user_display_name", String(200), nullable=True),
+    Column("destination_name", String(200), nullable=True),
     Column("entry_seq", BigInteger, nullable=True),
     Column("received_at", UTCDateTime, nullable=False),
     UniqueConstraint("account_id", "record_id", name="uq_usage_records_account_record"),
@@ -210,6 +212,9 @@ alerts = Table(
     Column("last_error", Text, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("delivered_at", UTCDateTime, nullable=True),
+    # an alert no conversation could receive in time: status 'failed' with this set (migration
+    # 0003 adds a column rather than widen the status check, which SQLite cannot alter in place)
+    Column("expired_at", UTCDateTime, nullable=True),
     CheckConstraint("status IN ('pending', 'claimed', 'delivered', 'failed')", name="status"),
     Index("ix_alerts_status", "status", "id"),
 )
@@ -311,4 +316,43 @@ kept_replies = Table(
     CheckConstraint("status IN ('pending', 'claimed', 'delivered', 'failed')", name="status"),
     Index("ix_kept_replies_status", "status", "id"),
     Index("ix_kept_replies_conversation", "tenant_id", "conversation_id", "status", "id"),
+)
+
+# the 1:1 chats the bot has with a tenant's admins: where alerts go when no channel takes them
+personal_chats = Table(
+    "personal_chats",
+    metadata,
+    Column("tenant_id", String(100), primary_key=True),
+    Column("aad_object_id", String(100), primary_key=True),
+    Column("conversation_id", String(500), nullable=False),
+    Column("reference", JSON, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# tenants whose usage is pulled from Microsoft Graph: the cursor (the end of the last window
+# read in full), the worker's claim, and what the last pull did (credits/sources.py)
+usage_sources = Table(
+    "usage_sources",
+    metadata,
+    Column("tenant_id", String(100), primary_key=True),
+    Column("status", String(20), nullable=False),
+    Column("connected_by", String(100), nullable=False),
+    Column("connected_at", UTCDateTime, nullable=False),
+    Column("cursor_at", UTCDateTime, nullable=True),
+    Column("next_run_at", UTCDateTime, nullable=True),
+    Column("claimed_by", String(100), nullable=True),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("last_run_at", UTCDateTime, nullable=True),
+    Column("last_ok_at", UTCDateTime, nullable=True),
+    Column("last_read", Integer, nullable=False, server_default=text("0")),
+    Column("last_applied", Integer, nullable=False, server_default=text("0")),
+    Column("last_duplicates", Integer, nullable=False, server_default=text("0")),
+    Column("last_conflicts", Integer, nullable=False, server_default=text("0")),
+    Column("last_rejected", Integer, nullable=False, server_default=text("0")),
+    Column("last_skipped", Integer, nullable=False, server_default=text("0")),
+    Column("last_problem", String(40), nullable=True),
+    Column("last_error", Text, nullable=True),
+    CheckConstraint("status IN ('idle', 'claimed')", name="status"),
+    Index("ix_usage_sources_due", "status", "next_run_at"),
 )

@@ -5,7 +5,8 @@ Each method delegates to the module that holds the rule (see docs/design.md, "Th
 - credits/store.py: the transaction helper (`store.locked(tenant_id)`), shared by all below
 - credits/funding.py: add funds, adjustments
 - credits/recharge.py: auto-recharge, the payments runner, settling a gateway's answer
-- credits/ingest.py: usage ingest
+- credits/ingest.py: usage ingest; credits/sources.py: the tenants whose usage Graph gives
+- credits/usage_report.py: spend by user and by destination, the finance CSV's rows
 - credits/ledger.py: entries and lots; credits/alerting.py: alert rules after a change
 - credits/account_settings.py: auto-recharge settings, caps, thresholds, voided requests
 - credits/checks.py: expiry, expiring funds, runway, unusual spend
@@ -19,8 +20,8 @@ The alerts a change causes are written to the outbox in that same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -33,6 +34,8 @@ from credits import (
     outbox,
     recharge,
     replies,
+    sources,
+    usage_report,
     views,
 )
 from credits.account_settings import MAX_THRESHOLDS as MAX_THRESHOLDS
@@ -46,11 +49,13 @@ from credits.models import (
     Actor,
     Admin,
     Alert,
+    AlertReach,
     CheckReport,
     Entry,
     FundingResult,
     HistoryPage,
     PaymentView,
+    PersonalChat,
     RechargeOutcome,
     Subscription,
     UsageOutcome,
@@ -59,6 +64,7 @@ from credits.models import (
 from credits.money import AmountLimits, Currency, currency
 from credits.payments import PaymentGateway, gateway_from_config
 from credits.store import Deps, Store
+from credits.usage_report import CallRow, Period, UsageBreakdown, UsageSummary
 
 
 class CreditsService:
@@ -255,6 +261,56 @@ class CreditsService:
         unchecked."""
         return await ingest.ingest_usage(self.deps, records, default_tenant)
 
+    # ------------------------------------------------------------------ usage report
+
+    async def usage_summary(self, tenant_id: str, *, top: int = usage_report.TOP) -> UsageSummary:
+        """This UTC month's and the last 7 days' calls: totals, spend by user and by destination
+        (the top `top`, the rest folded). Made from the stored call records."""
+        return await usage_report.summary(self.deps, tenant_id, top)
+
+    async def usage_breakdown(
+        self, tenant_id: str, period: Period, *, top: int = usage_report.TOP
+    ) -> UsageBreakdown:
+        """One period's calls of a tenant with an account (else NotFoundError)."""
+        return await usage_report.breakdown(self.deps, tenant_id, period, top)
+
+    def usage_calls(self, tenant_id: str, period: Period) -> AsyncIterator[CallRow]:
+        """Every call of the period, oldest first, read a page at a time (the finance CSV).
+        NotFoundError, before any row, for a tenant with no account."""
+        return usage_report.calls(self.deps, tenant_id, period)
+
+    # ------------------------------------------------------------------ usage from Graph
+
+    async def connect_usage(self, tenant_id: str, actor: Actor) -> bool:
+        """Pull this tenant's calls from Graph from now on (due at once); True if new."""
+        return await sources.connect(self.deps, tenant_id, actor)
+
+    async def usage_source(self, tenant_id: str) -> sources.UsageSource | None:
+        return await sources.get(self.deps, tenant_id)
+
+    async def claim_usage_sources(
+        self, worker_id: str, lease: timedelta, limit: int = 10
+    ) -> list[sources.UsageSource]:
+        return await sources.claim_due(self.deps, worker_id, lease, limit)
+
+    async def claim_usage_source(
+        self, tenant_id: str, worker_id: str, lease: timedelta
+    ) -> sources.UsageSource | None:
+        return await sources.claim(self.deps, tenant_id, worker_id, lease)
+
+    async def renew_usage_source(self, tenant_id: str, worker_id: str, lease: timedelta) -> bool:
+        return await sources.renew(self.deps, tenant_id, worker_id, lease)
+
+    async def advance_usage_cursor(
+        self, tenant_id: str, worker_id: str, cursor_at: datetime, lease: timedelta
+    ) -> bool:
+        return await sources.advance(self.deps, tenant_id, worker_id, cursor_at, lease)
+
+    async def finish_usage_pull(
+        self, tenant_id: str, worker_id: str, result: sources.PullResult, next_run_at: datetime
+    ) -> bool:
+        return await sources.finish(self.deps, tenant_id, worker_id, result, next_run_at)
+
     # ------------------------------------------------------------------ payments runner
 
     async def claim_payments(self, worker_id: str, limit: int = 10) -> list[PaymentView]:
@@ -319,6 +375,14 @@ class CreditsService:
         """Note that an alert reached a conversation; False if it was noted already."""
         return await outbox.record_delivery(self.deps, alert_id, conversation_id, activity_id)
 
+    async def wait_alert(self, alert_id: int, worker_id: str, not_before: datetime) -> bool:
+        """Back to the outbox to wait for a conversation; the claim is not counted as an attempt."""
+        return await outbox.wait(self.deps, alert_id, worker_id, not_before)
+
+    async def expire_alert(self, alert_id: int, worker_id: str, error: str) -> bool:
+        """Given up: no conversation could receive it within `alert_expire_hours`."""
+        return await outbox.expire(self.deps, alert_id, worker_id, error)
+
     # ------------------------------------------------------------------ admins, subscriptions
 
     async def is_admin(self, tenant_id: str, aad_object_id: str | None) -> bool:
@@ -345,6 +409,35 @@ class CreditsService:
 
     async def list_subscriptions(self, tenant_id: str) -> list[Subscription]:
         return await directory.list_subscriptions(self.deps, tenant_id)
+
+    async def remember_personal_chat(
+        self,
+        tenant_id: str,
+        aad_object_id: str,
+        conversation_id: str,
+        reference: dict[str, Any],
+        name: str,
+    ) -> bool:
+        """Keep an admin's 1:1 chat for alerts when no conversation is subscribed; True if
+        written (new or changed), False if it was kept as it is already."""
+        return await directory.remember_personal_chat(
+            self.deps, tenant_id, aad_object_id, conversation_id, reference, name
+        )
+
+    async def forget_personal_chat(
+        self, tenant_id: str, aad_object_id: str, conversation_id: str
+    ) -> bool:
+        return await directory.forget_personal_chat(
+            self.deps, tenant_id, aad_object_id, conversation_id
+        )
+
+    async def admin_chats(self, tenant_id: str) -> list[PersonalChat]:
+        """The 1:1 chats of the tenant's admins (those who are admins now)."""
+        return await directory.admin_chats(self.deps, tenant_id)
+
+    async def alert_reach(self, tenant_id: str) -> AlertReach:
+        """Where the tenant's alerts go now, and how many are not delivered yet."""
+        return await directory.reach(self.deps, tenant_id)
 
     # ------------------------------------------------------------------ kept replies
 

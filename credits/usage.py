@@ -31,6 +31,7 @@ from credits.text import (
     TENANT_ID_MAX,
     UPN_MAX,
     checked,
+    clean_name,
     text_problem,
 )
 
@@ -65,6 +66,8 @@ class UsageRecord:
     call_type: str | None
     user_principal_name: str | None
     destination_context: str | None
+    user_display_name: str | None = None
+    destination_name: str | None = None
 
 
 def ledger_key(record_id: str) -> str:
@@ -89,6 +92,8 @@ def parse_record(record: Any, default_tenant: str | None = None) -> UsageRecord:
         call_type=_optional_text(record, "callType", SHORT_TEXT_MAX),
         user_principal_name=_optional_text(record, "userPrincipalName", UPN_MAX),
         destination_context=_optional_text(record, "destinationContext", SHORT_TEXT_MAX),
+        user_display_name=_name(record.get("userDisplayName")),
+        destination_name=_name(record.get("destinationName")),
     )
 
 
@@ -263,6 +268,11 @@ def _charge(value: object, cur: Currency) -> Money:
         return Money(amount, cur)
     except AmountError as error:  # more decimals than the currency has
         raise ValidationError(f"'charge': {error}") from error
+
+
+def _name(value: object) -> str | None:
+    """A display name (the caller's, the destination's): shown only, so cleaned, never refused."""
+    return clean_name(value) or None
 
 
 def _optional_text(record: Mapping[str, Any], name: str, limit: int) -> str | None:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from credits import ledger, rules
+from credits import directory, ledger, rules
 from credits.errors import ValidationError
 from credits.models import (
     AccountView,
@@ -82,6 +82,7 @@ async def view(deps: Deps, conn: AsyncConnection, account: Account) -> AccountVi
         thresholds=tuple(Money.from_minor(t, cur) for t in account.alert_thresholds),
         effective_thresholds=tuple(Money.from_minor(t, cur) for t in effective),
         last_seq=account.last_seq,
+        alerts=await directory.alert_reach(deps, conn, account.tenant_id),
     )
 
 

@@ -49,8 +49,12 @@ from dialogs.card_data import (
     RechargeFormPress,
     RechargeReview,
     UnknownButton,
+    UsageCheckPress,
+    UsageConnectPress,
+    UsageStatusPress,
 )
 from dialogs.intents import parse_trigger
+from dialogs.usage_source import UsageSourceCards
 
 log = structlog.get_logger(__name__)
 QUICK_AMOUNTS = ("25", "50", "100", "250")
@@ -93,6 +97,7 @@ class CardActions:
     def __init__(self, service: CreditsService, signer: CardSigner) -> None:
         self.service = service
         self.signer = signer
+        self.usage = UsageSourceCards(service, signer)
 
     # ------------------------------------------------------------------ cards the flows send
 
@@ -196,6 +201,12 @@ class CardActions:
                 return await self._set_recharge(caller, press)
             case HistoryPress():
                 return CardResult(await self.history(caller, press.before))
+            case UsageConnectPress():
+                return CardResult(await self.usage.connect(caller))
+            case UsageStatusPress():
+                return CardResult(await self.usage.status(caller))
+            case UsageCheckPress():
+                return CardResult(await self.usage.check(caller))
 
     async def _add_funds(self, caller: Caller, press: AddFundsConfirm) -> CardResult:
         if not self.signer.verify(caller.tenant_id, press):

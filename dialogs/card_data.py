@@ -160,6 +160,18 @@ class HelpPress(_Press):
     verb: Literal["help"]
 
 
+class UsageConnectPress(_Press):
+    verb: Literal["usage_connect"]
+
+
+class UsageStatusPress(_Press):
+    verb: Literal["usage_status"]
+
+
+class UsageCheckPress(_Press):
+    verb: Literal["usage_check"]
+
+
 AdminPress = (
     BalancePress
     | AddFundsPress
@@ -169,6 +181,9 @@ AdminPress = (
     | RechargeReview
     | RechargeConfirm
     | HistoryPress
+    | UsageConnectPress
+    | UsageStatusPress
+    | UsageCheckPress
 )
 """The buttons only billing admins may press."""
 Press = AdminPress | CancelPress | HelpPress

@@ -23,7 +23,10 @@ class Kind(StrEnum):
     ALERTS_STOP = "alerts_stop"
     ALERTS = "alerts"
     ALERT_THRESHOLDS = "alert_thresholds"
+    USAGE_CONNECT = "usage_connect"  # connect usage from Microsoft 365 (admin consent)
+    USAGE_STATUS = "usage_status"  # how the pull from Microsoft 365 is going
     GREETING = "greeting"
+    USAGE_REPORT = "usage_report"  # spend by caller and by destination, this month and 7 days
     UNKNOWN = "unknown"
 
 
@@ -62,6 +65,25 @@ ALERTS_HERE = re.compile(
 ALERTS_STOP = re.compile(r"^(stop|no more|unsubscribe|mute) (the )?(alerts?|notifications?)")
 ALERTS = re.compile(r"^(alerts?|notifications?|alert settings|subscriptions?)[?.!]*$")
 THRESHOLDS = re.compile(r"^(alert|warn|notify|tell) (me|us)\b.*\b(below|under|less than)\b")
+USAGE_REPORT = re.compile(
+    r"^(?:(?:show|see|list|get|view) (?:me )?)?(?:the |our |my )?(?:"
+    r"usage(?: report| summary| this month)?"
+    r"|(?:usage|spend|spending|calls|costs?) (?:by|per) (?:users?|callers?|destinations?"
+    r"|countr(?:y|ies))"
+    r"|(?:top|biggest) (?:callers|users|spenders|destinations|countries)"
+    r"|who(?:'s|s| is| are)? (?:calling|spending)(?: the most| most)?"
+    r"|who (?:calls|spends) (?:the )?most"
+    r")[?.!]*$"
+)
+_SOURCE = r"(usage|calls?|call records|graph|microsoft graph|microsoft 365|teams calling)"
+USAGE_CONNECT = re.compile(
+    rf"^(please )?(connect|link|set ?up|hook up|turn on|enable|start pulling|pull)( the| my| our)? "
+    rf"{_SOURCE}( from (microsoft( 365)?|graph|teams))?[.!]*$"
+)
+USAGE_STATUS = re.compile(
+    rf"^((the )?{_SOURCE} (status|connection|sync)|is (the )?{_SOURCE} connected|"
+    r"when was (the )?(last )?(usage )?pull)\b[?.!]*$"
+)
 
 
 def interruption(text: str) -> Kind | None:
@@ -92,6 +114,12 @@ def parse_intent(text: str, currency: Currency, limits: AmountLimits) -> Intent:
         return Intent(Kind.ALERTS)
     if THRESHOLDS.match(said):
         return _thresholds(text, currency)
+    if USAGE_REPORT.match(said):
+        return Intent(Kind.USAGE_REPORT)
+    if USAGE_CONNECT.match(said):
+        return Intent(Kind.USAGE_CONNECT)
+    if USAGE_STATUS.match(said):
+        return Intent(Kind.USAGE_STATUS)
     if RECHARGE_WORDS.search(said) and not (ADD.match(said) and "auto" not in said):
         return _recharge(text, said, currency, limits)
     if ADD.search(said):

@@ -18,7 +18,8 @@ from botbuilder.dialogs import (
 from botbuilder.dialogs.prompts import PromptOptions, PromptValidatorContext, TextPrompt
 from botbuilder.schema import Activity, ActivityTypes
 
-from cards import help_card, welcome_card
+from cards import help_card, usage_card, welcome_card
+from cards.account import alert_reach_text
 from credits.errors import CreditsError
 from credits.money import AmountError, parse_typed
 from dialogs.actions import NOT_ALLOWED, CardActions
@@ -174,6 +175,9 @@ class MainDialog(ComponentDialog):
             await context.send_activity(card_message(await self.actions.balance(caller)))
         elif intent.kind is Kind.HISTORY:
             await context.send_activity(card_message(await self.actions.history(caller)))
+        elif intent.kind is Kind.USAGE_REPORT:
+            summary = await self.actions.service.usage_summary(caller.tenant_id)
+            await context.send_activity(card_message(usage_card(summary)))
         elif intent.kind is Kind.RECHARGE_SETTINGS:
             await context.send_activity(card_message(await self.actions.recharge_form(caller)))
         elif intent.kind is Kind.RECHARGE_OFF:
@@ -181,6 +185,10 @@ class MainDialog(ComponentDialog):
             await context.send_activity(card_message(card))
         elif intent.kind in (Kind.ALERTS_HERE, Kind.ALERTS_STOP, Kind.ALERTS):
             await context.send_activity(await self._alerts(context, intent.kind))
+        elif intent.kind is Kind.USAGE_CONNECT:
+            await context.send_activity(card_message(await self.actions.usage.connect(caller)))
+        elif intent.kind is Kind.USAGE_STATUS:
+            await context.send_activity(card_message(await self.actions.usage.status(caller)))
         elif intent.kind is Kind.ALERT_THRESHOLDS:
             if intent.error:
                 await context.send_activity(intent.error)
@@ -211,15 +219,20 @@ class MainDialog(ComponentDialog):
         service = self.actions.service
         conversation_id, reference = alert_reference(context.activity)
         if kind is Kind.ALERTS_HERE:
+            waiting = (await service.alert_reach(caller.tenant_id)).waiting
             new = await service.subscribe(
                 caller.tenant_id, conversation_id, reference, caller.actor
             )
-            return (
+            if not new:
+                return "Alerts are already posted here."
+            said = (
                 "Alerts will be posted here: low balance, depleted, recharges, expiring funds "
                 "and unusual spend."
-                if new
-                else "Alerts are already posted here."
             )
+            if waiting:
+                noun = "alert that was" if waiting == 1 else "alerts that were"
+                said += f" The {waiting:,} {noun} waiting will be posted here shortly."
+            return said
         if kind is Kind.ALERTS_STOP:
             if await service.unsubscribe(caller.tenant_id, conversation_id):
                 return "Alerts will no longer be posted here."
@@ -231,9 +244,13 @@ class MainDialog(ComponentDialog):
         where = ("here" if here else "not here") + (
             f" and in {others} other conversation{'s' if others != 1 else ''}" if others else ""
         )
+        waiting = view.alerts.waiting if view.alerts is not None else 0
+        said = f"Alerts go {where}" + (f"; {waiting:,} not delivered yet." if waiting else ".")
+        if not subscriptions and view.alerts is not None:  # where they go instead, or nowhere
+            said = alert_reach_text(view.alerts)
         watched = ", ".join(str(t) for t in view.effective_thresholds) or "none set"
         return (
-            f"Alerts go {where}. Low-balance alerts below: {watched}. "
+            f"{said} Low-balance alerts below: {watched}. "
             'Say "send alerts here", "stop alerts here" or '
             '"alert me when below $50 and $20".'
         )

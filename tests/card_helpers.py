@@ -23,3 +23,11 @@ def button(card: dict[str, Any], verb: str) -> dict[str, Any]:
         if str(node.get("type", "")).startswith("Action.") and node.get("verb") == verb:
             return dict(node["data"])
     raise AssertionError(f"no {verb} button on the card")
+
+
+def open_url(card: dict[str, Any], title: str) -> str:
+    """The URL of the card's Action.OpenUrl with this title."""
+    for node in nodes(card):
+        if node.get("type") == "Action.OpenUrl" and node.get("title") == title:
+            return str(node["url"])
+    raise AssertionError(f"no {title!r} link on the card")

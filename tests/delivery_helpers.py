@@ -145,9 +145,11 @@ def dispatcher(
     return sender
 
 
-async def put_alerts(service: CreditsService, kinds: list[AlertKind], tag: str = "x") -> None:
+async def put_alerts(
+    service: CreditsService, kinds: list[AlertKind], tag: str = "x", tenant: str = T
+) -> None:
     """Write alerts to the outbox as the service does (same writer, same payload shape)."""
-    async with service.deps.store.locked(T) as account:
+    async with service.deps.store.locked(tenant) as account:
         for n, kind in enumerate(kinds):
             payload = read_payload(kind, {"threshold_minor": 2000, "amount_minor": 500})
             await outbox.write(service.deps, account, payload, f"{tag}:{n}")

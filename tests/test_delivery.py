@@ -85,16 +85,20 @@ async def test_usage_below_threshold_posts_the_alert_once(
     assert len(cards_in(stub, "19:ops")) == 1
 
 
-async def test_a_tenant_without_subscriptions_is_acked(
+async def test_a_tenant_without_subscriptions_keeps_its_alert_waiting(
     service: CreditsService,
     fake_time: FakeTime,
     stub: ScriptedConnector,
     adapter: CreditsAdapter,
 ) -> None:
+    """Not acknowledged undelivered (issue 11): it waits, and the round is no attempt
+    (tests/test_alerts_waiting.py follows it to a subscription and to its expiry)."""
     await service.add_funds(T, "30", ADA, "buy-1")
     await put_alerts(service, [AlertKind.DEPLETED])
     report = await dispatcher(service, adapter, fake_time).run_once("w1")
-    assert (report.acked, report.posted, stub.calls) == (1, 0, [])
+    assert (report.acked, report.posted, report.waiting, stub.calls) == (0, 0, 1, [])
+    [alert] = await service.list_alerts(T)
+    assert (alert.status, alert.attempts) == ("pending", 0)
 
 
 # --------------------------------------------------------------------------- (b)

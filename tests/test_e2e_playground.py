@@ -20,12 +20,15 @@ import signal
 import socket
 import sys
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from card_helpers import nodes
+from fake_graph import FakeGraph
 from records import call
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -165,6 +168,13 @@ def usage(count: int, charge: str, prefix: str) -> list[dict[str, Any]]:
 
 @pytest.fixture
 async def playground(tmp_path: Path) -> AsyncIterator[tuple[Playground, str]]:
+    async with started(tmp_path) as running:
+        yield running
+
+
+@asynccontextmanager
+async def started(tmp_path: Path, **settings: str) -> AsyncIterator[tuple[Playground, str]]:
+    """`credits-bot serve` (with these extra settings) and the Playground pointed at it."""
     reason = missing()
     if reason:
         if REQUIRE:
@@ -177,6 +187,7 @@ async def playground(tmp_path: Path) -> AsyncIterator[tuple[Playground, str]]:
         CREDITS_USAGE_TOKEN=TOKEN,
         CREDITS_RECHARGE_INTERVAL_SECONDS="0.2",
         CREDITS_ALERT_INTERVAL_SECONDS="0.2",
+        **settings,
     )
     bot = await Process.start(
         sys.executable, "-m", "bot.cli", "serve", "--port", str(bot_port), env=env, cwd=ROOT
@@ -252,6 +263,52 @@ async def test_an_admin_adds_funds_sets_auto_recharge_and_sees_the_recharge_aler
     assert alerts
     await ui.say("balance")
     await ui.until(lambda shown: "$110.00" in shown and "when below $20.00" in shown)
+
+
+async def test_usage_from_microsoft_graph_moves_the_balance_with_nothing_posted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same chain with no /api/usage: an admin connects usage, the "usage" worker pulls the
+    calls from a local Graph (tests/fake_graph.py, over TLS, with the real MSAL), the balance
+    falls, auto-recharge fires once and the alert reaches the chat."""
+    monkeypatch.delenv("MSAL_FORCE_REGION", raising=False)
+    async with FakeGraph() as graph:
+        settings = {
+            "CREDITS_GRAPH_CLIENT_ID": graph.client_id,
+            "CREDITS_GRAPH_CLIENT_SECRET": graph.secret,
+            "CREDITS_GRAPH_AUTHORITY_URL": graph.authority_url,
+            "CREDITS_GRAPH_BASE_URL": graph.graph_url,
+            "CREDITS_GRAPH_CA_BUNDLE": str(graph.ca_bundle),
+            "CREDITS_GRAPH_INTERVAL_SECONDS": "0.5",
+        }
+        async with started(tmp_path, **settings) as (ui, _):
+            await ui.session.post(f"{ui.base}/_debug/conversation/{CONVERSATION}/installation")
+            await ui.until(lambda shown: "I keep your Teams Communications Credits" in shown)
+            await ui.say("send alerts here")
+            await ui.until(lambda shown: "Alerts will be posted here" in shown)
+            await ui.say("add $50 credits")
+            await ui.press("add_funds_confirm")
+            await ui.say("set auto-recharge to $100 when below $20")
+            await ui.press("recharge_confirm")
+
+            await ui.say("connect usage")
+            await ui.until(lambda shown: "CallRecords.Read.All" in shown)
+            graph.consent(TENANT)  # the admin grants it on Microsoft's page
+            now = datetime.now(UTC)
+            for minutes in (50, 40, 30, 20):
+                graph.add_call(TENANT, startDateTime=now - timedelta(minutes=minutes), charge="10")
+            graph.add_call(TENANT, startDateTime=now, licenseCapability="MCOPSTN1", charge="3")
+            checking = await ui.press("usage_check")
+            assert "starts within seconds" in json.dumps(checking)
+            # $50 - $40 = $10, below $20: one recharge of $100, announced in the chat
+            await ui.until(lambda shown: "$100.00" in shown and "$110.00" in shown, seconds=30)
+            await ui.say("usage status")
+            # the last pull read all five calls: four new, or (pulled again since) seen before
+            read = re.compile(r"5: (4 new, 0|0 new, 4) seen before, 1 not paid from credits")
+            await ui.until(lambda shown: read.search(shown) is not None)
+            await ui.say("balance")
+            await ui.until(lambda shown: "$110.00" in shown and "when below $20.00" in shown)
+        assert len(graph.requests("getPstnCalls")) >= 1
 
 
 async def test_an_admin_clicks_through_the_playground_web_page(

@@ -231,7 +231,7 @@ async def test_usage_results_ledger_operations_and_the_outbox_backlog(client: Cl
 
 
 async def test_recharges_and_alert_rounds_from_the_workers(
-    aiohttp_client: ClientFactory, tmp_path: Path
+    aiohttp_client: ClientFactory, tmp_path: Path, connector: StubConnector
 ) -> None:
     settings = local_settings(
         tmp_path,
@@ -243,6 +243,13 @@ async def test_recharges_and_alert_rounds_from_the_workers(
     )
     client = await aiohttp_client(create_app(settings, gateway=SandboxGateway()))
     service = client.app[SERVICE]
+    channel = {
+        "bot": BOT_ACCOUNT,
+        "conversation": {"id": "19:ops", "conversationType": "channel", "tenantId": TENANT},
+        "channelId": "msteams",
+        "serviceUrl": connector.url,
+    }
+    await service.subscribe(TENANT, "19:ops", channel, ADMIN)  # where the alert is sent
     await service.add_funds(TENANT, "20.00", ADMIN, "fund-1")
     await service.set_auto_recharge(TENANT, ADMIN, enabled=True, amount="25.00", trigger="10.00")
     await post_usage(client, [call("c1", "15.00")])  # below the trigger: a recharge is due
@@ -261,8 +268,9 @@ async def test_recharges_and_alert_rounds_from_the_workers(
         await asyncio.sleep(0.05)
     assert value(samples, "credits_recharges_total", outcome="succeeded") == 1
     assert value(samples, "credits_recharges_total", outcome="declined") == 0
-    # no channel is subscribed, so each alert is acknowledged undelivered: "sent" by delivery
+    # the recharge alert was posted in the subscribed channel and acknowledged: "sent"
     assert value(samples, "credits_alerts_total", result="sent") >= 1
+    assert any(c.conversation_id == "19:ops" for c in connector.calls)
     assert value(samples, "credits_alerts_total", result="failed") == 0
     assert value(samples, "credits_alert_outbox_backlog") == 0
     assert (await service.account(TENANT)).balance.minor == 3000
