@@ -228,6 +228,8 @@ class GraphTokens:
         codes = [c for c in result.get("error_codes") or [] if isinstance(c, int)]
         error = str(result.get("error", ""))
         description = str(result.get("error_description", "")).split("\r\n")[0][:200]
+        if not codes:  # the number is in the description too ("AADSTS7000222: ...")
+            codes = [int(a or b) for a, b in _AADSTS.findall(description)]
         aadsts = ",".join(f"AADSTS{c}" for c in codes) or "no AADSTS code"
         detail = f"token endpoint: {error or 'error'} ({aadsts}) {description}".strip()
         raise GraphError(token_problem(codes, error), detail)

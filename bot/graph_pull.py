@@ -36,6 +36,7 @@ log = structlog.get_logger(__name__)
 LEASE = timedelta(minutes=5)  # renewed after every page
 # a problem an admin must fix (consent, permission, credentials) is tried again this much later
 SLOW_RETRY = timedelta(hours=1)
+MAX_INLINE_WAIT = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +59,10 @@ def open_puller(service: CreditsService) -> UsagePuller | None:
     if access is None:
         return None
     tokens = GraphTokens(access)
-    return UsagePuller(service, GraphClient(access, tokens), tokens=tokens)
+    # a wait Graph asks for that is longer than MAX_INLINE_WAIT ends the pull (tried again after
+    # that wait): a round never sleeps past the lease it holds or the workers' stop grace
+    client = GraphClient(access, tokens, max_wait=MAX_INLINE_WAIT)
+    return UsagePuller(service, client, tokens=tokens)
 
 
 class UsagePuller:

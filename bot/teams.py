@@ -141,7 +141,8 @@ class CreditsBot(ActivityHandler):
             or not caller.is_admin
             or not caller.aad_object_id
             or (self.settings.local_mode and not self.settings.credits.admins)
-        ):
+            or not (activity.service_url or "").startswith(("https://", "http://"))
+        ):  # (the terminal chat has no connector to post to)
             return
         conversation_id, reference = alert_reference(activity)
         key = (caller.tenant_id, caller.aad_object_id, conversation_id, activity.service_url or "")

@@ -109,6 +109,11 @@ _HELP = (
     ("turn off auto-recharge", "Stop automatic top-ups"),
     ("recharge settings", "Open the auto-recharge form"),
     ("history", "Recent purchases, recharges and usage"),
+    ("usage / top callers", "Spend by caller and destination, this month and the last 7 days"),
+    (
+        "connect usage / usage status",
+        "Read calls from Microsoft 365 as they happen, and how it goes",
+    ),
     ("send alerts here / stop alerts here", "Balance alerts in this chat or channel"),
     ("cancel", "Stop what we are doing; nothing is changed"),
 )

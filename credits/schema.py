@@ -153,6 +153,8 @@ usage_records = Table(
     Column("received_at", UTCDateTime, nullable=False),
     UniqueConstraint("account_id", "record_id", name="uq_usage_records_account_record"),
     CheckConstraint("charge_minor >= 0", name="charge_not_negative"),
+    # spend by caller and destination for a period, the unusual-spend alert's last hour
+    Index("ix_usage_records_account_start", "account_id", "start_at"),
 )
 
 payments = Table(

@@ -213,6 +213,10 @@ async def test_with_no_channel_alerts_go_to_admins_personal_chats_only(
     clock.advance(timedelta(hours=1))
     await post(client, personal_message(connector.url, "history"))
     assert await kept_chats(service) == chats
+    [kept] = await service.admin_chats(TENANT)
+    assert not await service.remember_personal_chat(
+        TENANT, ADMIN_ID, PERSONAL, kept.reference, kept.name
+    )
     # Bob is made an admin and talks to the bot (kept), then is an admin no more
     await service.grant_admin(TENANT, "bob-aad", "Bob Viewer", admin)
     await post(client, bob_message(connector.url, "balance"))

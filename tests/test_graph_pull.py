@@ -1,21 +1,27 @@
 """Usage pulled from Microsoft Graph, end to end below the chat: the real puller
-(bot/graph_pull.py), the real Graph client and MSAL over TLS, against a local server speaking Graph's and the token
-endpoint's wire format (tests/fake_graph.py), into the real store (SQLite and PostgreSQL)."""
+(bot/graph_pull.py), the real Graph client and MSAL over TLS, against a local server speaking
+Graph's and the token endpoint's wire format (tests/fake_graph.py), into the real store (SQLite
+and PostgreSQL); and `credits-bot usage pull`."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
-from conftest import ServiceFactory
+from conftest import Backend, ServiceFactory
 from fake_graph import FakeGraph
 
+from bot.cli import main
 from bot.graph_auth import GraphTokens
 from bot.graph_client import GraphClient
 from bot.graph_pull import PageDone, UsagePuller
+from bot.usage_pull import parse_since
 from credits.alert_payloads import AlertKind
 from credits.clock import ManualClock
 from credits.graph_problems import SourceProblem
@@ -276,3 +282,79 @@ async def test_two_replicas_pull_each_tenant_once(
     assert pulled_tenants == tenants
     for tenant in tenants:
         assert (await a.account(tenant)).balance == usd("-3.00")
+
+
+async def run_cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "usage", "pull", *args,
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+@pytest.mark.parametrize(
+    ("since", "problem"),
+    [
+        ("tomorrow", "is not a date like 2026-11-01"),
+        ("2026-12-08", "is in the future"),
+        ("2026-12-01T09:00:00", "has no time zone"),
+        ("2025-11-01", "over a year ago"),
+    ],
+)
+def test_since_must_be_a_past_date_or_time_with_a_zone(since: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        parse_since(since, NOW)
+
+
+def test_since_reads_dates_as_utc_midnight_and_times_in_their_zone() -> None:
+    assert parse_since("2026-11-01", NOW) == datetime(2026, 11, 1, tzinfo=UTC)
+    assert parse_since("2026-11-01T09:00:00+07:00", NOW) == datetime(2026, 11, 1, 2, tzinfo=UTC)
+
+
+def test_the_command_line_says_when_graph_is_not_set_up(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in list(os.environ):
+        if name.startswith(("CREDITS_", "Microsoft")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("CREDITS_DATABASE_URL", f"sqlite:///{tmp_path / 'c.db'}")
+    monkeypatch.chdir(tmp_path)  # no .env file
+    assert main(["usage", "pull", "--tenant", T]) == 2
+    err = capsys.readouterr().err
+    assert "not pulled from Microsoft Graph" in err and "MicrosoftAppId" in err
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_the_command_line_pulls_once(
+    backend: Backend, service: CreditsService, graph: FakeGraph
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CREDITS_", "Microsoft"))}
+    env.update(backend.env())
+    env.update(
+        CREDITS_GRAPH_CLIENT_ID=graph.client_id,
+        CREDITS_GRAPH_CLIENT_SECRET=graph.secret,
+        CREDITS_GRAPH_AUTHORITY_URL=graph.authority_url,
+        CREDITS_GRAPH_BASE_URL=graph.graph_url,
+        CREDITS_GRAPH_CA_BUNDLE=str(graph.ca_bundle),
+    )
+    graph.set_page_size(2)
+    now = datetime.now(UTC)
+    for days in (20, 10, 1):
+        graph.add_call(T, startDateTime=now - timedelta(days=days), charge="1.50")
+    code, out, err = await run_cli(
+        env, "--tenant", T, "--since", f"{now - timedelta(days=30):%Y-%m-%d}"
+    )
+    assert code == 0, err
+    assert f"Connected {T}" in err
+    assert f"{T}: 3 call rows read from Graph: 3 applied, 0 already applied" in out
+    assert (await service.account(T)).balance == usd("-4.50")
+    code, out, _ = await run_cli(
+        env, "--tenant", T, "--since", f"{now - timedelta(days=30):%Y-%m-%d}"
+    )
+    assert code == 0 and "0 applied, 3 already applied" in out  # twice is safe
+    graph.withdraw(T)
+    code, out, _ = await run_cli(env, "--tenant", T)
+    assert code == 1 and "Stopped:" in out and "CallRecords.Read.All" in out
+    assert (await service.account(T)).balance == usd("-4.50")

@@ -3,7 +3,8 @@
 - usage_sources: the tenants whose PSTN calls are pulled from Graph, with a cursor and status;
 - usage_records: the caller's display name and the destination's name (for "top callers");
 - personal_chats: admins' 1:1 chats with the bot, where alerts go when no channel takes them;
-- alerts.expired_at: when an alert that no conversation could receive was given up.
+- alerts.expired_at: when an alert that no conversation could receive was given up;
+- an index of usage_records by account and start, for spend by caller and destination.
 
 Revision ID: 0003
 Revises: 0002
@@ -68,9 +69,13 @@ def upgrade() -> None:
     op.add_column("usage_records", sa.Column("user_display_name", sa.String(200), nullable=True))
     op.add_column("usage_records", sa.Column("destination_name", sa.String(200), nullable=True))
     op.add_column("alerts", sa.Column("expired_at", UTCDateTime(), nullable=True))
+    op.create_index(
+        "ix_usage_records_account_start", "usage_records", ["account_id", "start_at"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_usage_records_account_start", table_name="usage_records")
     with op.batch_alter_table("alerts", schema=None) as batch_op:
         batch_op.drop_column("expired_at")
     with op.batch_alter_table("usage_records", schema=None) as batch_op:
