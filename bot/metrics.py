@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from botbuilder.schema import ActivityTypes
@@ -65,11 +65,14 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
-        self.turns = Counter(
+
+        def counter(name: str, documentation: str, labels: Sequence[str] = ()) -> Counter:
+            return Counter(name, documentation, list(labels), registry=r)
+
+        self.turns = counter(
             "credits_bot_turns",
             "Bot turns handled, by activity type and outcome (ok/error).",
             ["kind", "outcome"],
-            registry=r,
         )
         self.turn_seconds = Histogram(
             "credits_bot_turn_duration_seconds",
@@ -78,61 +81,18 @@ class Metrics:
             buckets=TURN_BUCKETS,
             registry=r,
         )
-        self.ledger_operations = Counter(
+        self.ledger_operations = counter(
             "credits_ledger_operations",
             "Ledger and account-settings operations, by operation and outcome "
             "(ok, replayed, a domain refusal such as payment_declined, or error).",
             ["operation", "outcome"],
-            registry=r,
         )
-        self.usage_records = Counter(
+        self.usage_records = counter(
             "credits_usage_records",
             "Usage (call) records posted to /api/usage, by result.",
             ["result"],
-            registry=r,
         )
-        self.recharges = Counter(
-            "credits_recharges",
-            "Payments processed by the recharge worker, by outcome.",
-            ["outcome"],
-            registry=r,
-        )
-        self.alerts = Counter(
-            "credits_alerts",
-            "Outbox alerts handled by delivery: sent (acknowledged), retried (back to the "
-            "outbox for a later round), failed (given up on).",
-            ["result"],
-            registry=r,
-        )
-        self.alerts_expired = Counter(
-            "credits_alerts_expired",
-            "Alerts given up on because no conversation could receive them within "
-            "CREDITS_ALERT_EXPIRE_HOURS (marked failed, with expired_at).",
-            registry=r,
-        )
-        self.replies = Counter(
-            "credits_replies",
-            "Turn replies the Bot Connector refused at first: retried (tried again, in the turn "
-            "or by the worker), kept (stored at the end of the turn to be posted later), "
-            "delivered (kept, then posted by the worker), failed (kept, then given up on), "
-            "gone (403/404: the bot was removed or the conversation is gone; not kept).",
-            ["result"],
-            registry=r,
-        )
-        self.graph_pulls = Counter(
-            "credits_graph_pulls",
-            "Pulls of a tenant's calls from Microsoft Graph, by outcome: ok, or the problem "
-            "that stopped it (consent_missing, permission_removed, throttled, unavailable, ...).",
-            ["outcome"],
-            registry=r,
-        )
-        self.graph_rows = Counter(
-            "credits_graph_rows",
-            "Call rows read from Microsoft Graph, by what became of them: applied, duplicate, "
-            "conflict, rejected, skipped (not paid from Communications Credits, or free).",
-            ["result"],
-            registry=r,
-        )
+        self._worker_metrics(counter)
         self.outbox_backlog = Gauge(
             "credits_alert_outbox_backlog",
             "Alerts pending delivery in the outbox (counted at scrape time; NaN if the "
@@ -140,6 +100,45 @@ class Metrics:
             registry=r,
         )
         self._preset()
+
+    def _worker_metrics(self, counter: Callable[..., Counter]) -> None:
+        """What the background workers count: recharges, alerts, replies, Graph pulls."""
+        self.recharges = counter(
+            "credits_recharges",
+            "Payments processed by the recharge worker, by outcome.",
+            ["outcome"],
+        )
+        self.alerts = counter(
+            "credits_alerts",
+            "Outbox alerts handled by delivery: sent (acknowledged), retried (back to the "
+            "outbox for a later round), failed (given up on).",
+            ["result"],
+        )
+        self.alerts_expired = counter(
+            "credits_alerts_expired",
+            "Alerts given up on because no conversation could receive them within "
+            "CREDITS_ALERT_EXPIRE_HOURS (marked failed, with expired_at).",
+        )
+        self.replies = counter(
+            "credits_replies",
+            "Turn replies the Bot Connector refused at first: retried (tried again, in the turn "
+            "or by the worker), kept (stored at the end of the turn to be posted later), "
+            "delivered (kept, then posted by the worker), failed (kept, then given up on), "
+            "gone (403/404: the bot was removed or the conversation is gone; not kept).",
+            ["result"],
+        )
+        self.graph_pulls = counter(
+            "credits_graph_pulls",
+            "Pulls of a tenant's calls from Microsoft Graph, by outcome: ok, or the problem "
+            "that stopped it (consent_missing, permission_removed, throttled, unavailable, ...).",
+            ["outcome"],
+        )
+        self.graph_rows = counter(
+            "credits_graph_rows",
+            "Call rows read from Microsoft Graph, by what became of them: applied, duplicate, "
+            "conflict, rejected, skipped (not paid from Communications Credits, or free).",
+            ["result"],
+        )
 
     def _preset(self) -> None:
         """The fixed label values exist from the start, so rates work from the first scrape."""

@@ -1,4 +1,4 @@
-"""`credits-bot usage import` and `credits-bot usage simulate`: usage into the ledger by hand.
+"""`credits-bot usage import`, `simulate`, `report` and `pull`: usage by hand.
 
 `import` (bot/usage_import.py) reads a JSON file of call records or the CSV that the Teams admin
 centre exports from its PSTN usage report (bot/usage_files.py), and applies it through the same
@@ -11,7 +11,10 @@ the alerts arrive.
 `report` (bot/usage_report.py) shows a month's calls by caller and destination, or writes them
 as CSV for finance.
 
-This module only adds the two commands to the command line.
+`pull` (bot/usage_pull.py) pulls an organisation's calls from Microsoft Graph now, with the same
+puller as the "usage" worker (bot/graph_pull.py).
+
+This module only adds the commands to the command line.
 """
 
 from __future__ import annotations
@@ -25,14 +28,22 @@ from bot.usage_simulate import DEFAULT_URL, run_simulate
 
 
 def add_usage_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add `usage import` and `usage simulate` to the `credits-bot` command line."""
+    """Add `usage import`, `simulate`, `report` and `pull` to the `credits-bot` command line."""
     usage = sub.add_parser(
         "usage",
-        help="put call usage into the ledger: import a file, or simulate calls",
-        description="Usage moves the balance: import a PSTN usage report or call records, or "
-        "simulate calls against a running bot.",
+        help="call usage: pull it from Microsoft Graph, import a file, simulate calls, report",
+        description="Usage moves the balance: pull an organisation's calls from Microsoft "
+        "Graph, import a PSTN usage report or call records, simulate calls against a running "
+        "bot, or report a month's calls by caller and destination.",
     )
     commands = usage.add_subparsers(dest="usage_command", required=True, metavar="SUBCOMMAND")
+    _add_import(commands)
+    _add_simulate(commands)
+    _add_report(commands)
+    _add_pull(commands)
+
+
+def _add_import(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = commands.add_parser(
         "import",
         help="apply call records from a JSON file or a Teams PSTN usage report CSV",
@@ -48,6 +59,9 @@ def add_usage_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
         "records without a tenantId)",
     )
     p.set_defaults(handler=None, direct=run_import)
+
+
+def _add_simulate(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = commands.add_parser(
         "simulate",
         help="post realistic synthetic calls to a running bot's /api/usage",
@@ -64,6 +78,9 @@ def add_usage_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     p.add_argument("--token", help="bearer token (default: CREDITS_USAGE_TOKEN)")
     p.add_argument("--currency", default="USD", help="currency of the tenant's account")
     p.set_defaults(handler=None, direct=run_simulate)
+
+
+def _add_report(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = commands.add_parser(
         "report",
         help="a tenant's calls of a month: spend by caller and destination, or a CSV for finance",
@@ -77,6 +94,9 @@ def add_usage_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     p.add_argument("--csv", action="store_true", help="one CSV row per call")
     p.add_argument("--out", help="write the CSV to this file instead of stdout")
     p.set_defaults(handler=None, direct=run_report)
+
+
+def _add_pull(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = commands.add_parser(
         "pull",
         help="pull a tenant's calls from Microsoft Graph now",

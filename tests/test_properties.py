@@ -274,6 +274,10 @@ class Run:
         self.seen: dict[str, dict[int, tuple[Any, ...]]] = defaultdict(dict)
         # auto-recharge payment id -> the trigger in force when the operation made it
         self.job_triggers: dict[int, int | None] = {}
+        # the low-balance thresholds watched after the last operation, and when a threshold
+        # stopped being watched (the last seq then): set again later, it starts armed
+        self.watched: dict[str, set[int]] = defaultdict(set)
+        self.forgotten: dict[tuple[str, int], list[int]] = defaultdict(list)
 
     # ------------------------------------------------------------------ invariants
 
@@ -287,7 +291,8 @@ class Run:
         assert totals["lots_minus_debt"] + snap.debt == sum(lot.remaining for lot in model.lots)
         self._ledger(tenant, snap)
         self._payments(tenant, snap)
-        self._alerts(snap)
+        await self._watch(tenant, snap)
+        self._alerts(tenant, snap)
         self.last[tenant] = snap
         return snap
 
@@ -336,8 +341,19 @@ class Run:
                 event("recharge made again for the same cause")
                 assert all(p[2] in ("declined", "cancelled") for p in earlier), jobs
 
-    def _alerts(self, snap: Snapshot) -> None:
-        """5: between two alerts for the same threshold the balance went back up."""
+    async def _watch(self, tenant: str, snap: Snapshot) -> None:
+        """Note the thresholds the last operation stopped watching (removed, or a default that
+        followed the auto-recharge trigger): forgotten, they start armed when watched again."""
+        view = await self.service.account(tenant)
+        now = {t.minor for t in view.effective_thresholds}
+        last_seq = snap.entries[-1][0] if snap.entries else 0
+        for gone in self.watched[tenant] - now:
+            self.forgotten[(tenant, gone)].append(last_seq)
+        self.watched[tenant] = now
+
+    def _alerts(self, tenant: str, snap: Snapshot) -> None:
+        """5: between two alerts for the same threshold the balance went back up (or the
+        threshold stopped being watched in between: set again, it starts armed)."""
         balance_at = {e[0]: e[3] for e in snap.entries}
         series: dict[Any, list[int]] = defaultdict(list)
         for _id, kind, payload in snap.alerts:
@@ -353,7 +369,9 @@ class Run:
                 if threshold == "depleted":
                     rearmed = any(balance > 0 for balance in between)
                 else:
-                    rearmed = any(balance >= threshold for balance in between)
+                    rearmed = any(balance >= threshold for balance in between) or any(
+                        earlier <= seq < later for seq in self.forgotten[(tenant, threshold)]
+                    )
                 assert rearmed, f"{threshold}: alerts at seq {earlier} and {later}, no re-arm"
                 event(f"{'depleted' if threshold == 'depleted' else 'low balance'} fired again")
 
