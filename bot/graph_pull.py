@@ -59,25 +59,30 @@ def open_puller(service: CreditsService) -> UsagePuller | None:
     if access is None:
         return None
     tokens = GraphTokens(access)
+    puller = UsagePuller(service, None, tokens=tokens)
     # a wait Graph asks for that is longer than MAX_INLINE_WAIT ends the pull (tried again after
-    # that wait): a round never sleeps past the lease it holds or the workers' stop grace
-    client = GraphClient(access, tokens, max_wait=MAX_INLINE_WAIT)
-    return UsagePuller(service, client, tokens=tokens)
+    # that wait); the waits renew the lease and end at a stop (UsagePuller.wait)
+    puller.client = GraphClient(access, tokens, sleep=puller.wait, max_wait=MAX_INLINE_WAIT)
+    return puller
 
 
 class UsagePuller:
+    client: GraphClient
+
     def __init__(
         self,
         service: CreditsService,
-        client: GraphClient,
+        client: GraphClient | None,
         *,
         tokens: GraphTokens | None = None,
         lease: timedelta = LEASE,
     ) -> None:
         self.service = service
-        self.client = client
+        if client is not None:
+            self.client = client
         self.tokens = tokens
         self.lease = lease
+        self._run: _Run | None = None  # the pull under way (one at a time per puller)
         config = service.config
         self.rule = DebitRule.of(
             config.graph_debit_capabilities, config.graph_add_connection_charge
@@ -92,15 +97,36 @@ class UsagePuller:
     async def run_once(
         self, worker_id: str, stop: asyncio.Event | None = None, limit: int = 10
     ) -> list[tuple[str, PullResult]]:
-        """The job's round: pull every due source this worker can claim."""
+        """The job's round: pull the due sources, up to `limit`, claiming each when its turn
+        comes (a claim taken early would run out while the ones before it are pulled)."""
         done: list[tuple[str, PullResult]] = []
-        for source in await self.service.claim_usage_sources(worker_id, self.lease, limit):
-            if stop is not None and stop.is_set():
-                await self.release(source, worker_id, PullResult(PullCounts()), soon=True)
-                continue
-            result = await self.pull(source, worker_id, stop=stop)
-            done.append((source.tenant_id, result))
+        while len(done) < limit and not (stop is not None and stop.is_set()):
+            claimed = await self.service.claim_usage_sources(worker_id, self.lease, 1)
+            if not claimed:
+                break
+            result = await self.pull(claimed[0], worker_id, stop=stop)
+            done.append((claimed[0].tenant_id, result))
         return done
+
+    async def wait(self, seconds: float) -> None:
+        """The Graph client's wait between attempts: the lease of the pull under way is renewed
+        first, and a stop ends the wait (and the pull) at once."""
+        run = self._run
+        if run is None:
+            await asyncio.sleep(seconds)
+            return
+        if not await self.service.renew_usage_source(
+            run.source.tenant_id, run.worker_id, self.lease + timedelta(seconds=seconds)
+        ):
+            raise _Lost
+        if run.stop is None:
+            await asyncio.sleep(seconds)
+            return
+        try:
+            await asyncio.wait_for(run.stop.wait(), seconds)
+        except TimeoutError:
+            return
+        raise _Stopped
 
     async def pull(
         self,
@@ -113,15 +139,16 @@ class UsagePuller:
     ) -> PullResult:
         """Pull one claimed source and release it; never raises for Graph's or a row's fault.
         A stop ends it after the page under way (released, due again at once)."""
-        run = _Run(source, worker_id, stop, progress)
+        run = self._run = _Run(source, worker_id, stop, progress)
         result: PullResult
         try:
             await self._windows(run, since)
             result = PullResult(run.counts)
         except GraphError as error:
             result = PullResult(run.counts, error.problem, error.detail, error.retry_after)
-        except _Stopped:
-            await self.release(source, worker_id, PullResult(run.counts), soon=True)
+        except _Stopped:  # not an outcome: the source is handed back as it was, due at once
+            if not await self.service.hand_back_usage_source(source.tenant_id, worker_id):
+                log.warning("usage source claim lost before release", tenant=source.tenant_id)
             return PullResult(run.counts)
         except _Lost:
             log.warning(
@@ -131,17 +158,15 @@ class UsagePuller:
         except Exception as error:  # a bug: logged with its traceback, the source released
             log.exception("usage pull failed", tenant=source.tenant_id)
             result = PullResult(run.counts, SourceProblem.UNEXPECTED, type(error).__name__)
+        finally:
+            self._run = None
         await self.release(source, worker_id, result)
         _log_result(source.tenant_id, result)
         return result
 
-    async def release(
-        self, source: UsageSource, worker_id: str, result: PullResult, *, soon: bool = False
-    ) -> None:
+    async def release(self, source: UsageSource, worker_id: str, result: PullResult) -> None:
         now = self.service.clock.now()
-        if soon:
-            next_run = now
-        elif result.problem is None:
+        if result.problem is None:
             next_run = now + self.interval
         elif result.retry_after is not None:
             next_run = now + max(timedelta(seconds=result.retry_after), timedelta(seconds=30))

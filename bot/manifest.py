@@ -81,6 +81,12 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ),
     ("turn off auto-recharge", "Stop automatic top-ups", ""),
     ("history", "Recent top-ups, recharges and usage charges, newest first", ""),
+    ("top callers", "This month's and the last 7 days' spend by caller and destination", ""),
+    (
+        "connect usage",
+        "Let the bot read your calls from Microsoft 365, so the balance follows them",
+        "",
+    ),
     (
         "send alerts here",
         "Send low-balance and recharge alerts to this chat",

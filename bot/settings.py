@@ -85,7 +85,9 @@ class Settings(BaseSettings):
         graph = self.credits
         if graph.graph_client_id or not self.app_id:
             return self
-        update = {"graph_client_id": self.app_id, "graph_client_secret": self.app_password}
+        update: dict[str, object] = {"graph_client_id": self.app_id}
+        if not graph.graph_client_secret and graph.graph_certificate_path is None:
+            update["graph_client_secret"] = self.app_password
         object.__setattr__(self, "credits", graph.model_copy(update=update))
         return self
 

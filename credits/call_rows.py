@@ -6,7 +6,8 @@ found in Microsoft's documentation (docs/graph-usage.md §2): a row is paid from
 Credits when its `licenseCapability` is `MCOPSTNPP` ("Communications Credits" in the Teams PSTN
 usage report's Capability column); its `charge` is what was charged. Both parts are configurable
 (`CREDITS_GRAPH_DEBIT_CAPABILITIES`, `CREDITS_GRAPH_ADD_CONNECTION_CHARGE`), because the
-documentation leaves room: whether `charge` includes `connectionCharge` is not stated.
+documentation leaves room: whether `charge` includes `connectionCharge` is not stated. A charge
+finer than the currency's minor unit is rounded half up to it (Graph types it as a Double).
 
 A row that draws on credits becomes a usage record for the ingest (tenant set to the tenant it
 was pulled for, whatever the row says); a row that does not is skipped and counted, never
@@ -18,8 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
+
+from credits.money import AmountError, currency
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +63,27 @@ def to_record(row: Any, tenant_id: str, rule: DebitRule) -> Any | None:
     charge = row.get("charge")
     if rule.add_connection_charge:
         charge = _sum(charge, row.get("connectionCharge"))
+    charge = _to_minor_units(charge, row.get("currency"))
     if _is_zero(charge):
         return None  # free: nothing drawn
     return {**row, "tenantId": tenant_id, "charge": charge}
+
+
+def _to_minor_units(charge: Any, code: Any) -> Any:
+    """Graph types `charge` as a Double: a charge finer than the currency's minor unit (a rate
+    times the minutes) is rounded half up to it, the same way every time for the same row, so a
+    row read again is still a duplicate. Anything else goes on as it is, for the ingest."""
+    if not _number(charge) or not isinstance(code, str):
+        return charge
+    try:
+        exponent = currency(code).exponent
+    except AmountError:
+        return charge  # the ingest refuses the currency, with its reason
+    quantum = Decimal(1).scaleb(-exponent)
+    try:
+        return Decimal(charge).quantize(quantum, rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # too large to hold: the ingest refuses it
+        return charge
 
 
 def _sum(charge: Any, connection: Any) -> Any:

@@ -343,6 +343,7 @@ usage_sources = Table(
     Column("connected_at", UTCDateTime, nullable=False),
     Column("cursor_at", UTCDateTime, nullable=True),
     Column("next_run_at", UTCDateTime, nullable=True),
+    Column("requested_at", UTCDateTime, nullable=True),  # a pull asked for during one
     Column("claimed_by", String(100), nullable=True),
     Column("lease_until", UTCDateTime, nullable=True),
     Column("last_run_at", UTCDateTime, nullable=True),

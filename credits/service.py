@@ -306,6 +306,9 @@ class CreditsService:
     ) -> bool:
         return await sources.advance(self.deps, tenant_id, worker_id, cursor_at, lease)
 
+    async def hand_back_usage_source(self, tenant_id: str, worker_id: str) -> bool:
+        return await sources.hand_back(self.deps, tenant_id, worker_id)
+
     async def finish_usage_pull(
         self, tenant_id: str, worker_id: str, result: sources.PullResult, next_run_at: datetime
     ) -> bool:

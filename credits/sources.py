@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Row, and_, or_, select, update
+from sqlalchemy import Row, and_, case, or_, select, update
 
 from credits.graph_problems import SourceProblem
 from credits.models import Actor
@@ -90,7 +90,9 @@ def windows(
 ) -> list[Window]:
     """The windows one pull reads, oldest first: from `since` (the command line's --since), else
     from the cursor (or the connection, the first time) less the trailing window, to `now`."""
-    start = since if since is not None else (source.cursor_at or source.connected_at) - trailing
+    start = (source.cursor_at or source.connected_at) - trailing
+    if since is not None:  # further back, never later: what was not read yet is never skipped
+        start = min(start, since)
     start = min(start, now)
     found: list[Window] = []
     while True:
@@ -123,10 +125,12 @@ async def connect(deps: Deps, tenant_id: str, actor: Actor) -> bool:
         )
         if result.rowcount:
             return True
-        await conn.execute(  # already connected: pull again soon, to check consent
+        # already connected: pull again at once (to check consent); asked while a pull is under
+        # way, it is remembered, and the next one is due as soon as that pull ends
+        await conn.execute(
             update(usage_sources)
             .where(usage_sources.c.tenant_id == tenant_id)
-            .values(next_run_at=now)
+            .values(next_run_at=now, requested_at=now)
         )
         return False
 
@@ -175,7 +179,12 @@ async def _claim(
         await conn.execute(
             update(usage_sources)
             .where(c.tenant_id.in_(tenants))
-            .values(status=SourceState.CLAIMED.value, claimed_by=worker_id, lease_until=now + lease)
+            .values(
+                status=SourceState.CLAIMED.value,
+                claimed_by=worker_id,
+                lease_until=now + lease,
+                requested_at=None,
+            )
         )
         rows = (await conn.execute(select(usage_sources).where(c.tenant_id.in_(tenants)))).all()
     return [_view(row, now) for row in rows]
@@ -205,11 +214,14 @@ async def finish(
     """Release the source with what the pull did; False if this worker no longer held it."""
     now = deps.clock.now()
     counts = result.counts
+    c = usage_sources.c
     values: dict[str, Any] = {
         "status": SourceState.IDLE.value,
         "claimed_by": None,
         "lease_until": None,
-        "next_run_at": next_run_at,
+        # a pull asked for during this one ("Check now") is due at once
+        "next_run_at": case((c.requested_at.is_not(None), now), else_=next_run_at),
+        "requested_at": None,
         "last_run_at": now,
         "last_read": counts.read,
         "last_applied": counts.applied,
@@ -223,6 +235,20 @@ async def finish(
     if result.problem is None:
         values["last_ok_at"] = now
     return await _held_update(deps, tenant_id, worker_id, **values)
+
+
+async def hand_back(deps: Deps, tenant_id: str, worker_id: str) -> bool:
+    """Release a source without an outcome (the workers are stopping): due again at once, what
+    the last finished pull said kept as it was."""
+    return await _held_update(
+        deps,
+        tenant_id,
+        worker_id,
+        status=SourceState.IDLE.value,
+        claimed_by=None,
+        lease_until=None,
+        next_run_at=deps.clock.now(),
+    )
 
 
 async def _held_update(deps: Deps, tenant_id: str, worker_id: str, **values: object) -> bool:

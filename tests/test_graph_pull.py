@@ -17,6 +17,7 @@ import pytest
 from conftest import Backend, ServiceFactory
 from fake_graph import FakeGraph
 
+from bot import graph_pull
 from bot.cli import main
 from bot.graph_auth import GraphTokens
 from bot.graph_client import GraphClient
@@ -64,6 +65,13 @@ async def open_puller(
     tokens = GraphTokens(access)
     client = GraphClient(access, tokens, sleep=sleeps or Sleeps())
     return UsagePuller(service, client, tokens=tokens)
+
+
+def open_real_puller(service: CreditsService) -> UsagePuller:
+    """The puller as `serve` makes it (its waits renew the lease and end at a stop)."""
+    puller = graph_pull.open_puller(service)
+    assert puller is not None
+    return puller
 
 
 @pytest.fixture
@@ -164,6 +172,33 @@ async def test_throttling_is_waited_out_and_an_expired_token_renewed_once(
         assert await pull_now(puller) == [None]
         assert len(graph.requests("/token")) == tokens_before + 1
         assert (await service.account(T)).balance == usd("-2.00")
+    finally:
+        await puller.close()
+
+
+async def test_a_stop_ends_a_wait_at_once_and_hands_the_source_back_as_it_was(
+    make_service: ServiceFactory, graph: FakeGraph, clock: ManualClock
+) -> None:
+    clock.set(NOW)
+    service = await make_service(
+        graph_client_id=graph.client_id,
+        graph_client_secret=graph.secret,
+        graph_authority_url=graph.authority_url,
+        graph_base_url=graph.graph_url,
+        graph_ca_bundle=graph.ca_bundle,
+    )
+    puller = open_real_puller(service)
+    try:
+        await service.connect_usage(T, ADA)
+        graph.throttle(1, status=429, retry_after=20)
+        stop = asyncio.Event()
+        stop.set()  # the workers are stopping while Graph asks to wait 20 s
+        [source] = await service.claim_usage_sources("w1", timedelta(minutes=5))
+        result = await puller.pull(source, "w1", stop=stop)
+        assert result.problem is None and result.counts.read == 0
+        stored = await service.usage_source(T)
+        assert stored is not None and not stored.running and stored.last_run_at is None
+        assert stored.next_run_at == NOW  # due again at once, for the next process
     finally:
         await puller.close()
 
@@ -313,7 +348,7 @@ def test_since_reads_dates_as_utc_midnight_and_times_in_their_zone() -> None:
     assert parse_since("2026-11-01T09:00:00+07:00", NOW) == datetime(2026, 11, 1, 2, tzinfo=UTC)
 
 
-def test_the_command_line_says_when_graph_is_not_set_up(
+async def test_the_command_line_says_when_graph_is_not_set_up(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     for name in list(os.environ):
@@ -321,7 +356,8 @@ def test_the_command_line_says_when_graph_is_not_set_up(
             monkeypatch.delenv(name)
     monkeypatch.setenv("CREDITS_DATABASE_URL", f"sqlite:///{tmp_path / 'c.db'}")
     monkeypatch.chdir(tmp_path)  # no .env file
-    assert main(["usage", "pull", "--tenant", T]) == 2
+    # in a thread: the command runs its own event loop (asyncio.run), as it does in a shell
+    assert await asyncio.to_thread(main, ["usage", "pull", "--tenant", T]) == 2
     err = capsys.readouterr().err
     assert "not pulled from Microsoft Graph" in err and "MicrosoftAppId" in err
 

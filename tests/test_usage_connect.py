@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import structlog
 from card_helpers import button, open_url, texts
 from fake_graph import FakeGraph
 from helpers import (
@@ -27,9 +28,11 @@ from helpers import (
 from stub_connector import StubConnector
 
 from bot.app import create_app
-from bot.appkeys import SERVICE
+from bot.appkeys import SERVICE, WORKERS
 from cards import actions as verbs
 from credits.config import CreditsConfig
+from credits.graph_problems import SourceProblem
+from credits.sources import PullCounts, PullResult
 
 REDIRECT = "https://bot.example.com/api/graph/consent"
 
@@ -144,8 +147,15 @@ async def test_the_consent_page_returns_to_the_bot_with_a_signed_state(
         response = await client.get("/api/graph/consent", params=params)
         return response.status, await response.text()
 
-    status, page = await back(state=state[:-1] + "0", admin_consent="True", tenant=TENANT)
+    forged = state[:-1] + ("1" if state[-1] == "0" else "0")
+    status, page = await back(state=forged, admin_consent="True", tenant=TENANT)
     assert status == 400 and "not recognised" in page  # a state the bot did not sign
+    other = "72f988bf-0000-4000-8000-00000000ffff"
+    status, page = await back(state=f"{other}.{state.rsplit('.', 1)[1]}", admin_consent="True")
+    assert status == 400 and "not recognised" in page  # signed for another tenant
+    status, page = await back(state=state, admin_consent="True", tenant=other)
+    assert status == 400 and "not a grant for your organisation" in page
+    assert await client.app[SERVICE].usage_source(other) is None
     status, page = await back(
         state=state,
         admin_consent="True",
@@ -155,12 +165,16 @@ async def test_the_consent_page_returns_to_the_bot_with_a_signed_state(
     assert status == 200 and "not granted" in page
     assert "<script>" not in page and "&lt;script&gt;" in page
     service = client.app[SERVICE]
-    before = await service.usage_source(TENANT)
-    assert before is not None
+    # the first pull ran (no consent yet): the next one is an hour away
+    assert await service.claim_usage_sources("w", timedelta(minutes=5))
+    failed = PullResult(PullCounts(), SourceProblem.CONSENT_MISSING, "AADSTS700016")
+    in_an_hour = datetime.now(UTC) + timedelta(hours=1)
+    assert await service.finish_usage_pull(TENANT, "w", failed, in_an_hour)
     status, page = await back(state=state, admin_consent="True", tenant=TENANT)
     assert status == 200 and "Permission granted" in page
     after = await service.usage_source(TENANT)
     assert after is not None and after.next_run_at is not None
+    assert after.next_run_at < in_an_hour - timedelta(minutes=30)  # due at once
 
 
 async def test_only_billing_admins_connect_usage(
@@ -173,3 +187,28 @@ async def test_only_billing_admins_connect_usage(
     answer = await post(client, execute(connector.url, {"verb": verbs.USAGE_CHECK}))
     assert "only billing admins" in texts(answer["value"]).lower()
     assert await client.app[SERVICE].usage_source(TENANT) is None
+
+
+async def test_the_usage_worker_runs_only_with_graph_settings_and_says_why_not(
+    aiohttp_client: ClientFactory, tmp_path: Path, graph: FakeGraph
+) -> None:
+    with structlog.testing.capture_logs() as logs:
+        off = await aiohttp_client(create_app(local_settings(tmp_path, workers=True)))
+    assert "usage" not in [job.name for job in off.app[WORKERS].jobs]
+    [said] = [line for line in logs if line["event"] == "usage is not pulled from Microsoft Graph"]
+    assert "MicrosoftAppId" in said["reason"]
+    config = graph_config(tmp_path, graph, database_url=f"sqlite:///{tmp_path}/on.db")
+    on = await aiohttp_client(create_app(local_settings(tmp_path, workers=True, credits=config)))
+    assert "usage" in [job.name for job in on.app[WORKERS].jobs]
+
+
+def test_the_bot_s_own_registration_fills_only_what_is_not_set(tmp_path: Path) -> None:
+    own = CreditsConfig(_env_file=None, graph_client_secret="graph-only")  # type: ignore[call-arg]
+    settings = local_settings(tmp_path, app_id="bot-app", app_password="bot-pw", credits=own)
+    assert settings.credits.graph_client_id == "bot-app"
+    assert settings.credits.graph_client_secret == "graph-only"  # never replaced
+    bare = local_settings(tmp_path, app_id="bot-app", app_password="bot-pw")
+    assert (bare.credits.graph_client_id, bare.credits.graph_client_secret) == ("bot-app", "bot-pw")
+    other = CreditsConfig(_env_file=None, graph_client_id="graph-app")  # type: ignore[call-arg]
+    apart = local_settings(tmp_path, app_id="bot-app", app_password="bot-pw", credits=other)
+    assert (apart.credits.graph_client_id, apart.credits.graph_client_secret) == ("graph-app", "")

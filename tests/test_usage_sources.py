@@ -58,6 +58,12 @@ def row(**fields: Any) -> dict[str, Any]:
             DebitRule.of(["MCOPSTNPP", "MCOMEETACPEA"], False),
             Decimal("1.25"),
         ),
+        ({"charge": Decimal("0.0216")}, RULE, Decimal("0.02")),  # a Double: to the cent
+        ({"charge": Decimal("0.005")}, RULE, Decimal("0.01")),  # half up
+        ({"charge": Decimal("0.004")}, RULE, None),  # rounds to nothing: free
+        ({"charge": 3, "currency": "JPY"}, RULE, Decimal("3")),
+        ({"charge": Decimal("12.5"), "currency": "JPY"}, RULE, Decimal("13")),
+        ({"charge": Decimal("0.0216"), "currency": "XYZ"}, RULE, Decimal("0.0216")),
     ],
 )
 def test_which_rows_draw_on_credits(fields: dict[str, Any], rule: DebitRule, charge: Any) -> None:
@@ -111,6 +117,17 @@ def test_later_pulls_read_from_the_cursor_less_the_trailing_window() -> None:
     assert [(w.start, w.end) for w in planned] == [(cursor - timedelta(hours=48), NOW)]
 
 
+def test_since_reads_further_back_but_never_skips_what_was_not_read() -> None:
+    cursor = NOW - timedelta(days=10)  # pulls failed for ten days
+    trailing = timedelta(hours=72)
+    later = windows(
+        source(cursor, NOW - timedelta(days=30)), NOW, trailing, NOW - timedelta(days=1)
+    )
+    assert later[0].start == cursor - trailing
+    earlier = windows(source(cursor, NOW), NOW, trailing, NOW - timedelta(days=20))
+    assert earlier[0].start == NOW - timedelta(days=20)
+
+
 def test_since_a_year_ago_is_split_into_windows_graph_accepts() -> None:
     since = NOW - timedelta(days=365)
     planned = windows(source(NOW, NOW), NOW, timedelta(hours=72), since)
@@ -161,6 +178,40 @@ async def test_connect_claim_advance_finish(service: CreditsService, clock: Manu
     clock.advance(timedelta(minutes=15))
     [again] = await service.claim_usage_sources("w2", lease)
     assert again.cursor_at == end
+
+
+async def test_a_pull_asked_for_during_one_is_due_when_it_ends(
+    service: CreditsService, clock: ManualClock
+) -> None:
+    await service.connect_usage(T, ADA)
+    lease = timedelta(minutes=5)
+    assert await service.claim_usage_sources("w1", lease)
+    clock.advance(timedelta(seconds=30))
+    await service.connect_usage(T, ADA)  # "Check now" while the pull runs
+    later = clock.now() + timedelta(minutes=15)
+    assert await service.finish_usage_pull(T, "w1", PullResult(PullCounts()), later)
+    stored = await service.usage_source(T)
+    assert stored is not None and stored.next_run_at == clock.now()
+    assert await service.claim_usage_sources("w2", lease)  # due at once, not in 15 minutes
+    assert await service.finish_usage_pull(T, "w2", PullResult(PullCounts()), later)
+    stored = await service.usage_source(T)
+    assert stored is not None and stored.next_run_at == later  # asked once, honoured once
+
+
+async def test_a_source_handed_back_keeps_what_the_last_pull_said(
+    service: CreditsService, clock: ManualClock
+) -> None:
+    await service.connect_usage(T, ADA)
+    lease = timedelta(minutes=5)
+    assert await service.claim_usage_sources("w1", lease)
+    failed = PullResult(PullCounts(read=2), SourceProblem.CONSENT_MISSING, "AADSTS700016")
+    assert await service.finish_usage_pull(T, "w1", failed, clock.now() + timedelta(hours=1))
+    assert await service.claim_usage_source(T, "w2", lease)
+    assert await service.hand_back_usage_source(T, "w2")  # the workers stopped mid-pull
+    stored = await service.usage_source(T)
+    assert stored is not None and not stored.running and stored.next_run_at == clock.now()
+    assert stored.last_problem is SourceProblem.CONSENT_MISSING and stored.last.read == 2
+    assert stored.last_ok_at is None
 
 
 async def test_a_holder_whose_lease_ran_out_loses_the_source(

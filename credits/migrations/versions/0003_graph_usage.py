@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("connected_at", UTCDateTime(), nullable=False),
         sa.Column("cursor_at", UTCDateTime(), nullable=True),
         sa.Column("next_run_at", UTCDateTime(), nullable=True),
+        sa.Column("requested_at", UTCDateTime(), nullable=True),
         sa.Column("claimed_by", sa.String(length=100), nullable=True),
         sa.Column("lease_until", UTCDateTime(), nullable=True),
         sa.Column("last_run_at", UTCDateTime(), nullable=True),
