@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 import uuid
 from collections import defaultdict
@@ -451,8 +452,11 @@ async def harness(backend: Any, aiohttp_client: Any, connector: StubConnector) -
     return Harness(client, connector)
 
 
+DEEP = os.environ.get("CREDITS_TEST_DEEP") == "1"  # longer searches (docs/testing.md)
+
+
 @settings(
-    max_examples=300,
+    max_examples=300 if DEEP else 120,
     deadline=None,
     suppress_health_check=[
         HealthCheck.function_scoped_fixture,

@@ -25,6 +25,7 @@ the valid ones), so a failure caused by one hostile record shrinks to that recor
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -468,8 +469,11 @@ async def client(aiohttp_client: ClientFactory, tmp_path: Path, backend: Backend
     return await make_client(aiohttp_client, tmp_path, credits=backend.config())
 
 
+DEEP = os.environ.get("CREDITS_TEST_DEEP") == "1"  # longer searches (docs/testing.md)
+
+
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-@settings(max_examples=400, **COMMON)
+@settings(max_examples=400 if DEEP else 150, **COMMON)
 @given(example=batches)
 async def test_hostile_usage_batches_on_sqlite(client: Client, example: dict[str, Any]) -> None:
     await run_example(client, example)
@@ -478,7 +482,7 @@ async def test_hostile_usage_batches_on_sqlite(client: Client, example: dict[str
 @pytest.mark.parametrize(
     "backend", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
 )
-@settings(max_examples=400, **COMMON)
+@settings(max_examples=400 if DEEP else 150, **COMMON)
 @given(example=batches)
 async def test_hostile_usage_batches_on_postgres(client: Client, example: dict[str, Any]) -> None:
     await run_example(client, example)

@@ -20,6 +20,7 @@ and that the other tenant never moves when this one does.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import uuid
@@ -633,8 +634,11 @@ COMMON: dict[str, Any] = {
 }
 
 
+DEEP = os.environ.get("CREDITS_TEST_DEEP") == "1"  # longer searches (docs/testing.md)
+
+
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-@settings(max_examples=40, **COMMON)
+@settings(max_examples=40 if DEEP else 20, **COMMON)
 @given(scenario=scenarios)
 async def test_random_operations_keep_the_money_rules_on_sqlite(
     backend: Any, scenario: dict[str, Any]
@@ -645,7 +649,7 @@ async def test_random_operations_keep_the_money_rules_on_sqlite(
 @pytest.mark.parametrize(
     "backend", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
 )
-@settings(max_examples=20, **COMMON)
+@settings(max_examples=20 if DEEP else 12, **COMMON)
 @given(scenario=scenarios)
 async def test_random_operations_keep_the_money_rules_on_postgres(
     backend: Any, scenario: dict[str, Any]

@@ -297,9 +297,11 @@ async def test_a_card_update_that_cannot_be_made_is_kept_as_a_new_post(
     [reply] = await service.list_replies()
     assert "id" not in reply.activity  # a new post, not the update of the confirm card
     flaky.down = None
-    clock.advance(timedelta(hours=2))
 
     async def delivered() -> bool:
+        # time moves on while we wait: a round that tried while the connector was still down
+        # set a later not_before, which must come too
+        clock.advance(timedelta(hours=2))
         return [r.status for r in await service.list_replies()] == ["delivered"]
 
     await eventually(delivered)
