@@ -148,6 +148,9 @@ async def run_chat(settings: Settings, lines: Any = None) -> int:
             if not text:
                 continue
             data = console.button(text, _ask)
+            if data is not None and "verb" not in data and isinstance(data.get("url"), str):
+                print(f"Open this link in a browser: {data['url']}")  # an Action.OpenUrl
+                continue
             if data is not None:
                 await console.send(value=data)
             else:

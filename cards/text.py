@@ -47,8 +47,8 @@ class TextCard:
 
 def _text_of(node: Mapping[str, Any]) -> str:
     kind = node.get("type")
-    if kind == "TextBlock":
-        return str(node.get("text", ""))
+    if kind == "TextBlock":  # its Markdown emphasis does not show in a terminal
+        return str(node.get("text", "")).replace("**", "")
     if kind == "RichTextBlock":
         return "".join(
             run if isinstance(run, str) else str(run.get("text", ""))

@@ -53,8 +53,8 @@ def press(data: dict[str, Any], reply_to: str | None = None) -> Activity:
     return Activity(type=ActivityTypes.message, value=data, reply_to_id=reply_to)
 
 
-def chat(lines: list[str], db: Path) -> str:
-    env = dict(os.environ, CREDITS_DATABASE_URL=f"sqlite:///{db}")
+def chat(lines: list[str], db: Path, **settings: str) -> str:
+    env = dict(os.environ, CREDITS_DATABASE_URL=f"sqlite:///{db}", **settings)
     env.pop("MicrosoftAppId", None)
     done = subprocess.run(
         [sys.executable, "-m", "bot.cli", "chat"],

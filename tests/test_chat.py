@@ -27,3 +27,12 @@ def test_chat_sets_auto_recharge_and_cancels(tmp_path: Path) -> None:
     assert "How much should each recharge add?" in out
     assert "Cancelled. Nothing was changed." in out
     assert "On: add $100.00 when below $20.00" in out
+
+
+def test_a_link_button_prints_its_address(tmp_path: Path) -> None:
+    graph = {"CREDITS_GRAPH_CLIENT_ID": "app-id", "CREDITS_GRAPH_CLIENT_SECRET": "secret"}
+    out = chat(["connect usage", "1", "quit"], tmp_path / "chat.db", **graph)
+    assert "[1] Grant permission  [2] Check now" in out
+    link = "https://login.microsoftonline.com/local/adminconsent?client_id=app-id"
+    assert f"Open this link in a browser: {link}" in out
+    assert "can't be used" not in out and "**" not in out
