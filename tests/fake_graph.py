@@ -163,6 +163,20 @@ class FakeGraph:
             timeout=timeout,
         )
 
+    def settings(self) -> dict[str, Any]:
+        """The bot's CREDITS_GRAPH_* settings that reach this server (CreditsConfig's names)."""
+        return {
+            "graph_client_id": self.client_id,
+            "graph_client_secret": self.secret,
+            "graph_authority_url": self.authority_url,
+            "graph_base_url": self.graph_url,
+            "graph_ca_bundle": self.ca_bundle,
+        }
+
+    def env(self) -> dict[str, str]:
+        """The same settings as environment variables, for a bot in another process."""
+        return {f"CREDITS_{name.upper()}": str(value) for name, value in self.settings().items()}
+
     # -- controls --------------------------------------------------------------------------
 
     def consent(self, tenant: str) -> None:

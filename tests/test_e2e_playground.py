@@ -273,14 +273,7 @@ async def test_usage_from_microsoft_graph_moves_the_balance_with_nothing_posted(
     falls, auto-recharge fires once and the alert reaches the chat."""
     monkeypatch.delenv("MSAL_FORCE_REGION", raising=False)
     async with FakeGraph() as graph:
-        settings = {
-            "CREDITS_GRAPH_CLIENT_ID": graph.client_id,
-            "CREDITS_GRAPH_CLIENT_SECRET": graph.secret,
-            "CREDITS_GRAPH_AUTHORITY_URL": graph.authority_url,
-            "CREDITS_GRAPH_BASE_URL": graph.graph_url,
-            "CREDITS_GRAPH_CA_BUNDLE": str(graph.ca_bundle),
-            "CREDITS_GRAPH_INTERVAL_SECONDS": "0.5",
-        }
+        settings = {**graph.env(), "CREDITS_GRAPH_INTERVAL_SECONDS": "0.5"}
         async with started(tmp_path, **settings) as (ui, _):
             await ui.session.post(f"{ui.base}/_debug/conversation/{CONVERSATION}/installation")
             await ui.until(lambda shown: "I keep your Teams Communications Credits" in shown)

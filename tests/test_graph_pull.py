@@ -180,13 +180,7 @@ async def test_a_stop_ends_a_wait_at_once_and_hands_the_source_back_as_it_was(
     make_service: ServiceFactory, graph: FakeGraph, clock: ManualClock
 ) -> None:
     clock.set(NOW)
-    service = await make_service(
-        graph_client_id=graph.client_id,
-        graph_client_secret=graph.secret,
-        graph_authority_url=graph.authority_url,
-        graph_base_url=graph.graph_url,
-        graph_ca_bundle=graph.ca_bundle,
-    )
+    service = await make_service(**graph.settings())
     puller = open_real_puller(service)
     try:
         await service.connect_usage(T, ADA)
@@ -368,13 +362,7 @@ async def test_the_command_line_pulls_once(
 ) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CREDITS_", "Microsoft"))}
     env.update(backend.env())
-    env.update(
-        CREDITS_GRAPH_CLIENT_ID=graph.client_id,
-        CREDITS_GRAPH_CLIENT_SECRET=graph.secret,
-        CREDITS_GRAPH_AUTHORITY_URL=graph.authority_url,
-        CREDITS_GRAPH_BASE_URL=graph.graph_url,
-        CREDITS_GRAPH_CA_BUNDLE=str(graph.ca_bundle),
-    )
+    env.update(graph.env())
     graph.set_page_size(2)
     now = datetime.now(UTC)
     for days in (20, 10, 1):

@@ -103,12 +103,8 @@ async def test_two_replicas_with_graph_recharge_once_per_crossing_and_survive_a_
 ) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CREDITS_", "Microsoft"))}
     env.update(backend.env())
+    env.update(graph.env())
     env.update(
-        CREDITS_GRAPH_CLIENT_ID=graph.client_id,
-        CREDITS_GRAPH_CLIENT_SECRET=graph.secret,
-        CREDITS_GRAPH_AUTHORITY_URL=graph.authority_url,
-        CREDITS_GRAPH_BASE_URL=graph.graph_url,
-        CREDITS_GRAPH_CA_BUNDLE=str(graph.ca_bundle),
         CREDITS_GRAPH_INTERVAL_SECONDS="0.3",
         CREDITS_RECHARGE_INTERVAL_SECONDS="0.2",
         CREDITS_ALERT_INTERVAL_SECONDS="0.2",

@@ -46,11 +46,7 @@ async def graph(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeGraph]:
 def graph_config(tmp_path: Path, graph: FakeGraph, **overrides: Any) -> CreditsConfig:
     values: dict[str, Any] = {
         "database_url": f"sqlite:///{tmp_path}/c.db",
-        "graph_client_id": graph.client_id,
-        "graph_client_secret": graph.secret,
-        "graph_authority_url": graph.authority_url,
-        "graph_base_url": graph.graph_url,
-        "graph_ca_bundle": graph.ca_bundle,
+        **graph.settings(),
         "graph_interval_seconds": 0.2,
     }
     values.update(overrides)
