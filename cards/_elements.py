@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
 from typing import Any, Literal
 
+from credits.i18n import fmt_date as fmt_date  # the cards' dates are Babel's, by language
+from credits.i18n import fmt_datetime as fmt_datetime
 from credits.money import AmountLimits, Currency, Money
 
 Element = dict[str, Any]
@@ -15,8 +16,6 @@ Color = Literal["default", "good", "attention", "warning", "accent"]
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
-
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def nodes(tree: Any) -> Iterator[dict[str, Any]]:
@@ -101,23 +100,6 @@ def column_set(columns: Sequence[Element], *, separator: bool = False) -> Elemen
 
 
 # --------------------------------------------------------------------------- formatting
-
-
-def _utc(moment: datetime) -> datetime:
-    """Aware datetimes converted to UTC; naive ones are taken to be UTC already."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def fmt_date(moment: datetime) -> str:
-    """``"24 Nov 2026"`` (UTC)."""
-    at = _utc(moment)
-    return f"{at.day} {_MONTHS[at.month - 1]} {at.year}"
-
-
-def fmt_datetime(moment: datetime) -> str:
-    """``"24 Nov 2026 14:05 UTC"``."""
-    at = _utc(moment)
-    return f"{fmt_date(at)} {at.hour:02d}:{at.minute:02d} UTC"
 
 
 def fmt_signed(money: Money) -> str:

@@ -21,6 +21,7 @@ from botbuilder.schema import Activity, ActivityTypes
 from cards import help_card, usage_card, welcome_card
 from cards.account import alert_reach_text
 from credits.errors import CreditsError
+from credits.i18n import current
 from credits.money import AmountError, parse_typed
 from dialogs.actions import NOT_ALLOWED, CardActions
 from dialogs.caller import get_caller
@@ -53,6 +54,7 @@ def alert_reference(activity: Activity) -> tuple[str, dict[str, Any]]:
     conversation_id = (reference.conversation.id or "").split(";messageid=")[0]
     reference.conversation.id = conversation_id
     reference.activity_id = None
+    reference.locale = current().tag  # alerts there are written in the language of this turn
     serialised: dict[str, Any] = reference.serialize()
     return conversation_id, serialised
 

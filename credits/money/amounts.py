@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
+from credits.i18n import fmt_money
 from credits.money.currencies import Currency
 from credits.money.errors import AmountError
 
@@ -160,12 +161,8 @@ class Money:
         return f"{self.amount:.{self.currency.exponent}f}"
 
     def format(self) -> str:
-        """``"$1,000.50"``, ``"-$5.00"``, ``"¥1,000"``, ``"BHD 1.005"``, ``"€20.00"``."""
-        cur = self.currency
-        body = f"{self.amount.copy_abs():,.{cur.exponent}f}"
-        sign = "-" if self.amount < 0 else ""
-        if cur.symbol == cur.code:
-            return f"{sign}{cur.code} {body}"
-        return f"{sign}{cur.symbol}{body}"
+        """``"$1,000.50"``, ``"-$5.00"``, ``"¥1,000"``, ``"BHD 1.005"``, ``"€20.00"``; by Babel,
+        for the language of the moment (``"1.000,50 US$"`` in Vietnamese)."""
+        return fmt_money(self.amount, self.currency.code, self.currency.exponent)
 
     __str__ = format
