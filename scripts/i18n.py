@@ -1,7 +1,7 @@
 """The message catalogues: extract every message marked in the code (``t``, ``tn``, ``N_``) with
 Babel, keep each language's ``.po`` files in step with the code, and check them.
 
-    python scripts/i18n.py update   # add new messages (empty) to the .po files, drop gone ones
+    python scripts/i18n.py update [cards.po ...]  # add new messages (empty), drop gone ones
     python scripts/i18n.py check    # list messages with no translation or wrong placeholders
 
 Each message goes to one ``.po`` file, chosen by where the code that says it lives (``FILES``);
@@ -31,6 +31,8 @@ KEYWORDS = {"t": None, "tn": (1, 2), "N_": None}
 # (path prefix, .po file): the first prefix that matches a source file decides its catalogue
 FILES = (
     ("credits/money/", "money.po"),
+    ("cards/alerts", "alerts.po"),
+    ("cards/usage", "usage.po"),
     ("dialogs/intents", "intents.po"),
     ("dialogs/", "dialogs.po"),
     ("cards/", "cards.po"),
@@ -80,7 +82,7 @@ def read(path: Path, lang: str) -> Catalog:
         return read_po(handle, locale=lang)
 
 
-def update(root: Path = ROOT) -> None:
+def update(root: Path = ROOT, only: set[str] | None = None) -> None:
     """Each .po file gets the messages its code says (new ones untranslated) and loses the
     messages no code says any more; translations already there are kept as they are."""
     wanted: dict[str, dict[str | tuple[str, str], list[str]]] = {}
@@ -88,6 +90,8 @@ def update(root: Path = ROOT) -> None:
         wanted.setdefault(found.po, {}).setdefault(found.msgid, []).append(found.where)
     for lang in LANGUAGES:
         for _prefix, po in FILES:
+            if only is not None and po not in only:
+                continue
             path = root / "credits" / "locale" / lang / po
             old = read(path, lang)
             new = Catalog(
@@ -158,7 +162,7 @@ def problems(root: Path = ROOT) -> list[str]:
 def main(argv: list[str]) -> int:
     command = argv[1] if len(argv) > 1 else "check"
     if command == "update":
-        update()
+        update(only=set(argv[2:]) or None)
         return 0
     if command == "check":
         found = problems()

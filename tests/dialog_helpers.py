@@ -18,6 +18,7 @@ from botbuilder.testing import DialogTestClient
 from credits.service import CreditsService
 from dialogs.actions import CardActions, CardSigner
 from dialogs.caller import Caller, set_caller
+from dialogs.language import Speaking
 from dialogs.main import MainDialog
 
 TENANT = "tenant-a"
@@ -39,7 +40,7 @@ class AsCaller(Middleware):  # type: ignore[misc]
 
 def client(service: CreditsService, caller: Caller = ADMIN) -> DialogTestClient:
     dialog = MainDialog(CardActions(service, CardSigner(b"test-secret")))
-    return DialogTestClient("msteams", dialog, middlewares=[AsCaller(caller)])
+    return DialogTestClient("msteams", dialog, middlewares=[AsCaller(caller), Speaking()])
 
 
 def card_of(activity: Activity) -> dict[str, Any]:
