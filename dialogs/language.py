@@ -40,7 +40,7 @@ def _entity_field(entity: Any, name: str) -> object:
     return getattr(entity, name, None) or extra.get(name)
 
 
-class Speaking(Middleware):  # type: ignore[misc]
+class Speaking(Middleware):
     """Writes every reply, card and refusal of the turn in the turn's language."""
 
     async def on_turn(self, context: TurnContext, logic: Callable[[], Awaitable[None]]) -> None:
