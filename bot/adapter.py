@@ -58,10 +58,12 @@ from urllib3 import Retry
 from bot.replies import TurnReplies
 from bot.sending import CONNECTOR_TIMEOUT_SECONDS, Retrier
 from bot.settings import Settings
+from credits.i18n import N_, speaking, t
+from dialogs.language import Speaking, turn_lang
 
 log = structlog.get_logger(__name__)
 
-TURN_ERROR_MESSAGE = "Sorry, something went wrong on my side. Nothing was changed."
+TURN_ERROR_MESSAGE = N_("Sorry, something went wrong on my side. Nothing was changed.")
 MAX_CACHED_CLIENTS = 64
 
 ClientKey = tuple[str, str, str]  # (app id, service URL, audience)
@@ -235,6 +237,7 @@ class CreditsAdapter(CloudAdapter):
         self.authentication = authentication
         self.replies = replies
         self.on_turn_error = self._on_turn_error
+        self.use(Speaking())  # every turn, invokes included, in the language of its activity
 
     @property
     def connectors(self) -> ConnectorClientCache:
@@ -312,6 +315,11 @@ class CreditsAdapter(CloudAdapter):
             return ResourceResponse()
 
     async def _on_turn_error(self, context: TurnContext, error: Exception) -> None:
+        # botbuilder calls this after the middleware (and its language) has unwound
+        with speaking(turn_lang(context.activity)):
+            await self._apologise(context, error)
+
+    async def _apologise(self, context: TurnContext, error: Exception) -> None:
         log.error(
             "turn failed",
             activity_type=context.activity.type,
@@ -322,7 +330,7 @@ class CreditsAdapter(CloudAdapter):
             # without this botbuilder answers 501; the caller (Teams) shows its own error
             context.turn_state[self._INVOKE_RESPONSE_KEY] = Activity(
                 type=ActivityTypes.invoke_response,
-                value=InvokeResponse(status=500, body={"error": TURN_ERROR_MESSAGE}),
+                value=InvokeResponse(status=500, body={"error": t(TURN_ERROR_MESSAGE)}),
             )
         if isinstance(error, ClientRequestError | HttpOperationError):
             # the channel itself refused (a 400, or a reply that could not be kept): another
@@ -330,7 +338,7 @@ class CreditsAdapter(CloudAdapter):
             log.warning("the channel failed; the user is not told", error=str(error)[:200])
             return
         try:
-            await context.send_activity(TURN_ERROR_MESSAGE)
+            await context.send_activity(t(TURN_ERROR_MESSAGE))
         except Exception:
             log.warning("could not tell the user about the failed turn", exc_info=True)
 

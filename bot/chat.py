@@ -1,7 +1,9 @@
 """`credits-bot chat`: the same bot in a terminal, on the same store, with no server.
 
 Cards print as text with numbered buttons; typing a button's number presses it (asking for the
-card's inputs first, with their current values as defaults)."""
+card's inputs first, with their current values as defaults). Every activity the terminal sends
+carries the session's locale (`--locale`, default en-US), so the whole session, its own words
+included, is in that language (the `Speaking` middleware, as in Teams)."""
 
 from __future__ import annotations
 
@@ -28,11 +30,15 @@ from bot.storage import SqlStorage
 from bot.teams import CreditsBot
 from cards.text import TextCard, render_text
 from credits.db import Database
+from credits.i18n import Lang, lang_of, speaking, t
 from credits.service import CreditsService
+from dialogs.language import Speaking
 
 CARD = "application/vnd.microsoft.card.adaptive"
 BOT = ChannelAccount(id="credits-bot", name="Credits bot")
 CONVERSATION = ConversationAccount(id="console", conversation_type="personal")
+DEFAULT_LOCALE = "en-US"
+QUIT = ("quit", "exit", ":q", "thoát", "thoat")
 
 
 class ConsoleAdapter(BotAdapter):
@@ -43,6 +49,7 @@ class ConsoleAdapter(BotAdapter):
         self.write = write
         self.last_card: TextCard | None = None
         self.last_card_id: str | None = None
+        self.use(Speaking())
 
     async def send_activities(
         self, context: TurnContext, activities: list[Activity]
@@ -69,18 +76,25 @@ class ConsoleAdapter(BotAdapter):
             if attachment.content_type == CARD and isinstance(attachment.content, dict):
                 card = render_text(attachment.content)
                 if updated:
-                    self.write("bot> (the card above now reads:)")
+                    self.write(t("bot> (the card above now reads:)"))
                 self.write(card.render())
                 if card.buttons:
                     self.last_card, self.last_card_id = card, activity_id
 
 
 class Console:
-    def __init__(self, bot: CreditsBot, user: ChannelAccount, write: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        bot: CreditsBot,
+        user: ChannelAccount,
+        write: Callable[[str], None],
+        locale: str = DEFAULT_LOCALE,
+    ) -> None:
         self.bot = bot
         self.user = user
         self.adapter = ConsoleAdapter(write)
         self.write = write
+        self.locale = locale
 
     async def send(self, text: str | None = None, value: dict[str, Any] | None = None) -> None:
         activity = Activity(
@@ -94,6 +108,7 @@ class Console:
             recipient=BOT,
             conversation=CONVERSATION,
             reply_to_id=self.adapter.last_card_id if value is not None else None,
+            locale=self.locale,
         )
         context = TurnContext(self.adapter, activity)
         await self.adapter.run_pipeline(context, self.bot.on_turn)
@@ -108,6 +123,7 @@ class Console:
             recipient=BOT,
             conversation=CONVERSATION,
             members_added=[self.user],
+            locale=self.locale,
         )
         await self.adapter.run_pipeline(TurnContext(self.adapter, activity), self.bot.on_turn)
 
@@ -126,8 +142,9 @@ class Console:
         return data
 
 
-async def run_chat(settings: Settings, lines: Any = None) -> int:
-    """Read lines (stdin by default) until EOF or 'quit'."""
+async def run_chat(settings: Settings, lines: Any = None, locale: str = DEFAULT_LOCALE) -> int:
+    """Read lines (stdin by default) until EOF or 'quit', as a person whose Teams speaks
+    ``locale``."""
     config = settings.credits
     db = Database(config.database_url, schema=config.database_schema)
     user_name = getpass.getuser()
@@ -136,28 +153,38 @@ async def run_chat(settings: Settings, lines: Any = None) -> int:
         await db.migrate()
         service = CreditsService(db, config)
         bot = CreditsBot(service, SqlStorage(db), settings, HostStore(db))
-        console = Console(bot, user, print)
-        print('credits-bot chat: type what an admin would type ("help" to start, "quit" to leave).')
-        print(f"Database: {db.engine.url.render_as_string(hide_password=True)}")
+        console = Console(bot, user, print, locale)
+        with speaking(lang_of(locale) or Lang.EN):  # the terminal's own words
+            print(
+                t(
+                    'credits-bot chat: type what an admin would type ("help" to start, "quit" '
+                    "to leave)."
+                )
+            )
+            print(t("Database: {url}", url=db.engine.url.render_as_string(hide_password=True)))
         await console.install()
         source = lines if lines is not None else _stdin_lines()
         async for line in source:
             text = line.strip()
-            if text.lower() in ("quit", "exit", ":q"):
+            if text.lower() in QUIT:
                 break
-            if not text:
-                continue
-            data = console.button(text, _ask)
-            if data is not None and "verb" not in data and isinstance(data.get("url"), str):
-                print(f"Open this link in a browser: {data['url']}")  # an Action.OpenUrl
-                continue
-            if data is not None:
-                await console.send(value=data)
-            else:
-                await console.send(text=text)
+            if text:
+                await _said(console, text)
         return 0
     finally:
         await db.dispose()
+
+
+async def _said(console: Console, text: str) -> None:
+    """A line typed: a button's number presses it, anything else is a message."""
+    data = console.button(text, _ask)
+    if data is not None and "verb" not in data and isinstance(data.get("url"), str):
+        with speaking(lang_of(console.locale) or Lang.EN):  # an Action.OpenUrl
+            print(t("Open this link in a browser: {url}", url=data["url"]))
+    elif data is not None:
+        await console.send(value=data)
+    else:
+        await console.send(text=text)
 
 
 def _ask(prompt: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import os
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -158,6 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
         "text, and typing a button's number presses it.",
     )
     p.set_defaults(handler=None, direct=_chat)
+    p.add_argument(
+        "--locale",
+        default=os.environ.get("CREDITS_CHAT_LOCALE") or "en-US",
+        help="the language the session is in, as Teams would send it: en-US or vi-VN "
+        "(default: CREDITS_CHAT_LOCALE, else en-US)",
+    )
     add_usage_commands(sub)
     add_manifest_command(sub)
     return parser
@@ -169,7 +176,7 @@ def _chat(args: argparse.Namespace) -> int:
     from bot.settings import Settings
 
     configure_logging(level="WARNING")  # the conversation is the output; problems go to stderr
-    return asyncio.run(run_chat(Settings()))
+    return asyncio.run(run_chat(Settings(), locale=args.locale))
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -3,7 +3,9 @@
 One round (:meth:`AlertDispatcher.run_once`) claims a batch of alerts, groups them by tenant and
 then by conversation, turns the alerts one conversation is owed into one card (a burst is
 coalesced into a single card saying the latest state), posts it with ``continue_conversation``
-and acks each alert once every conversation it was meant for has it.
+and acks each alert once every conversation it was meant for has it. Each conversation's card is
+written in the language kept with its reference (``locale``: that of the turn that subscribed it,
+the install, or the admin's 1:1 chat; English when there is none).
 
 Where a tenant's alerts go: every conversation subscribed to them; when none is, the 1:1 chats
 the bot has with the tenant's admins (``personal_chats``, recorded by bot/teams.py when an admin
@@ -82,6 +84,7 @@ from bot.sending import (
     sleep_unless_stopped,
 )
 from cards.alerts import coalesced_card
+from credits.i18n import Lang, lang_of, speaking
 from credits.models import Alert
 from credits.outbox import WAITING
 from credits.service import CreditsService
@@ -134,6 +137,12 @@ class _Target:
     conversation_id: str
     reference: dict[str, Any]
     admin: str | None = None  # whose 1:1 chat it is (AAD object id); None for a subscription
+
+    @property
+    def lang(self) -> Lang:
+        """The language alerts are written in there: the `locale` kept with the reference (the
+        turn that subscribed, the install, the admin's chat); English for older references."""
+        return lang_of(self.reference.get("locale")) or Lang.EN
 
 
 @dataclass
@@ -374,7 +383,8 @@ class AlertDispatcher:
                 owed.fail(rest, "released")
                 return
             key = delivery_key([a.id for a in unit], conv)
-            card = coalesced_card(unit)
+            with speaking(target.lang):
+                card = coalesced_card(unit)
             card["body"][0] = {**card["body"][0], "id": key}
             result = await self._send(round_, owed.tenant_id, conv, reference, card)
             if result.status == "posted":

@@ -8,6 +8,10 @@ answers the messages sent to it needs neither the legacy `identity` / `messageTe
 permissions nor any resource-specific consent, and it opens no web content, so `validDomains` is
 empty.
 
+The package is localised: `localizationInfo` names English as the manifest's own language and
+`vi.json` (bot/manifest_vi.py, Teams' localization file schema of the same version) for
+Vietnamese, translating the name, the descriptions and every command list.
+
 The icons are drawn here (a coin with a "C" for credits) and encoded as RGBA PNGs with zlib and
 struct only, so packaging needs nothing beyond the standard library.
 """
@@ -28,11 +32,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from bot import manifest_vi
+
 MANIFEST_VERSION = "1.30"
 SCHEMA_URL = (
     f"https://developer.microsoft.com/json-schemas/teams/v{MANIFEST_VERSION}/"
     "MicrosoftTeams.schema.json"
 )
+LOCALIZATION_SCHEMA_URL = (
+    f"https://developer.microsoft.com/json-schemas/teams/v{MANIFEST_VERSION}/"
+    "MicrosoftTeams.Localization.schema.json"
+)
+DEFAULT_LANGUAGE_TAG = "en"
 SCOPES = ("personal", "team", "groupChat")
 ACCENT_COLOR = "#0F6CBD"
 COLOR_SIZE = 192
@@ -144,6 +155,65 @@ def _command_lists() -> list[dict[str, Any]]:
     return lists
 
 
+def _localization_info() -> dict[str, Any]:
+    return {
+        "defaultLanguageTag": DEFAULT_LANGUAGE_TAG,
+        "additionalLanguages": [
+            {"languageTag": manifest_vi.LANGUAGE_TAG, "file": manifest_vi.FILE}
+        ],
+    }
+
+
+def build_vi_localization(manifest: dict[str, Any]) -> dict[str, str]:
+    """The content of `vi.json` for ``manifest``: its name, descriptions and command lists in
+    Vietnamese, keyed as Teams' localization file schema says (`name.short`,
+    `bots[0].commandLists[0].commands[0].title`...). A name the admin chose is kept as it is;
+    a command with no Vietnamese keeps its English."""
+    name = manifest["name"]["short"]
+    short = manifest_vi.DEFAULT_SHORT_NAME if name == DEFAULT_NAME else name
+    out = {
+        "$schema": LOCALIZATION_SCHEMA_URL,
+        "name.short": _limited(short, MAX_SHORT_NAME, "Vietnamese name"),
+        "name.full": _limited(
+            manifest_vi.FULL_NAME.format(name=short), MAX_FULL_NAME, "Vietnamese full name"
+        ),
+        "description.short": _limited(
+            manifest_vi.SHORT_DESCRIPTION, MAX_SHORT_DESCRIPTION, "Vietnamese short description"
+        ),
+        "description.full": _limited(
+            manifest_vi.FULL_DESCRIPTION.format(name=short),
+            MAX_FULL_DESCRIPTION,
+            "Vietnamese full description",
+        ),
+    }
+    for b, bot in enumerate(manifest.get("bots", [])):
+        for n, entry in enumerate(bot.get("commandLists", [])):
+            shared_scope = entry["scopes"] != ["personal"]
+            for c, command in enumerate(entry["commands"]):
+                found = manifest_vi.COMMANDS.get(command["title"])
+                if found is None:
+                    continue
+                title, own, shared = found
+                key = f"bots[{b}].commandLists[{n}].commands[{c}]"
+                out[f"{key}.title"] = _limited(title, MAX_COMMAND_TITLE, "Vietnamese title")
+                out[f"{key}.description"] = _limited(
+                    shared if shared_scope and shared else own,
+                    MAX_COMMAND_DESCRIPTION,
+                    "Vietnamese description",
+                )
+    return out
+
+
+def localization_files(manifest: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """The language files the manifest's `localizationInfo` names, by file name."""
+    info = manifest.get("localizationInfo") or {}
+    builders = {manifest_vi.FILE: build_vi_localization}
+    return {
+        language["file"]: builders[language["file"]](manifest)
+        for language in info.get("additionalLanguages", [])
+    }
+
+
 def build_manifest(
     app_id: str,
     name: str = DEFAULT_NAME,
@@ -201,6 +271,7 @@ def build_manifest(
             }
         ],
         "validDomains": [],
+        "localizationInfo": _localization_info(),
     }
 
 
@@ -303,8 +374,9 @@ def outline_icon() -> bytes:
 
 
 def write_package(path: Path | str, manifest: dict[str, Any], color: bytes, outline: bytes) -> Path:
-    """Write the zip (manifest.json, color.png, outline.png at its root), atomically. Refuses a
-    path that does not end in .zip, and an existing file that is not a zip."""
+    """Write the zip (manifest.json, color.png, outline.png and the language files its
+    `localizationInfo` names, at its root), atomically. Refuses a path that does not end in
+    .zip, and an existing file that is not a zip."""
     target = Path(path)
     if target.suffix.lower() != ".zip":
         raise ManifestError(f"--out must be a .zip file, got {str(target)!r}")
@@ -315,12 +387,18 @@ def write_package(path: Path | str, manifest: dict[str, Any], color: bytes, outl
     if not target.parent.is_dir():
         raise ManifestError(f"directory {str(target.parent)!r} does not exist")
     body = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+    languages = {
+        name: json.dumps(content, indent=2, ensure_ascii=False) + "\n"
+        for name, content in localization_files(manifest).items()
+    }
     fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle, zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as z:
             z.writestr("manifest.json", body)
             z.writestr("color.png", color)
             z.writestr("outline.png", outline)
+            for name, text in languages.items():
+                z.writestr(name, text)
         os.chmod(temporary, 0o644)
         os.replace(temporary, target)
     except BaseException:
@@ -336,10 +414,10 @@ def add_manifest_command(sub: Any) -> None:
     """Register `credits-bot manifest` on the CLI's subparsers."""
     p: argparse.ArgumentParser = sub.add_parser(
         "manifest",
-        help="write the Teams app package (manifest.json and icons) to upload to Teams",
-        description="Write a Teams app package: a zip with manifest.json, color.png and "
-        "outline.png, ready to upload in Teams (Apps > Manage your apps > Upload an app) or in "
-        "the Teams admin centre.",
+        help="write the Teams app package (manifest.json, icons, vi.json) to upload to Teams",
+        description="Write a Teams app package: a zip with manifest.json, color.png, "
+        "outline.png and vi.json (Vietnamese), ready to upload in Teams (Apps > Manage your "
+        "apps > Upload an app) or in the Teams admin centre.",
     )
     p.set_defaults(handler=None, direct=run_manifest)
     p.add_argument(

@@ -28,10 +28,12 @@ from bot.host_store import HostStore
 from bot.settings import Settings
 from bot.storage import EtagConflict
 from cards import outcome_card, welcome_card
+from credits.i18n import t
 from credits.service import CreditsService
 from dialogs.actions import CardActions, CardSigner
 from dialogs.caller import Caller, get_caller, set_caller, tenant_of
 from dialogs.card_data import parse_invoke
+from dialogs.language import turn_lang
 from dialogs.main import MainDialog, alert_reference, card_message
 
 log = structlog.get_logger(__name__)
@@ -58,7 +60,7 @@ class CreditsBot(ActivityHandler):
         self.dialog_state = self.conversation_state.create_property("DialogState")
         self._signer = signer
         self._dialog: MainDialog | None = None
-        self._chats: set[tuple[str, str, str, str]] = set()  # admins' 1:1 chats kept already
+        self._chats: set[tuple[str, ...]] = set()  # admins' 1:1 chats kept already
 
     async def _actions(self) -> CardActions:
         if self._dialog is None:
@@ -78,14 +80,14 @@ class CreditsBot(ActivityHandler):
                 if activity.type == ActivityTypes.invoke:
                     await _send_invoke_response(
                         turn_context,
-                        outcome_card("Already done", "This was handled already."),
+                        outcome_card(t("Already done"), t("This was handled already.")),
                     )
                 return
         caller = await self._caller(turn_context)
         if caller is None:
             if activity.type == ActivityTypes.message:
                 await turn_context.send_activity(
-                    "I work inside a Microsoft 365 organisation; I could not tell which one."
+                    t("I work inside a Microsoft 365 organisation; I could not tell which one.")
                 )
             return
         set_caller(turn_context, caller)
@@ -144,8 +146,14 @@ class CreditsBot(ActivityHandler):
             or not (activity.service_url or "").startswith(("https://", "http://"))
         ):  # (the terminal chat has no connector to post to)
             return
-        conversation_id, reference = alert_reference(activity)
-        key = (caller.tenant_id, caller.aad_object_id, conversation_id, activity.service_url or "")
+        conversation_id, reference = subscription_reference(activity)
+        key = (
+            caller.tenant_id,
+            caller.aad_object_id,
+            conversation_id,
+            activity.service_url or "",
+            str(reference.get("locale")),  # the admin now speaks another language: kept again
+        )
         if key in self._chats and activity.type not in INSTALLS:
             return
         try:
@@ -207,11 +215,20 @@ class CreditsBot(ActivityHandler):
         )
         if in_team and not await self.service.list_subscriptions(caller.tenant_id):
             # the first team the bot joins gets the alerts until an admin says otherwise
-            conversation_id, reference = alert_reference(activity)
+            conversation_id, reference = subscription_reference(activity)
             await self.service.subscribe(caller.tenant_id, conversation_id, reference, caller.actor)
             await turn_context.send_activity(
-                'I\'ll post balance alerts in this channel. Say "stop alerts here" to stop them.'
+                t('I\'ll post balance alerts in this channel. Say "stop alerts here" to stop them.')
             )
+
+
+def subscription_reference(activity: Activity) -> tuple[str, dict[str, Any]]:
+    """Where alerts go (dialogs/main.py `alert_reference`), with the language of ``activity``
+    (the install event, the admin's message) as the reference's `locale`: alerts posted there
+    later are written in it (bot/delivery.py)."""
+    conversation_id, reference = alert_reference(activity)
+    reference["locale"] = turn_lang(activity).tag
+    return conversation_id, reference
 
 
 def _card_response(card: dict[str, Any]) -> InvokeResponse:

@@ -6,6 +6,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
 from typing import Any, Literal
 
+from babel.numbers import format_decimal, get_decimal_symbol
+
+from credits.i18n import current, fmt_number, t
 from credits.i18n import fmt_date as fmt_date  # the cards' dates are Babel's, by language
 from credits.i18n import fmt_datetime as fmt_datetime
 from credits.money import AmountLimits, Currency, Money
@@ -107,19 +110,57 @@ def fmt_signed(money: Money) -> str:
     return f"+{money.format()}" if money.is_positive else money.format()
 
 
-def amount_range(limits: AmountLimits, cur: Currency) -> str:
-    """``"from $10.00 to $10,000.00"``: the same bounds as ``limits.describe(cur)``."""
+def _bounds(limits: AmountLimits, cur: Currency) -> tuple[Money, Money]:
     context = Context(prec=64)
     low = limits.minimum.quantize(cur.quantum, rounding=ROUND_CEILING, context=context)
     high = limits.maximum.quantize(cur.quantum, rounding=ROUND_FLOOR, context=context)
-    return f"from {Money(low, cur).format()} to {Money(high, cur).format()}"
+    return Money(low, cur), Money(high, cur)
+
+
+def amount_range(limits: AmountLimits, cur: Currency) -> str:
+    """``"from $10.00 to $10,000.00"``: the same bounds as ``limits.describe(cur)``."""
+    low, high = _bounds(limits, cur)
+    return t("from {low} to {high}", low=low.format(), high=high.format())
+
+
+def _typed(value: Decimal, exponent: int, *, grouped: bool) -> str:
+    """``value`` written the way a person of the current language types it: its decimal mark,
+    ``exponent`` decimals, with or without the group separator."""
+    digits = "#,##0" if grouped else "0"
+    pattern = digits + ("." + "0" * exponent if exponent else "")
+    return str(format_decimal(value, format=pattern, locale=current().babel))
+
+
+def _machine_like() -> bool:
+    """True when the language writes decimals as the machine form does (``"1000.50"``)."""
+    return str(get_decimal_symbol(current().babel)) == "."
+
+
+def input_value(money: Money | None) -> str:
+    """What a card's amount input is prefilled with: :meth:`Money.plain` (``"100.00"``) where
+    the language writes decimals with ``"."``, else the same digits with the language's decimal
+    mark and no grouping (``"100,00"`` in Vietnamese), the shape its card parser reads."""
+    if money is None:
+        return ""
+    if _machine_like():
+        return money.plain()
+    return _typed(money.amount, money.currency.exponent, grouped=False)
 
 
 def example_amount(cur: Currency, limits: AmountLimits, preferred: int) -> str:
-    """A placeholder such as ``"e.g. 50"`` that lies within ``limits`` where possible."""
+    """A placeholder such as ``"e.g. 50"`` that lies within ``limits`` where possible. Where
+    the language writes numbers unlike the machine form, a second example shows its separators
+    (``"ví dụ 50 hoặc 1.000,50"``)."""
     value = Decimal(preferred)
     if value < limits.minimum or value > limits.maximum:
         value = limits.minimum.quantize(Decimal(1), rounding=ROUND_CEILING)
         if value <= 0:
             value = Decimal(1)
-    return f"e.g. {value:,}"
+    amount = fmt_number(value)
+    if _machine_like():
+        return t("e.g. {amount}", amount=amount)
+    other = Decimal(1000) + (Decimal("0.5") if cur.exponent else 0)
+    shown = _typed(other, cur.exponent, grouped=True)
+    if not limits.minimum <= other <= limits.maximum or shown == amount:
+        return t("e.g. {amount}", amount=amount)
+    return t("e.g. {amount} or {other}", amount=amount, other=shown)

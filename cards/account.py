@@ -20,6 +20,8 @@ from cards._elements import (
     text,
 )
 from cards._elements import facts as fact_set
+from credits import shown as stored_text
+from credits.i18n import N_, fmt_number, t, tn
 from credits.models import (
     AccountView,
     AlertReach,
@@ -50,25 +52,27 @@ MAX_HISTORY_ROWS = 25
 """At most this many entries are drawn on one history card (keeps it well under 28 KB)."""
 
 KIND_LABELS: dict[EntryKind, str] = {
-    EntryKind.FUNDING: "Purchase",
-    EntryKind.AUTO_RECHARGE: "Auto-recharge",
-    EntryKind.USAGE: "Usage",
-    EntryKind.EXPIRY: "Expired",
-    EntryKind.ADJUSTMENT: "Adjustment",
+    EntryKind.FUNDING: N_("Purchase"),
+    EntryKind.AUTO_RECHARGE: N_("Auto-recharge"),
+    EntryKind.USAGE: N_("Usage"),
+    EntryKind.EXPIRY: N_("Expired"),
+    EntryKind.ADJUSTMENT: N_("Adjustment"),
 }
+"""The English label of each kind of entry (shown translated: ``t(KIND_LABELS[kind])``)."""
 
 _PAYMENT_STATUS: dict[PaymentStatus, str] = {
-    PaymentStatus.PENDING: "in progress",
-    PaymentStatus.CHARGING: "in progress",
-    PaymentStatus.SUCCEEDED: "added",
-    PaymentStatus.DECLINED: "declined",
+    PaymentStatus.PENDING: N_("{amount} in progress, {when}"),
+    PaymentStatus.CHARGING: N_("{amount} in progress, {when}"),
+    PaymentStatus.SUCCEEDED: N_("{amount} added, {when}"),
+    PaymentStatus.DECLINED: N_("{amount} declined, {when}"),
+    PaymentStatus.CANCELLED: N_("{amount} cancelled, {when}"),
 }
 
 
 def _manage_buttons() -> list[Element]:
     return [
-        act.execute("Add funds", act.ADD_FUNDS),
-        act.execute("Auto-recharge settings", act.RECHARGE_FORM),
+        act.execute(t("Add funds"), act.ADD_FUNDS),
+        act.execute(t("Auto-recharge settings"), act.RECHARGE_FORM),
     ]
 
 
@@ -76,60 +80,71 @@ def _manage_buttons() -> list[Element]:
 
 
 def welcome_card(can_manage: bool) -> Card:
-    says = ['"balance" to see the balance and auto-recharge status']
+    says = [t('"balance" to see the balance and auto-recharge status')]
     if can_manage:
         says += [
-            '"add $50 credits" to add funds',
-            '"set auto-recharge to $100 when below $20" to keep it topped up',
+            t('"add $50 credits" to add funds'),
+            t('"set auto-recharge to $100 when below $20" to keep it topped up'),
         ]
-    says += ['"history" for recent activity', '"help" for everything else']
+    says += [t('"history" for recent activity'), t('"help" for everything else')]
     body: list[Element] = [
-        heading("Communications Credits"),
+        heading(t("Communications Credits")),
         text(
-            "I keep your Teams Communications Credits topped up, so Audio Conferencing "
-            "dial-out, calling and toll-free numbers keep working, and I tell you before the "
-            "balance runs low."
+            t(
+                "I keep your Teams Communications Credits topped up, so Audio Conferencing "
+                "dial-out, calling and toll-free numbers keep working, and I tell you before the "
+                "balance runs low."
+            )
         ),
-        text("You can say:", weight="Bolder"),
+        text(t("You can say:"), weight="Bolder"),
         *[text(f"- {line}", spacing="None") for line in says],
     ]
     if not can_manage:
-        body.append(text("Only billing admins can add funds or change auto-recharge.", subtle=True))
-    buttons = [act.execute("Show balance", act.BALANCE)]
+        body.append(
+            text(t("Only billing admins can add funds or change auto-recharge."), subtle=True)
+        )
+    buttons = [act.execute(t("Show balance"), act.BALANCE)]
     if can_manage:
         buttons += _manage_buttons()
-    buttons.append(act.execute("Help", act.HELP))
+    buttons.append(act.execute(t("Help"), act.HELP))
     return card(body, buttons)
 
 
-_HELP = (
-    ("balance", "Balance, auto-recharge status and how long it will last"),
-    ("add $50 credits", "Add funds; you confirm before anything is charged"),
-    ("set auto-recharge to $100 when below $20", "Turn on or change auto-recharge"),
-    ("turn off auto-recharge", "Stop automatic top-ups"),
-    ("recharge settings", "Open the auto-recharge form"),
-    ("history", "Recent purchases, recharges and usage"),
-    ("usage / top callers", "Spend by caller and destination, this month and the last 7 days"),
+HELP_ROWS = (
+    (N_('"balance"'), N_("Balance, auto-recharge status and how long it will last")),
+    (N_('"add $50 credits"'), N_("Add funds; you confirm before anything is charged")),
+    (N_('"set auto-recharge to $100 when below $20"'), N_("Turn on or change auto-recharge")),
+    (N_('"turn off auto-recharge"'), N_("Stop automatic top-ups")),
+    (N_('"recharge settings"'), N_("Open the auto-recharge form")),
+    (N_('"history"'), N_("Recent purchases, recharges and usage")),
     (
-        "connect usage / usage status",
-        "Read calls from Microsoft 365 as they happen, and how it goes",
+        N_('"usage / top callers"'),
+        N_("Spend by caller and destination, this month and the last 7 days"),
     ),
-    ("send alerts here / stop alerts here", "Balance alerts in this chat or channel"),
-    ("cancel", "Stop what we are doing; nothing is changed"),
+    (
+        N_('"connect usage / usage status"'),
+        N_("Read calls from Microsoft 365 as they happen, and how it goes"),
+    ),
+    (N_('"send alerts here / stop alerts here"'), N_("Balance alerts in this chat or channel")),
+    (N_('"cancel"'), N_("Stop what we are doing; nothing is changed")),
 )
+"""The help card's rows: what to say (quoted; in each language, phrasings its intent parser
+reads, several separated by " / ") and what it does."""
 
 
 def help_card() -> Card:
     body: list[Element] = [
-        heading("What you can say"),
-        fact_set((f'"{say}"', meaning) for say, meaning in _HELP),
+        heading(t("What you can say")),
+        fact_set((t(say), t(meaning)) for say, meaning in HELP_ROWS),
         text(
-            "Every change asks you to confirm on a card first. "
-            "Only billing admins can add funds or change settings.",
+            t(
+                "Every change asks you to confirm on a card first. "
+                "Only billing admins can add funds or change settings."
+            ),
             subtle=True,
         ),
     ]
-    return card(body, [act.execute("Show balance", act.BALANCE), *_manage_buttons()])
+    return card(body, [act.execute(t("Show balance"), act.BALANCE), *_manage_buttons()])
 
 
 # --------------------------------------------------------------------------- balance
@@ -139,101 +154,174 @@ def recharge_summary(recharge: RechargeSettings) -> str:
     """``"On: add $100.00 when below $20.00"``, ``"Off"`` or ``"Paused after 3 declines"``."""
     if recharge.paused:
         declines = recharge.consecutive_declines
-        noun = "decline" if declines == 1 else "declines"
-        return f"Paused after {declines} {noun}" if declines else "Paused"
+        if not declines:
+            return t("Paused")
+        return tn("Paused after {n} decline", "Paused after {n} declines", declines)
     if recharge.enabled and recharge.amount is not None and recharge.trigger is not None:
-        return f"On: add {recharge.amount.format()} when below {recharge.trigger.format()}"
-    return "Off"
+        return t(
+            "On: add {amount} when below {trigger}",
+            amount=recharge.amount.format(),
+            trigger=recharge.trigger.format(),
+        )
+    return t("Off")
 
 
 def _last_recharge(payment: PaymentView) -> str:
-    status = _PAYMENT_STATUS.get(payment.status, str(payment.status))
-    shown = f"{payment.amount.format()} {status}, {fmt_datetime(payment.created_at)}"
+    amount, when = payment.amount.format(), fmt_datetime(payment.created_at)
+    message = _PAYMENT_STATUS.get(payment.status)
+    if message is None:  # a status no card expects: shown as it is stored
+        said = f"{amount} {payment.status}, {when}"
+    else:
+        said = t(message, amount=amount, when=when)
     if payment.status == PaymentStatus.DECLINED and payment.reason:
-        shown += f" ({payment.reason})"
-    return shown
+        said += f" ({stored_text.reason(payment.reason, payment.amount.currency)})"
+    return said
 
 
 def runway_text(days: Decimal, daily_burn: Money) -> str:
     """``"about 12 days at $5.00/day"``."""
+    rate = daily_burn.format()
+    if days < 1:
+        return t("less than a day at {rate}/day", rate=rate)
     whole = int(days.to_integral_value(rounding=ROUND_HALF_UP))
-    plural = "" if whole == 1 else "s"
-    span = "less than a day" if days < 1 else f"about {whole:,} day{plural}"
-    return f"{span} at {daily_burn.format()}/day"
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+    return tn("about {n} day at {rate}/day", "about {n} days at {rate}/day", whole, rate=rate)
 
 
 def _span(hours: float) -> str:
     """``"3 days"``, ``"36 hours"``."""
     if hours >= 48 and hours % 24 == 0:
-        return _count(int(hours // 24), "day")
-    return f"{hours:g} hour" if hours == 1 else f"{hours:g} hours"
+        return tn("{n} day", "{n} days", int(hours // 24))
+    if hours == int(hours):
+        return tn("{n} hour", "{n} hours", int(hours))
+    return t("{n} hours", n=fmt_number(Decimal(f"{hours:g}")))
+
+
+SAY_ALERTS_HERE = N_('Say "send alerts here" in a channel to post them there.')
 
 
 def alert_reach_text(reach: AlertReach) -> str:
     """Where alerts go now and how many wait, in plain words (the balance card and "alerts")."""
-    waiting = reach.waiting
+    waiting = fmt_number(reach.waiting)
     if reach.conversations:
-        where = f"Alerts are posted in {_count(reach.conversations, 'conversation')}"
-        return f"{where}; {waiting:,} not delivered yet." if waiting else f"{where}."
-    if reach.personal_fallback:
-        admins = _count(reach.personal_chats, "admin")
-        text_ = (
-            "No channel or chat is subscribed to alerts, so they go to the 1:1 chats of "
-            f"{admins} with the bot instead"
+        if reach.waiting:
+            return tn(
+                "Alerts are posted in {n} conversation; {waiting} not delivered yet.",
+                "Alerts are posted in {n} conversations; {waiting} not delivered yet.",
+                reach.conversations,
+                waiting=waiting,
+            )
+        return tn(
+            "Alerts are posted in {n} conversation.",
+            "Alerts are posted in {n} conversations.",
+            reach.conversations,
         )
-        text_ += f"; {waiting:,} not delivered yet." if waiting else "."
-        return text_ + ' Say "send alerts here" in a channel to post them there.'
-    hours = reach.expiry.total_seconds() / 3600
-    text_ = "No conversation receives alerts"
-    text_ += (
-        f", so {_count(waiting, 'alert')} {'is' if waiting == 1 else 'are'} waiting."
-        if waiting
-        else "."
+    if reach.personal_fallback:
+        admins = reach.personal_chats
+        if reach.waiting:
+            where = tn(
+                "No channel or chat is subscribed to alerts, so they go to the 1:1 chats of "
+                "{n} admin with the bot instead; {waiting} not delivered yet.",
+                "No channel or chat is subscribed to alerts, so they go to the 1:1 chats of "
+                "{n} admins with the bot instead; {waiting} not delivered yet.",
+                admins,
+                waiting=waiting,
+            )
+        else:
+            where = tn(
+                "No channel or chat is subscribed to alerts, so they go to the 1:1 chats of "
+                "{n} admin with the bot instead.",
+                "No channel or chat is subscribed to alerts, so they go to the 1:1 chats of "
+                "{n} admins with the bot instead.",
+                admins,
+            )
+        return f"{where} {t(SAY_ALERTS_HERE)}"
+    if reach.waiting:
+        where = tn(
+            "No conversation receives alerts, so {n} alert is waiting.",
+            "No conversation receives alerts, so {n} alerts are waiting.",
+            reach.waiting,
+        )
+    else:
+        where = t("No conversation receives alerts.")
+    dropped = t(
+        'Say "send alerts here" where they should be posted; an alert that waits longer than '
+        "{span} is dropped.",
+        span=_span(reach.expiry.total_seconds() / 3600),
     )
-    return (
-        text_ + ' Say "send alerts here" where they should be posted; an alert that waits '
-        f"longer than {_span(hours)} is dropped."
-    )
+    return f"{where} {dropped}"
 
 
 def _alerts_block(reach: AlertReach) -> tuple[tuple[str, str] | None, Element | None]:
     """A fact row when conversations receive alerts; a coloured line when none does."""
     if reach.conversations:
-        shown = f"Posted in {_count(reach.conversations, 'conversation')}"
         if reach.waiting:
-            shown += f", {reach.waiting:,} not delivered yet"
-        return ("Alerts", shown), None
+            shown = tn(
+                "Posted in {n} conversation, {waiting} not delivered yet",
+                "Posted in {n} conversations, {waiting} not delivered yet",
+                reach.conversations,
+                waiting=fmt_number(reach.waiting),
+            )
+        else:
+            shown = tn(
+                "Posted in {n} conversation", "Posted in {n} conversations", reach.conversations
+            )
+        return (t("Alerts"), shown), None
     color: Literal["warning", "attention"] = "warning" if reach.personal_fallback else "attention"
     return None, text(alert_reach_text(reach), color=color)
 
 
 def _below_threshold(view: AccountView) -> bool:
-    same = [t for t in view.effective_thresholds if t.currency == view.balance.currency]
+    same = [x for x in view.effective_thresholds if x.currency == view.balance.currency]
     return any(view.balance < threshold for threshold in same)
 
 
 def _balance_facts(view: AccountView, alerts: tuple[str, str] | None) -> list[tuple[str, str]]:
-    rows = [("Auto-recharge", recharge_summary(view.recharge))]
+    rows = [(t("Auto-recharge"), recharge_summary(view.recharge))]
     if view.recharge.monthly_cap is not None:
-        rows.append(("Monthly cap", view.recharge.monthly_cap.format()))
+        rows.append((t("Monthly cap"), view.recharge.monthly_cap.format()))
     if view.last_recharge is not None:
-        rows.append(("Last recharge", _last_recharge(view.last_recharge)))
+        rows.append((t("Last recharge"), _last_recharge(view.last_recharge)))
     if view.runway_days is not None:
-        rows.append(("Runway", runway_text(view.runway_days, view.daily_burn)))
+        rows.append((t("Runway"), runway_text(view.runway_days, view.daily_burn)))
     if view.expiring is not None:
         rows.append(
             (
-                "Expiring",
-                f"{view.expiring.amount.format()} from {fmt_date(view.expiring.first_expiry)}",
+                t("Expiring"),
+                t(
+                    "{amount} from {date}",
+                    amount=view.expiring.amount.format(),
+                    date=fmt_date(view.expiring.first_expiry),
+                ),
             )
         )
     if alerts is not None:
         rows.append(alerts)
     return rows
+
+
+def _balance_notes(view: AccountView, color: str) -> list[Element]:
+    """The coloured lines under the balance: used up or below a threshold, recharging."""
+    notes: list[Element] = []
+    if view.depleted:
+        notes.append(
+            text(
+                t(
+                    "The balance is used up: calls that need credits stop, toll-free numbers "
+                    "first. Add funds to restore them."
+                ),
+                color="attention",
+            )
+        )
+    elif color == "warning":
+        notes.append(text(t("The balance is below your alert threshold."), color="warning"))
+    if view.recharge_in_progress:
+        notes.append(
+            text(
+                t("A recharge is in progress; the balance updates when the payment completes."),
+                color="accent",
+            )
+        )
+    return notes
 
 
 def balance_card(view: AccountView, can_manage: bool) -> Card:
@@ -244,29 +332,13 @@ def balance_card(view: AccountView, can_manage: bool) -> Card:
     else:
         color = "default"
     body: list[Element] = [
-        heading("Communications Credits"),
-        text("Balance", subtle=True, spacing="Small"),
+        heading(t("Communications Credits")),
+        text(t("Balance"), subtle=True, spacing="Small"),
         text(
             view.balance.format(), size="ExtraLarge", weight="Bolder", color=color, spacing="None"
         ),
+        *_balance_notes(view, color),
     ]
-    if view.depleted:
-        body.append(
-            text(
-                "The balance is used up: calls that need credits stop, toll-free numbers first. "
-                "Add funds to restore them.",
-                color="attention",
-            )
-        )
-    elif color == "warning":
-        body.append(text("The balance is below your alert threshold.", color="warning"))
-    if view.recharge_in_progress:
-        body.append(
-            text(
-                "A recharge is in progress; the balance updates when the payment completes.",
-                color="accent",
-            )
-        )
     alert_row, alert_line = _alerts_block(view.alerts) if view.alerts else (None, None)
     body.append(fact_set(_balance_facts(view, alert_row)))
     if alert_line is not None:
@@ -274,13 +346,15 @@ def balance_card(view: AccountView, can_manage: bool) -> Card:
     if view.recharge.paused:
         body.append(
             text(
-                "Auto-recharge stopped after repeated declined payments. Check the payment "
-                "method, then turn it back on in Auto-recharge settings.",
+                t(
+                    "Auto-recharge stopped after repeated declined payments. Check the payment "
+                    "method, then turn it back on in Auto-recharge settings."
+                ),
                 color="attention",
             )
         )
     buttons = _manage_buttons() if can_manage else []
-    buttons.append(act.execute("History", act.HISTORY))
+    buttons.append(act.execute(t("History"), act.HISTORY))
     return card(body, buttons)
 
 
@@ -288,13 +362,16 @@ def balance_card(view: AccountView, can_manage: bool) -> Card:
 
 
 def _kind_label(entry: Entry) -> str:
-    return KIND_LABELS.get(entry.kind, str(entry.kind).replace("_", " ").capitalize())
+    label = KIND_LABELS.get(entry.kind)
+    return t(label) if label else str(entry.kind).replace("_", " ").capitalize()
 
 
 def _history_row(entry: Entry) -> Element:
     label = _kind_label(entry)
-    who = entry.actor.name if entry.actor.name != label else ""  # "Usage · Usage" says nothing
-    detail = " · ".join(part for part in (entry.reason.strip(), who) if part)
+    name = stored_text.actor_name(entry.actor.id, entry.actor.name)
+    who = name if name != label else ""  # "Usage · Usage" says nothing
+    reason = stored_text.reason(entry.reason.strip(), entry.amount.currency) or ""
+    detail = " · ".join(part for part in (reason, who) if part)
     what = [text(label, weight="Bolder", size="Small")]
     if detail:
         what.append(text(detail, subtle=True, size="Small", spacing="None"))
@@ -327,31 +404,40 @@ def _history_header() -> Element:
         return column([text(label, size="Small", weight="Bolder", align=align)], width=width)
 
     return column_set(
-        [cell("When", 2), cell("What", 4), cell("Amount", 2, "Right"), cell("Balance", 2, "Right")]
+        [
+            cell(t("When"), 2),
+            cell(t("What"), 4),
+            cell(t("Amount"), 2, "Right"),
+            cell(t("Balance"), 2, "Right"),
+        ]
     )
 
 
 def history_card(page: HistoryPage, view: AccountView) -> Card:
     body: list[Element] = [
-        heading("Activity"),
-        text(f"Balance now: {view.balance.format()}", subtle=True, spacing="None"),
+        heading(t("Activity")),
+        text(
+            t("Balance now: {balance}", balance=view.balance.format()),
+            subtle=True,
+            spacing="None",
+        ),
     ]
     shown = page.entries[:MAX_HISTORY_ROWS]
     next_before = page.next_before
     if len(page.entries) > len(shown):
         next_before = shown[-1].seq  # older entries than the last row drawn
     if not shown:
-        body.append(text("No activity yet."))
+        body.append(text(t("No activity yet.")))
     else:
         body.append(_history_header())
         body.extend(_history_row(entry) for entry in shown)
-        body.append(text("Newest first. Times are UTC.", subtle=True, size="Small"))
+        body.append(text(t("Newest first. Times are UTC."), subtle=True, size="Small"))
     buttons: list[Element] = []
     if next_before is not None:
-        buttons.append(act.execute("Older", act.HISTORY, before=next_before))
+        buttons.append(act.execute(t("Older"), act.HISTORY, before=next_before))
     if shown and shown[0].seq < view.last_seq:
-        buttons.append(act.execute("Newest", act.HISTORY))
-    buttons.append(act.execute("Show balance", act.BALANCE))
+        buttons.append(act.execute(t("Newest"), act.HISTORY))
+    buttons.append(act.execute(t("Show balance"), act.BALANCE))
     return card(body, buttons)
 
 
@@ -359,7 +445,7 @@ def history_card(page: HistoryPage, view: AccountView) -> Card:
 
 
 def access_denied_card(message: str) -> Card:
-    return card([heading("Not available"), text(message)])
+    return card([heading(t("Not available")), text(message)])
 
 
 def outcome_card(

@@ -22,14 +22,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import cards.actions as act
-from cards._elements import Card, Color, Element, card, fmt_date, heading, text
+from cards._elements import Card, Color, Element, card, heading, text
 from cards._elements import facts as fact_set
+from cards.alerts_text import (
+    Format,
+    expire_line,
+    expire_summary,
+    runway_line,
+    shares,
+    spent_line,
+    spent_summary,
+)
 from credits.alert_payloads import (
-    AlertPayload,
     Depleted,
     FundsExpiring,
     LowBalance,
@@ -37,11 +43,10 @@ from credits.alert_payloads import (
     RechargePaused,
     RechargeSucceeded,
     RunwayLow,
-    SpendShare,
     UnusualSpend,
 )
+from credits.i18n import fmt_number, t, tn
 from credits.models import Alert, AlertKind
-from credits.money import Currency, Money, currency
 
 __all__ = ["SEVERITY", "alert_card", "alert_summary", "coalesced_card"]
 
@@ -70,30 +75,30 @@ _COLORS: dict[AlertKind, Color] = {
 
 
 def _add_funds() -> Element:
-    return act.execute("Add funds", act.ADD_FUNDS)
+    return act.execute(t("Add funds"), act.ADD_FUNDS)
 
 
 def _settings() -> Element:
-    return act.execute("Auto-recharge settings", act.RECHARGE_FORM)
+    return act.execute(t("Auto-recharge settings"), act.RECHARGE_FORM)
 
 
 def _turn_back_on() -> Element:
-    return act.execute("Turn auto-recharge back on", act.RECHARGE_FORM, "positive")
+    return act.execute(t("Turn auto-recharge back on"), act.RECHARGE_FORM, "positive")
 
 
 def _show_balance() -> Element:
-    return act.execute("Show balance", act.BALANCE)
+    return act.execute(t("Show balance"), act.BALANCE)
 
 
 def _history() -> Element:
-    return act.execute("Show history", act.HISTORY)
+    return act.execute(t("Show history"), act.HISTORY)
 
 
 def _pause_recharge() -> Element:
     """Opens the confirmation for turning auto-recharge off (as the auto-recharge form does
     when submitted switched off); nothing changes until that is confirmed."""
     return act.execute(
-        "Pause auto-recharge",
+        t("Pause auto-recharge"),
         act.RECHARGE_REVIEW,
         "destructive",
         associated_inputs="none",
@@ -101,54 +106,6 @@ def _pause_recharge() -> Element:
         recharge_amount="",
         recharge_trigger="",
     )
-
-
-# --------------------------------------------------------------------------- formatting
-
-
-@dataclass(frozen=True, slots=True)
-class _Format:
-    """The payload's values as the cards show them; None when there is nothing to show."""
-
-    cur: Currency
-
-    @classmethod
-    def of(cls, payload: AlertPayload) -> _Format:
-        try:
-            return cls(currency(payload.currency or "USD"))
-        except (KeyError, ValueError):
-            return cls(currency("USD"))
-
-    def money(self, minor: int | Decimal | None) -> str | None:
-        """Minor units (an int, or a decimal rounded to one) formatted."""
-        if minor is None:
-            return None
-        try:
-            whole = int(Decimal(minor).to_integral_value(rounding=ROUND_HALF_UP))
-            return Money.from_minor(whole, self.cur).format()
-        except (InvalidOperation, ValueError, TypeError, ArithmeticError):
-            return None
-
-    def balance(self, payload: AlertPayload) -> str:
-        return self.money(payload.balance_minor) or "unknown"
-
-    @staticmethod
-    def days(value: Decimal | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            days = value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-        except (InvalidOperation, ValueError, TypeError, ArithmeticError):
-            return None
-        return f"{days.normalize():f}" if days == days.to_integral_value() else f"{days:f}"
-
-    @staticmethod
-    def date(value: datetime | None) -> str | None:
-        return None if value is None else fmt_date(value)
-
-    @staticmethod
-    def text(value: str | None) -> str | None:
-        return value.strip() if value is not None and value.strip() else None
 
 
 # --------------------------------------------------------------------------- one alert
@@ -165,7 +122,7 @@ class _Parts:
 
 def _parts(alert: Alert) -> _Parts:
     payload = alert.payload
-    f = _Format.of(payload)
+    f = Format.of(payload)
     match payload:
         case LowBalance():
             return _low_balance(payload, f)
@@ -186,146 +143,173 @@ def _parts(alert: Alert) -> _Parts:
     raise TypeError(f"no card for a {type(payload).__name__} payload")
 
 
-def _low_balance(p: LowBalance, f: _Format) -> _Parts:
+def _low_balance(p: LowBalance, f: Format) -> _Parts:
     threshold = f.money(p.threshold_minor)
-    below = f" below {threshold}" if threshold else ""
     return _Parts(
-        "Communications Credits are running low",
-        (f"The balance fell{below}. Add funds so calls keep working.",),
-        (("Balance", f.balance(p)),) + ((("Alert threshold", threshold),) if threshold else ()),
+        t("Communications Credits are running low"),
+        (
+            t(
+                "The balance fell below {threshold}. Add funds so calls keep working.",
+                threshold=threshold,
+            )
+            if threshold
+            else t("The balance fell. Add funds so calls keep working."),
+        ),
+        ((t("Balance"), f.balance(p)),)
+        + (((t("Alert threshold"), threshold),) if threshold else ()),
         (_add_funds(), _settings(), _show_balance()),
-        f"Balance fell{below}",
+        t("Balance fell below {threshold}", threshold=threshold)
+        if threshold
+        else t("Balance fell"),
     )
 
 
-def _depleted(p: Depleted, f: _Format) -> _Parts:
+def _depleted(p: Depleted, f: Format) -> _Parts:
     return _Parts(
-        "Communications Credits are used up",
+        t("Communications Credits are used up"),
         (
-            "Calls that need credits stop now: toll-free numbers first, then Audio "
-            "Conferencing dial-out and pay-as-you-go calling.",
-            "Add funds to restore them.",
+            t(
+                "Calls that need credits stop now: toll-free numbers first, then Audio "
+                "Conferencing dial-out and pay-as-you-go calling."
+            ),
+            t("Add funds to restore them."),
         ),
-        (("Balance", f.balance(p)),),
+        ((t("Balance"), f.balance(p)),),
         (_add_funds(), _settings()),
-        "Credits are used up: calls that need credits stop (toll-free first)",
+        t("Credits are used up: calls that need credits stop (toll-free first)"),
     )
 
 
-def _recharge_succeeded(p: RechargeSucceeded, f: _Format) -> _Parts:
+def _recharge_succeeded(p: RechargeSucceeded, f: Format) -> _Parts:
     amount = f.money(p.amount_minor)
-    added = f"{amount} was added" if amount else "Funds were added"
     return _Parts(
-        "Auto-recharge added funds",
-        (f"{added} to Communications Credits.",),
-        ((("Added", amount),) if amount else ()) + (("New balance", f.balance(p)),),
+        t("Auto-recharge added funds"),
+        (
+            t("{amount} was added to Communications Credits.", amount=amount)
+            if amount
+            else t("Funds were added to Communications Credits."),
+        ),
+        (((t("Added"), amount),) if amount else ()) + ((t("New balance"), f.balance(p)),),
         (_show_balance(),),
-        f"Auto-recharge: {added.lower() if not amount else added}",
+        t("Auto-recharge: {amount} was added", amount=amount)
+        if amount
+        else t("Auto-recharge: funds were added"),
     )
 
 
-def _recharge_paused(p: RechargePaused, f: _Format) -> _Parts:
+def _recharge_paused(p: RechargePaused, f: Format) -> _Parts:
     amount = f.money(p.amount_minor)
-    reason = f.text(p.reason) or "the payment was declined"
-    of = f" of {amount}" if amount else ""
+    reason = f.reason(p.reason)
     declines = p.consecutive_declines
-    after = f" after {declines} declined payments" if declines else ""
+    stopped = (
+        tn(
+            "Auto-recharge stopped trying after {n} declined payment.",
+            "Auto-recharge stopped trying after {n} declined payments.",
+            declines,
+        )
+        if declines
+        else t("Auto-recharge stopped trying.")
+    )
+    last = (
+        t("The last recharge of {amount} failed: {reason}.", amount=amount, reason=reason)
+        if amount
+        else t("The last recharge failed: {reason}.", reason=reason)
+    )
     return _Parts(
-        "Auto-recharge is paused",
+        t("Auto-recharge is paused"),
         (
-            f"Auto-recharge stopped trying{after}. The last recharge{of} failed: {reason}.",
-            "Fix the payment method, then turn auto-recharge back on.",
+            f"{stopped} {last}",
+            t("Fix the payment method, then turn auto-recharge back on."),
         ),
-        (("Balance", f.balance(p)),)
-        + ((("Declined in a row", str(declines)),) if declines else ()),
+        ((t("Balance"), f.balance(p)),)
+        + (((t("Declined in a row"), fmt_number(declines)),) if declines else ()),
         (_turn_back_on(), _add_funds()),
-        f"Auto-recharge paused{after}",
+        tn(
+            "Auto-recharge paused after {n} declined payment",
+            "Auto-recharge paused after {n} declined payments",
+            declines,
+        )
+        if declines
+        else t("Auto-recharge paused"),
     )
 
 
-def _recharge_failed(p: RechargeFailed, f: _Format) -> _Parts:
+def _recharge_failed(p: RechargeFailed, f: Format) -> _Parts:
     amount = f.money(p.amount_minor)
-    reason = f.text(p.reason) or "the payment was declined"
-    of = f" of {amount}" if amount else ""
+    reason = f.reason(p.reason)
     return _Parts(
-        "Auto-recharge failed",
+        t("Auto-recharge failed"),
         (
-            f"The auto-recharge{of} did not go through: {reason}.",
-            "Check the auto-recharge settings or add funds now.",
+            t(
+                "The auto-recharge of {amount} did not go through: {reason}.",
+                amount=amount,
+                reason=reason,
+            )
+            if amount
+            else t("The auto-recharge did not go through: {reason}.", reason=reason),
+            t("Check the auto-recharge settings or add funds now."),
         ),
-        (("Balance", f.balance(p)), ("Reason", reason)),
+        ((t("Balance"), f.balance(p)), (t("Reason"), reason)),
         (_settings(), _add_funds()),
-        f"Auto-recharge{of} failed: {reason}",
+        t("Auto-recharge of {amount} failed: {reason}", amount=amount, reason=reason)
+        if amount
+        else t("Auto-recharge failed: {reason}", reason=reason),
     )
 
 
-def _funds_expiring(p: FundsExpiring, f: _Format) -> _Parts:
-    amount = f.money(p.amount_minor) or "Some funds"
+def _funds_expiring(p: FundsExpiring, f: Format) -> _Parts:
+    amount = f.money(p.amount_minor)
     when = f.date(p.expires_at)
-    on = f" on {when}" if when else " soon"
     return _Parts(
-        "Funds will expire soon",
-        (f"{amount} of Communications Credits expire{on} if not used.",),
-        (("Expiring", amount),)
-        + ((("First expiry", when),) if when else ())
-        + (("Balance", f.balance(p)),),
+        t("Funds will expire soon"),
+        (expire_line(amount, when),),
+        ((t("Expiring"), amount or t("Some funds")),)
+        + (((t("First expiry"), when),) if when else ())
+        + ((t("Balance"), f.balance(p)),),
         (_show_balance(),),
-        f"{amount} expire{on}",
+        expire_summary(amount, when),
     )
 
 
-def _runway_low(p: RunwayLow, f: _Format) -> _Parts:
+def _runway_low(p: RunwayLow, f: Format) -> _Parts:
     days = f.days(p.runway_days)
     burn = f.money(p.daily_burn_minor)
-    lasts = f"about {days} days" if days else "only a few days"
-    per_day = f" at {burn} a day" if burn else ""
     return _Parts(
-        "Credits will run out soon",
-        (f"At the current spend{per_day}, the balance lasts {lasts}.",),
-        (("Balance", f.balance(p)),)
-        + ((("Lasts", f"about {days} days"),) if days else ())
-        + ((("Daily spend", burn),) if burn else ()),
+        t("Credits will run out soon"),
+        (runway_line(days, burn),),
+        ((t("Balance"), f.balance(p)),)
+        + (((t("Lasts"), t("about {days} days", days=days)),) if days else ())
+        + (((t("Daily spend"), burn),) if burn else ()),
         (_add_funds(), _settings()),
-        f"Balance lasts {lasts}",
+        t("Balance lasts about {days} days", days=days)
+        if days
+        else t("Balance lasts only a few days"),
     )
 
 
-def _shares(shares: tuple[SpendShare, ...], f: _Format) -> str | None:
-    """``"Megan Bowen $50.00 (4 calls), Alex $20.00"``: who or where, with spend."""
-    shown = []
-    for share in shares:
-        spend = f.money(share.spend_minor)
-        calls = share.calls
-        count = f" ({calls} call{'s' if calls != 1 else ''})" if calls else ""
-        shown.append(f"{share.name} {spend}{count}" if spend else share.name)
-    return ", ".join(shown) or None
-
-
-def _unusual_spend(p: UnusualSpend, f: _Format) -> _Parts:
-    last = f.money(p.last_hour_minor) or "Much more than usual"
+def _unusual_spend(p: UnusualSpend, f: Format) -> _Parts:
+    last = f.money(p.last_hour_minor)
     usual = f.money(p.usual_hour_minor)
-    than = f" against a usual hour of {usual}" if usual else ""
-    callers, destinations = _shares(p.top_callers, f), _shares(p.top_destinations, f)
+    callers, destinations = shares(p.top_callers, f), shares(p.top_destinations, f)
     lines = [
-        f"{last} was spent in the last hour{than}.",
-        "This can be toll fraud. Check recent calls, and block numbers you do not recognise.",
+        spent_line(last, usual),
+        t("This can be toll fraud. Check recent calls, and block numbers you do not recognise."),
     ]
     if p.recharge_on:
-        lines.append("Auto-recharge is on: pause it to stop new funds being charged.")
+        lines.append(t("Auto-recharge is on: pause it to stop new funds being charged."))
     elif p.recharge_on is False:
-        lines.append("Auto-recharge is off: no funds are added automatically.")
-    top = p.top_callers[0] if p.top_callers else None
-    most = f"; most by {top.name}" if top is not None else ""
+        lines.append(t("Auto-recharge is off: no funds are added automatically."))
+    top = p.top_callers[0].name if p.top_callers else None
     return _Parts(
-        "Unusual spend: possible toll fraud",
+        t("Unusual spend: possible toll fraud"),
         tuple(lines),
-        (("Last hour", last),)
-        + ((("Usual hour", usual),) if usual else ())
-        + ((("Top callers", callers),) if callers else ())
-        + ((("Top destinations", destinations),) if destinations else ())
-        + (("Balance", f.balance(p)),),
+        ((t("Last hour"), last or t("Much more than usual")),)
+        + (((t("Usual hour"), usual),) if usual else ())
+        + (((t("Top callers"), callers),) if callers else ())
+        + (((t("Top destinations"), destinations),) if destinations else ())
+        + ((t("Balance"), f.balance(p)),),
         ((_pause_recharge(),) if p.recharge_on else ()) + (_history(), _show_balance()),
-        f"Unusual spend: {last} in the last hour{most} (possible toll fraud)",
+        spent_summary(last, top),
     )
 
 
@@ -366,13 +350,22 @@ def coalesced_card(alerts: Sequence[Alert]) -> Card:
     worst = ordered[0].kind
     kinds = {a.kind for a in alerts}
     body: list[Element] = [
-        heading(f"Communications Credits: {len(alerts)} alerts", color=_COLORS[worst]),
-        fact_set((("Balance now", _Format.of(latest.payload).balance(latest.payload)),)),
-        text("What happened, most serious first:", weight="Bolder"),
+        heading(
+            tn(
+                "Communications Credits: {n} alert",
+                "Communications Credits: {n} alerts",
+                len(alerts),
+            ),
+            color=_COLORS[worst],
+        ),
+        fact_set(((t("Balance now"), Format.of(latest.payload).balance(latest.payload)),)),
+        text(t("What happened, most serious first:"), weight="Bolder"),
         *[text(f"- {alert_summary(a)}", spacing="None") for a in ordered],
     ]
     if AlertKind.UNUSUAL_SPEND in kinds:
-        body.append(text("Unusual spend can be toll fraud: check recent calls.", color="attention"))
+        body.append(
+            text(t("Unusual spend can be toll fraud: check recent calls."), color="attention")
+        )
     buttons: list[Element] = []
     if _pauses_recharge(alerts):
         buttons.append(_pause_recharge())

@@ -14,10 +14,13 @@ from cards._elements import (
     example_amount,
     fmt_datetime,
     heading,
+    input_value,
     text,
 )
 from cards._elements import facts as fact_set
 from cards.account import recharge_summary
+from credits import shown as stored_text
+from credits.i18n import N_, fmt_number, t, tn
 from credits.models import AccountView, FundingResult
 from credits.money import AmountLimits, Currency, Money
 
@@ -30,7 +33,8 @@ __all__ = [
     "recharge_form",
 ]
 
-PAID_WITH = "the payment method on file"
+PAID_WITH = N_("the payment method on file")
+"""What pays (English; shown translated with ``t(PAID_WITH)``)."""
 DEFAULT_LIMITS = AmountLimits()
 
 
@@ -40,8 +44,8 @@ def _error(message: str | None) -> list[Element]:
 
 def _cancel(request: str | None = None) -> Element:
     if request is None:
-        return act.execute("Cancel", act.CANCEL, associated_inputs="none")
-    return act.execute("Cancel", act.CANCEL, associated_inputs="none", request=request)
+        return act.execute(t("Cancel"), act.CANCEL, associated_inputs="none")
+    return act.execute(t("Cancel"), act.CANCEL, associated_inputs="none", request=request)
 
 
 def _amount_input(
@@ -73,15 +77,18 @@ def add_funds_form(
 ) -> Card:
     """The amount form. Quick amounts outside ``limits`` or in another currency are left out."""
     body: list[Element] = [
-        heading("Add funds"),
+        heading(t("Add funds")),
         text(
-            f"The amount is charged to {PAID_WITH} and added to your Communications Credits "
-            f"({currency.code}). You confirm before anything is charged."
+            t(
+                "The amount is charged to the payment method on file and added to your "
+                "Communications Credits ({code}). You confirm before anything is charged.",
+                code=currency.code,
+            )
         ),
         *_error(error),
         _amount_input(
             "amount",
-            f"Amount ({amount_range(limits, currency)})",
+            t("Amount ({range})", range=amount_range(limits, currency)),
             value,
             example_amount(currency, limits, 50),
             limits.describe(currency),
@@ -93,26 +100,26 @@ def add_funds_form(
         if m.currency == currency and limits.minimum <= m.amount <= limits.maximum
     ]
     if chips:
-        body += [text("Or pick an amount:", subtle=True), action_set(chips)]
-    return card(body, [act.execute("Review", act.ADD_FUNDS_REVIEW, "positive"), _cancel()])
+        body += [text(t("Or pick an amount:"), subtle=True), action_set(chips)]
+    return card(body, [act.execute(t("Review"), act.ADD_FUNDS_REVIEW, "positive"), _cancel()])
 
 
 def confirm_funds_card(view: AccountView, amount: Money, request: str) -> Card:
     body: list[Element] = [
-        heading(f"Add {amount.format()} to your Communications Credits?"),
+        heading(t("Add {amount} to your Communications Credits?", amount=amount.format())),
         fact_set(
             [
-                ("Current balance", view.balance.format()),
-                ("Amount", amount.format()),
-                ("Balance after", (view.balance + amount).format()),
-                ("Paid with", PAID_WITH),
+                (t("Current balance"), view.balance.format()),
+                (t("Amount"), amount.format()),
+                (t("Balance after"), (view.balance + amount).format()),
+                (t("Paid with"), t(PAID_WITH)),
             ]
         ),
     ]
     if view.recharge_in_progress:
-        body.append(text("An auto-recharge is also in progress.", subtle=True))
+        body.append(text(t("An auto-recharge is also in progress."), subtle=True))
     confirm = act.execute(
-        "Confirm", act.ADD_FUNDS_CONFIRM, "positive", amount=amount.plain(), request=request
+        t("Confirm"), act.ADD_FUNDS_CONFIRM, "positive", amount=amount.plain(), request=request
     )
     return card(body, [confirm, _cancel(request)])
 
@@ -120,31 +127,38 @@ def confirm_funds_card(view: AccountView, amount: Money, request: str) -> Card:
 def receipt_card(result: FundingResult, view: AccountView) -> Card:
     entry = result.entry
     rows = [
-        ("New balance", result.balance.format()),
-        ("Added by", entry.actor.name),
-        ("When", fmt_datetime(entry.created_at)),
+        (t("New balance"), result.balance.format()),
+        (t("Added by"), stored_text.actor_name(entry.actor.id, entry.actor.name)),
+        (t("When"), fmt_datetime(entry.created_at)),
     ]
     if result.payment is not None and result.payment.reference:
-        rows.append(("Payment reference", result.payment.reference))
-    body: list[Element] = [heading(f"Added {abs(entry.amount).format()}", color="good")]
-    body.append(fact_set(rows))
+        rows.append((t("Payment reference"), result.payment.reference))
+    added = t("Added {amount}", amount=abs(entry.amount).format())
+    body: list[Element] = [heading(added, color="good"), fact_set(rows)]
     if result.replayed:
         body.append(
-            text("This was already added earlier; nothing was charged twice.", color="accent")
+            text(t("This was already added earlier; nothing was charged twice."), color="accent")
         )
     if result.balance.minor <= 0:
         body.append(
-            text("The balance is still used up; add more to restore calling.", color="attention")
+            text(
+                t("The balance is still used up; add more to restore calling."), color="attention"
+            )
         )
     elif not view.recharge.active:
         body.append(
             text(
-                'Tip: say "set auto-recharge to $100 when below $20" so the balance never '
-                "runs out.",
+                t(
+                    'Tip: say "set auto-recharge to $100 when below $20" so the balance never '
+                    "runs out."
+                ),
                 subtle=True,
             )
         )
-    buttons = [act.execute("Show balance", act.BALANCE), act.execute("History", act.HISTORY)]
+    buttons = [
+        act.execute(t("Show balance"), act.BALANCE),
+        act.execute(t("History"), act.HISTORY),
+    ]
     return card(body, buttons)
 
 

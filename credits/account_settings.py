@@ -8,9 +8,10 @@ from collections.abc import Sequence
 
 from sqlalchemy import select, update
 
-from credits import inputs, recharge, views
+from credits import inputs, recharge, shown, views
 from credits.errors import IdempotencyConflict, RequestCancelled, StaleError, ValidationError
-from credits.inputs import AmountInput, clean_key, request_hash
+from credits.i18n import t, tn
+from credits.inputs import CONFLICT, AmountInput, clean_key, request_hash
 from credits.models import (
     CANCELLED_REQUEST,
     AccountView,
@@ -50,7 +51,7 @@ async def set_auto_recharge(
         final_enabled = account.recharge_enabled if enabled is None else enabled
         if final_enabled and (final_amount is None or final_trigger is None):
             raise ValidationError(
-                "Set both a recharge amount and a trigger before turning auto-recharge on."
+                t("Set both a recharge amount and a trigger before turning auto-recharge on.")
             )
         details: Details = {}
         if new_amount is not None:
@@ -91,7 +92,7 @@ async def set_recharge_caps(
         details: Details = {}
         if daily_limit is not None:
             if isinstance(daily_limit, bool) or not 1 <= daily_limit <= 100:
-                raise ValidationError("The daily recharge limit must be from 1 to 100.")
+                raise ValidationError(t("The daily recharge limit must be from 1 to 100."))
             details["daily_recharge_limit"] = daily_limit
         cap = account.monthly_recharge_cap_minor
         if clear_monthly_cap:
@@ -118,14 +119,20 @@ async def set_alert_thresholds(
 ) -> AccountView:
     """Up to three low-balance thresholds; an empty list restores the default."""
     if len(thresholds) > MAX_THRESHOLDS:
-        raise ValidationError(f"Set at most {MAX_THRESHOLDS} low-balance thresholds.")
+        raise ValidationError(
+            tn(
+                "Set at most {n} low-balance threshold.",
+                "Set at most {n} low-balance thresholds.",
+                MAX_THRESHOLDS,
+            )
+        )
     async with deps.store.locked(tenant_id) as account:
         cur = account.currency
         values = sorted(
             {inputs.trigger(deps.config, t, cur).minor for t in thresholds}, reverse=True
         )
         if any(v <= 0 for v in values):
-            raise ValidationError("Low-balance thresholds must be more than zero.")
+            raise ValidationError(t("Low-balance thresholds must be more than zero."))
         details: Details = {"alert_thresholds": values}
         await _audit(deps, account, "alert_thresholds", actor, details, None, expected_version)
         before = _recharge_settings(account)
@@ -161,7 +168,7 @@ async def _apply(
         )
         .values(
             status=PaymentStatus.CANCELLED.value,
-            reason="auto-recharge settings changed",
+            reason=shown.SETTINGS_CHANGED,
             updated_at=deps.clock.now(),
         )
     )
@@ -195,10 +202,10 @@ async def _audit(
             if existing.action == CANCELLED_REQUEST:
                 raise RequestCancelled()
             if existing.request_hash != hashed:
-                raise IdempotencyConflict("This request was already made with different details.")
+                raise IdempotencyConflict(t(CONFLICT))
             return True
     if expected_version is not None and expected_version != account.settings_version:
-        raise StaleError("These settings changed since this card was shown; open them again.")
+        raise StaleError(t("These settings changed since this card was shown; open them again."))
     await account.conn.execute(
         operations.insert().values(
             account_id=account.id,

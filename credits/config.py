@@ -14,6 +14,8 @@ import platformdirs
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from credits.i18n import t
+
 
 def default_database_url() -> str:
     """SQLite file in the user's data directory (created on first use)."""
@@ -121,8 +123,8 @@ class CreditsConfig(BaseSettings):
     def graph_off_reason(self) -> str:
         """Why usage is not pulled from Graph (for the start-up log and "usage status")."""
         if not self.graph_client_id:
-            return "no app registration: set MicrosoftAppId or CREDITS_GRAPH_CLIENT_ID"
-        return (
+            return t("no app registration: set MicrosoftAppId or CREDITS_GRAPH_CLIENT_ID")
+        return t(
             "no client secret or certificate: set MicrosoftAppPassword, "
             "CREDITS_GRAPH_CLIENT_SECRET or CREDITS_GRAPH_CERTIFICATE_PATH"
         )

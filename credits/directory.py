@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from credits import outbox
 from credits.errors import NotFoundError, ValidationError
+from credits.i18n import t
 from credits.models import Actor, Admin, AlertReach, PersonalChat, Subscription
 from credits.schema import admins, personal_chats, subscriptions
 from credits.store import Deps, tenant_key
@@ -47,7 +48,7 @@ async def list_admins(deps: Deps, tenant_id: str) -> list[Admin]:
 async def grant_admin(deps: Deps, tenant_id: str, aad_object_id: str, name: str, by: Actor) -> bool:
     """True if granted now, False if already an admin."""
     if not aad_object_id.strip():
-        raise ValidationError("Name the person by their Microsoft Entra object id.")
+        raise ValidationError(t("Name the person by their Microsoft Entra object id."))
     if await is_admin(deps, tenant_id, aad_object_id):
         return False
     insert = deps.store.upsert_insert
@@ -69,7 +70,7 @@ async def grant_admin(deps: Deps, tenant_id: str, aad_object_id: str, name: str,
 async def revoke_admin(deps: Deps, tenant_id: str, aad_object_id: str) -> bool:
     if aad_object_id in deps.config.admins:
         raise ValidationError(
-            "This admin is set in the bot's configuration (CREDITS_ADMINS); remove them there."
+            t("This admin is set in the bot's configuration (CREDITS_ADMINS); remove them there.")
         )
     async with deps.db.write() as conn:
         result = await conn.execute(
@@ -78,7 +79,7 @@ async def revoke_admin(deps: Deps, tenant_id: str, aad_object_id: str) -> bool:
             )
         )
         if not result.rowcount:
-            raise NotFoundError("That person is not an admin here.")
+            raise NotFoundError(t("That person is not an admin here."))
         return True
 
 
@@ -166,7 +167,9 @@ async def remember_personal_chat(
     a new or changed chat makes the tenant's waiting alerts due at once."""
     tenant_id = tenant_key(tenant_id)
     if not aad_object_id.strip():
-        raise ValidationError("A 1:1 chat is kept for a person with a Microsoft Entra object id.")
+        raise ValidationError(
+            t("A 1:1 chat is kept for a person with a Microsoft Entra object id.")
+        )
     json.dumps(reference)  # must be plain JSON
     name = name[:200] or aad_object_id
     key = (personal_chats.c.tenant_id == tenant_id) & (

@@ -1,6 +1,10 @@
-"""Errors the domain raises. Each message is a short sentence fit to show a billing admin."""
+"""Errors the domain raises. Each message is a short sentence fit to show a billing admin, in
+the language of the moment when it was raised (credits/i18n.py)."""
 
 from __future__ import annotations
+
+from credits import shown
+from credits.i18n import t
 
 
 class CreditsError(Exception):
@@ -23,7 +27,7 @@ class RequestCancelled(CreditsError):
     """The request was cancelled (Cancel on its card) before it was confirmed."""
 
     def __init__(self) -> None:
-        super().__init__("This request was cancelled; nothing was changed.")
+        super().__init__(t("This request was cancelled; nothing was changed."))
 
 
 class NotFoundError(CreditsError):
@@ -34,7 +38,12 @@ class PaymentDeclined(CreditsError):
     """The payment gateway declined the charge; nothing was credited."""
 
     def __init__(self, reason: str) -> None:
-        super().__init__(f"The payment was declined: {reason}. Nothing was added.")
+        """`reason` as stored (the gateway's, or the bot's own in English), shown translated
+        when it is one of the bot's own."""
+        shown_reason = shown.reason(reason) or reason
+        super().__init__(
+            t("The payment was declined: {reason}. Nothing was added.", reason=shown_reason)
+        )
         self.reason = reason
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from credits import ledger, recharge
+from credits import ledger, recharge, shown
 from credits.errors import (
     IdempotencyConflict,
     PaymentDeclined,
@@ -22,7 +22,15 @@ from credits.errors import (
     StaleError,
     ValidationError,
 )
-from credits.inputs import AmountInput, clean_key, money, purchase_limits, request_hash
+from credits.i18n import t
+from credits.inputs import (
+    CONFLICT,
+    AmountInput,
+    clean_key,
+    money,
+    purchase_limits,
+    request_hash,
+)
 from credits.models import (
     CANCELLED_REQUEST,
     Actor,
@@ -36,8 +44,6 @@ from credits.money import Money, parse_strict
 from credits.payments import ChargeRequest
 from credits.schema import accounts, operations, payments
 from credits.store import Account, Deps, LockedAccount
-
-CONFLICT = "This request was already made with different details."
 
 
 async def add_funds(
@@ -64,23 +70,25 @@ async def add_funds(
                 deps, account, chosen, actor, reason, payment_key, hashed
             )
         elif existing.request_hash != hashed:
-            raise IdempotencyConflict(CONFLICT)
+            raise IdempotencyConflict(t(CONFLICT))
         elif existing.status == PaymentStatus.SUCCEEDED:
             return await _funding_result(account.conn, account, existing, replayed=True)
         elif existing.status == PaymentStatus.DECLINED:
-            raise PaymentDeclined(existing.reason or "declined")
+            raise PaymentDeclined(existing.reason or shown.DECLINED)
         else:
             payment_id = existing.id
     request = ChargeRequest(account.tenant_id, account.id, chosen, payment_key, reason)
     result = await recharge.charge(deps, request)
     if result is None:
         raise PaymentUnavailable(
-            "The payment service did not answer. Nothing was added yet; the "
-            "payment will be checked again automatically, and it is safe to retry."
+            t(
+                "The payment service did not answer. Nothing was added yet; the "
+                "payment will be checked again automatically, and it is safe to retry."
+            )
         )
     settled = await recharge.settle(deps, payment_id, result)
     if not result.approved:
-        raise PaymentDeclined(result.reason or "declined")
+        raise PaymentDeclined(result.reason or shown.DECLINED)
     async with deps.db.read() as conn:
         row = (await conn.execute(select(accounts).where(accounts.c.id == account.id))).one()
         payment = (await conn.execute(select(payments).where(payments.c.id == payment_id))).one()
@@ -101,7 +109,7 @@ async def _refuse_voided_or_stale(
     if voided.first() is not None:
         raise RequestCancelled()
     if expected_version is not None and expected_version != account.settings_version:
-        raise StaleError("This card is out of date; open the balance again.")
+        raise StaleError(t("This card is out of date; open the balance again."))
 
 
 async def _record_purchase(
@@ -161,7 +169,7 @@ async def adjust(
     """A manual correction (either sign), recorded with its reason; no payment is made."""
     key = f"adjustment:{clean_key(idempotency_key)}"
     if not reason.strip():
-        raise ValidationError("An adjustment needs a reason.")
+        raise ValidationError(t("An adjustment needs a reason."))
     async with deps.store.locked(tenant_id) as account:
         text = str(amount).strip()
         negative = text.startswith("-")
@@ -171,7 +179,7 @@ async def adjust(
         existing = await ledger.entry_by_key(account.conn, account.id, key)
         if existing is not None:
             if existing.request_hash != hashed:
-                raise IdempotencyConflict(CONFLICT)
+                raise IdempotencyConflict(t(CONFLICT))
             return ledger.entry_view(existing, account.currency)
         kind = EntryKind.ADJUSTMENT
         if minor > 0:

@@ -19,7 +19,7 @@ from sqlalchemy import String, Table, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from credits import ledger, recharge
+from credits import ledger, recharge, shown
 from credits.errors import ValidationError
 from credits.inputs import request_hash
 from credits.models import USAGE, EntryKind, UsageOutcome, UsageStatus
@@ -248,7 +248,9 @@ def _usage_row(account_id: int, applied: Applied, now: datetime) -> dict[str, ob
 
 def _reason(record: UsageRecord) -> str:
     """At most 412 characters (the column holds 500): the fields' limits are checked at the edge."""
-    kind = record.call_type or record.license_capability or "call"
+    kind = record.call_type or record.license_capability or shown.CALL
     minutes = (record.duration_seconds + 59) // 60
-    where = f" to {record.destination_context}" if record.destination_context else ""
-    return f"{kind}, {minutes} min{where} ({record.id})"
+    where = record.destination_context
+    if where:
+        return shown.stored(shown.CALL_TO, kind=kind, minutes=minutes, where=where, id=record.id)
+    return shown.stored(shown.CALL_NOWHERE, kind=kind, minutes=minutes, id=record.id)

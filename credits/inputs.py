@@ -10,9 +10,11 @@ from decimal import Decimal
 
 from credits.config import CreditsConfig
 from credits.errors import ValidationError
+from credits.i18n import N_, t
 from credits.money import AmountError, AmountLimits, Currency, Money, parse_strict
 
 AmountInput = Money | Decimal | int | str
+CONFLICT = N_("This request was already made with different details.")
 
 
 def request_hash(*parts: object) -> str:
@@ -22,7 +24,7 @@ def request_hash(*parts: object) -> str:
 def clean_key(key: str) -> str:
     """An idempotency key as the store keeps it."""
     if not isinstance(key, str) or not key.strip() or len(key) > 150:
-        raise ValidationError("An idempotency key of 1 to 150 characters is required.")
+        raise ValidationError(t("An idempotency key of 1 to 150 characters is required."))
     return key.strip()
 
 
@@ -34,7 +36,9 @@ def money(value: AmountInput, cur: Currency, limits: AmountLimits | None) -> Mon
     """An amount in the account's currency, within `limits` when given."""
     if isinstance(value, Money):
         if value.currency != cur:
-            raise AmountError(f"This account is in {cur.code}; enter an amount in {cur.code}.")
+            raise AmountError(
+                t("This account is in {code}; enter an amount in {code}.", code=cur.code)
+            )
         return limits.check(value) if limits else value
     return parse_strict(value, cur, limits)
 
@@ -49,9 +53,10 @@ def trigger(config: CreditsConfig, value: AmountInput, cur: Currency) -> Money:
     else:
         chosen = parse_strict(value, cur, None)
     if chosen.minor < 0:
-        raise AmountError("The trigger cannot be negative.")
+        raise AmountError(t("The trigger cannot be negative."))
     if chosen.amount > config.purchase_max * 10:
-        raise AmountError(f"The trigger can be at most {Money(config.purchase_max * 10, cur)}.")
+        top = Money(config.purchase_max * 10, cur).format()
+        raise AmountError(t("The trigger can be at most {amount}.", amount=top))
     return chosen
 
 

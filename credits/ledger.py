@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from credits import shown
 from credits.clock import add_months
 from credits.inputs import request_hash
 from credits.models import EXPIRY, Actor, Entry, EntryKind
@@ -174,7 +175,7 @@ async def expire_lots(deps: Deps, account: LockedAccount) -> int:
             EntryKind.EXPIRY,
             -lot.remaining_minor,
             EXPIRY,
-            f"Funds bought {lot.purchased_at:%Y-%m-%d} expired",
+            shown.stored(shown.EXPIRED, date=f"{lot.purchased_at:%Y-%m-%d}"),
             f"expiry:{lot.id}",
             request_hash("expiry", lot.id, lot.remaining_minor),
             occurred_at=lot.expires_at,

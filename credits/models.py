@@ -8,6 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from credits import shown
 from credits.alert_payloads import AlertKind as AlertKind
 from credits.alert_payloads import AlertPayload
 from credits.alert_payloads import AlertStatus as AlertStatus
@@ -22,9 +23,10 @@ class Actor:
     name: str
 
 
-AUTO = Actor("auto", "Auto-recharge")
-USAGE = Actor("usage", "Usage")
-EXPIRY = Actor("expiry", "Expiry")
+# system actors: stored in English, their names shown translated by `shown.actor_name`
+AUTO = Actor("auto", shown.AUTO_RECHARGE)
+USAGE = Actor("usage", shown.USAGE_ACTOR)
+EXPIRY = Actor("expiry", shown.EXPIRY_ACTOR)
 
 
 class EntryKind(StrEnum):

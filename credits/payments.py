@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from credits.money import Money
+from credits.shown import SANDBOX_DECLINED
 
 if TYPE_CHECKING:
     from credits.config import CreditsConfig
@@ -87,7 +88,7 @@ class SandboxGateway:
 
     def _decide(self, request: ChargeRequest) -> ChargeResult:
         if request.tenant_id in self.decline_tenants:
-            return ChargeResult.decline("card declined by the issuer (sandbox)")
+            return ChargeResult.decline(SANDBOX_DECLINED)
         return ChargeResult.approve(f"sandbox-{uuid.uuid4().hex[:12]}-{os.getpid()}")
 
     @contextmanager

@@ -22,7 +22,7 @@ from typing import Any
 import structlog
 from sqlalchemy import Row, and_, func, or_, select, update
 
-from credits import alerting, ledger, outbox
+from credits import alerting, ledger, outbox, shown
 from credits.alert_payloads import AlertKind, RechargeFailed, RechargePaused, RechargeSucceeded
 from credits.clock import start_of_day, start_of_month
 from credits.inputs import request_hash
@@ -134,7 +134,7 @@ async def _cap_refusal(
     ).scalar_one()
     limit = account.daily_recharge_limit or deps.config.daily_recharge_limit
     if today >= limit:
-        return f"the daily limit of {limit} recharges was reached"
+        return shown.stored(shown.DAILY_LIMIT, limit=limit)
     cap = account.monthly_recharge_cap_minor
     if cap is not None:
         month = (
@@ -145,7 +145,7 @@ async def _cap_refusal(
             )
         ).scalar_one()
         if int(month) + amount > cap:
-            return f"the monthly cap of {Money.from_minor(cap, account.currency)} would be exceeded"
+            return shown.stored(shown.MONTHLY_CAP, cap=Money.from_minor(cap, account.currency))
     return None
 
 
@@ -191,7 +191,7 @@ async def _credit(
 ) -> None:
     is_auto = payment.kind == PaymentKind.AUTO_RECHARGE
     kind = EntryKind.AUTO_RECHARGE if is_auto else EntryKind.FUNDING
-    reason = "Auto-recharge" if is_auto else (payment.reason or "Purchase")
+    reason = shown.AUTO_RECHARGE if is_auto else (payment.reason or shown.PURCHASE)
     actor = Actor(payment.actor_id, payment.actor_name)
     entry = await ledger.fund(
         deps,
@@ -226,7 +226,7 @@ async def _decline(
     deps: Deps, account: LockedAccount, payment: Row[Any], result: ChargeResult
 ) -> None:
     """A declined purchase is only recorded; a declined recharge counts towards the pause."""
-    reason = (result.reason or "declined")[:500]
+    reason = (result.reason or shown.DECLINED)[:500]
     await account.conn.execute(
         update(payments)
         .where(payments.c.id == payment.id)
@@ -304,7 +304,8 @@ async def process(deps: Deps, payment: PaymentView) -> RechargeOutcome:
                 .where(payments.c.id == payment.id)
             )
         ).one()
-    description = "Auto-recharge" if payment.kind == PaymentKind.AUTO_RECHARGE else "Purchase"
+    is_auto = payment.kind == PaymentKind.AUTO_RECHARGE
+    description = shown.AUTO_RECHARGE if is_auto else shown.PURCHASE
     request = ChargeRequest(
         row.tenant_id, row.account_id, payment.amount, payment.idempotency_key, description
     )
@@ -319,7 +320,7 @@ async def process(deps: Deps, payment: PaymentView) -> RechargeOutcome:
                 )
                 .values(
                     lease_until=deps.clock.now(),
-                    reason="the payment gateway gave no answer; retried with the same key",
+                    reason=shown.NO_ANSWER,
                     updated_at=deps.clock.now(),
                 )
             )
@@ -364,8 +365,7 @@ async def report_stuck(deps: Deps) -> list[PaymentView]:
                 balance_minor=row.balance_minor,
                 amount_minor=row.amount_minor,
                 payment_id=row.id,
-                reason=f"the payment has not settled for {minutes} minutes; "
-                "check with the payment provider before retrying",
+                reason=shown.stored(shown.STUCK, minutes=minutes),
                 stuck=True,
             )
             await outbox.put(deps, conn, row.account_id, payload, f"stuck:{row.id}")

@@ -34,6 +34,7 @@ from credits import (
     outbox,
     recharge,
     replies,
+    shown,
     sources,
     usage_report,
     views,
@@ -148,7 +149,7 @@ class CreditsService:
         actor: Actor,
         idempotency_key: str,
         *,
-        reason: str = "Purchase",
+        reason: str = shown.PURCHASE,
         expected_version: int | None = None,
     ) -> FundingResult:
         """Charge the gateway and credit the account, once per idempotency key.

@@ -32,6 +32,7 @@ from credits.clock import Clock
 from credits.config import CreditsConfig
 from credits.db import Database
 from credits.errors import ValidationError
+from credits.i18n import t
 from credits.money import Currency, currency
 from credits.payments import PaymentGateway
 from credits.schema import accounts
@@ -153,7 +154,7 @@ async def _held_once(account: LockedAccount) -> AsyncIterator[None]:
 def tenant_key(tenant_id: str) -> str:
     """A tenant id as the store keeps it."""
     if not isinstance(tenant_id, str) or not tenant_id.strip() or len(tenant_id) > 100:
-        raise ValidationError("A tenant id is required.")
+        raise ValidationError(t("A tenant id is required."))
     return tenant_id.strip()
 
 

@@ -21,9 +21,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, and_, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from credits import shown
 from credits.alert_payloads import TOP_SHARES, SpendShare
 from credits.clock import add_months, start_of_month
 from credits.errors import NotFoundError, ValidationError
+from credits.i18n import t
 from credits.money import Currency, Money, currency
 from credits.schema import accounts, usage_records
 from credits.store import Account, Deps, tenant_key
@@ -223,8 +225,11 @@ async def _existing(conn: AsyncConnection, tenant_id: str) -> Account:
     row = (await conn.execute(select(accounts).where(accounts.c.tenant_id == key))).one_or_none()
     if row is None:
         raise NotFoundError(
-            f"No account for tenant '{key}': nothing was ever recorded for it. "
-            "Check the tenant id (the directory id of the organisation)."
+            t(
+                "No account for tenant '{tenant}': nothing was ever recorded for it. "
+                "Check the tenant id (the directory id of the organisation).",
+                tenant=key,
+            )
         )
     return Account.from_row(row)
 
@@ -336,7 +341,8 @@ def _line(grouping: Grouping, row: Row[Any], cur: Currency) -> UsageLine:
 
 def _share(grouping: Grouping, row: Row[Any]) -> SpendShare:
     name, _ = _names(grouping, row)
-    unknown = "Unknown caller" if grouping is Grouping.USER else "Unknown destination"
+    # stored in the alert's payload: English, translated where shown (`shown.share_name`)
+    unknown = shown.UNKNOWN_CALLER if grouping is Grouping.USER else shown.UNKNOWN_DESTINATION
     return SpendShare(name or unknown, int(row.spend or 0), int(row.calls))
 
 

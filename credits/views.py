@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from credits import directory, ledger, rules
 from credits.errors import ValidationError
+from credits.i18n import t
 from credits.models import (
     AccountView,
     ExpiringFunds,
@@ -104,7 +105,7 @@ def recharge_settings(deps: Deps, account: Account) -> RechargeSettings:
 async def history(deps: Deps, tenant_id: str, limit: int, before_seq: int | None) -> HistoryPage:
     """Newest first; `next_before` pages to older entries."""
     if not 1 <= limit <= 200:
-        raise ValidationError("Ask for 1 to 200 entries at a time.")
+        raise ValidationError(t("Ask for 1 to 200 entries at a time."))
     account = await deps.store.account(tenant_id)
     query = select(ledger_entries).where(ledger_entries.c.account_id == account.id)
     if before_seq is not None:

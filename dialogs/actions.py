@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -30,8 +31,9 @@ from cards import actions as verbs
 from cards._elements import nodes
 from cards.actions import execute
 from credits.errors import CreditsError, RequestCancelled, StaleError
+from credits.i18n import N_, Lang, current, t
 from credits.models import AccountView, VoidOutcome
-from credits.money import AmountError, Money, parse_strict
+from credits.money import AmountError, AmountLimits, Money, parse_card_input, parse_strict
 from credits.service import CreditsService
 from dialogs.caller import Caller
 from dialogs.card_data import (
@@ -58,12 +60,12 @@ from dialogs.usage_source import UsageSourceCards
 
 log = structlog.get_logger(__name__)
 QUICK_AMOUNTS = ("25", "50", "100", "250")
-NOT_ALLOWED = "Only billing admins can see or change Communications Credits."
-FORGED = "That card can't be used. Nothing was changed; open the balance to start again."
-NOT_CANCELLED = (
+NOT_ALLOWED = N_("Only billing admins can see or change Communications Credits.")
+FORGED = N_("That card can't be used. Nothing was changed; open the balance to start again.")
+NOT_CANCELLED = N_(
     "Only billing admins can cancel this request; it is still open. Nothing was changed."
 )
-ALREADY_DONE = (
+ALREADY_DONE = N_(
     "This request was already done; cancelling can't undo it. Open the balance to see it."
 )
 
@@ -153,15 +155,17 @@ class CardActions:
         """Answer a button press, checked by dialogs.card_data before it gets here."""
         if isinstance(press, BadButton):
             log.info("card press refused", problem=press.problem)
-            message = f"This button can't be used: {press.problem}. Nothing was changed."
+            message = t(
+                "This button can't be used: {problem}. Nothing was changed.", problem=press.problem
+            )
             return CardResult(
-                outcome_card("Not done", message, style="attention", actions=[_show_balance()])
+                outcome_card(t("Not done"), message, style="attention", actions=[_show_balance()])
             )
         if isinstance(press, UnknownButton):
             log.info("unknown card button", verb=press.verb)
             return CardResult(
                 outcome_card(
-                    "Not understood", "I don't know that button.", actions=[_show_balance()]
+                    t("Not understood"), t("I don't know that button."), actions=[_show_balance()]
                 )
             )
         if isinstance(press, HelpPress):
@@ -169,7 +173,7 @@ class CardActions:
         if isinstance(press, CancelPress):
             return await self._cancel(caller, press)
         if not caller.is_admin:
-            return CardResult(access_denied_card(NOT_ALLOWED), final=True)
+            return CardResult(access_denied_card(t(NOT_ALLOWED)), final=True)
         try:
             return await self._handle_admin(caller, press)
         except (AmountError, CreditsError) as error:
@@ -183,8 +187,7 @@ class CardActions:
                 return CardResult(await self.add_funds_form(caller))
             case AddFundsReview():
                 view = await self.service.account(caller.tenant_id)
-                text = press.amount.strip().replace(",", "")
-                amount = parse_strict(text, view.currency, self.service.limits())
+                amount = _form_amount(press.amount, view, self.service.limits())
                 return CardResult(await self.confirm_funds(caller, amount))
             case AddFundsConfirm():
                 return await self._add_funds(caller, press)
@@ -192,8 +195,9 @@ class CardActions:
                 return CardResult(await self.recharge_form(caller))
             case RechargeReview():
                 view = await self.service.account(caller.tenant_id)
-                amount_ = _optional(press.recharge_amount, view, purchase=True, svc=self.service)
-                trigger = _optional(press.recharge_trigger, view, purchase=False, svc=self.service)
+                limits = self.service.limits()
+                amount_ = _recharge_amount(press.recharge_amount, view, limits)
+                trigger = _recharge_trigger(press.recharge_trigger, view)
                 enabled = press.recharge_enabled == "true"
                 card = await self.confirm_recharge(caller, enabled, amount_, trigger, view)
                 return CardResult(card)
@@ -210,7 +214,7 @@ class CardActions:
 
     async def _add_funds(self, caller: Caller, press: AddFundsConfirm) -> CardResult:
         if not self.signer.verify(caller.tenant_id, press):
-            return CardResult(access_denied_card(FORGED), final=True)
+            return CardResult(access_denied_card(t(FORGED)), final=True)
         result = await self.service.add_funds(
             caller.tenant_id, press.amount, caller.actor, press.request_key
         )
@@ -219,11 +223,11 @@ class CardActions:
 
     async def _set_recharge(self, caller: Caller, press: RechargeConfirm) -> CardResult:
         if not self.signer.verify(caller.tenant_id, press):
-            return CardResult(access_denied_card(FORGED), final=True)
+            return CardResult(access_denied_card(t(FORGED)), final=True)
         if await self.service.was_applied(caller.tenant_id, press.request_key):
-            message = "These settings were saved already; nothing was changed again."
+            message = t("These settings were saved already; nothing was changed again.")
             return CardResult(
-                outcome_card("Already saved", message, actions=[_show_balance()]), final=True
+                outcome_card(t("Already saved"), message, actions=[_show_balance()]), final=True
             )
         view = await self.service.set_auto_recharge(
             caller.tenant_id,
@@ -241,7 +245,7 @@ class CardActions:
         card's request in the store, so a stale copy of the card confirms nothing later."""
         request = press.request_key
         if request is not None and not caller.is_admin:
-            return CardResult(access_denied_card(NOT_CANCELLED))
+            return CardResult(access_denied_card(t(NOT_CANCELLED)))
         outcome = VoidOutcome.CANCELLED
         if request is not None:
             try:
@@ -251,12 +255,12 @@ class CardActions:
         if outcome is VoidOutcome.ALREADY_DONE:
             return CardResult(
                 outcome_card(
-                    "Already done", ALREADY_DONE, style="warning", actions=[_show_balance()]
+                    t("Already done"), t(ALREADY_DONE), style="warning", actions=[_show_balance()]
                 ),
                 final=True,
             )
         return CardResult(
-            outcome_card("Cancelled", "Nothing was changed.", actions=[_show_balance()]),
+            outcome_card(t("Cancelled"), t("Nothing was changed."), actions=[_show_balance()]),
             final=True,
         )
 
@@ -268,35 +272,70 @@ class CardActions:
             return CardResult(await self.recharge_form(caller, error=message))
         if isinstance(error, RequestCancelled):
             return CardResult(
-                outcome_card("Cancelled", message, actions=[_show_balance()]), final=True
+                outcome_card(t("Cancelled"), message, actions=[_show_balance()]), final=True
             )
         if isinstance(error, StaleError):
             return CardResult(
-                outcome_card("Out of date", message, style="warning", actions=[_show_balance()]),
+                outcome_card(t("Out of date"), message, style="warning", actions=[_show_balance()]),
                 final=True,
             )
         return CardResult(
-            outcome_card("Not done", message, style="attention", actions=[_show_balance()]),
+            outcome_card(t("Not done"), message, style="attention", actions=[_show_balance()]),
             final=True,
         )
 
 
-def _optional(
-    value: str, view: AccountView, *, purchase: bool, svc: CreditsService
-) -> Money | None:
-    text = value.strip().replace(",", "")
+_ZERO = re.compile(r"0+(?:[.,]0+)?")
+# What a person typed into a form is read in the turn's language (``parse_card_input``); what
+# the bot wrote into it (a quick amount's data, the settings prefilled) is read back strictly.
+
+
+def _person(value: str) -> str:
+    """A form's text as the card input reader takes it; in English a thousands comma is dropped
+    ("1,000.50"), in Vietnamese the comma is the decimal mark ("1.000,50")."""
+    return value.replace(",", "") if current() is Lang.EN else value
+
+
+def _form_amount(value: str, view: AccountView, limits: AmountLimits) -> Money:
+    """The add-funds form's amount: a quick amount's data, or what the admin typed."""
+    text = value.strip()
+    quick = {Money(Decimal(q), view.currency).plain() for q in QUICK_AMOUNTS}
+    if text in quick:
+        return parse_strict(text, view.currency, limits)
+    return parse_card_input(_person(text), view.currency, limits)
+
+
+def _recharge_amount(value: str, view: AccountView, limits: AmountLimits) -> Money | None:
+    text = value.strip()
     if not text:
         return None
-    if purchase:
-        return parse_strict(text, view.currency, svc.limits())
-    money = parse_trigger(text, view.currency)
+    now = view.recharge.amount
+    if now is not None and text == now.plain():  # the prefilled setting, unchanged
+        return parse_strict(text, view.currency, limits)
+    return parse_card_input(_person(text), view.currency, limits)
+
+
+def _recharge_trigger(value: str, view: AccountView) -> Money | None:
+    """The trigger field: an amount of zero or more (no purchase limits apply)."""
+    text = value.strip()
+    if not text:
+        return None
+    now = view.recharge.trigger
+    if current() is Lang.EN:
+        money = parse_trigger(_person(text), view.currency)
+    elif _ZERO.fullmatch(text):
+        money = Money.zero(view.currency)
+    elif now is not None and text == now.plain():  # the prefilled setting, unchanged
+        money = parse_strict(text, view.currency)
+    else:
+        money = parse_card_input(text, view.currency)
     if money is None:
-        raise AmountError("Enter the trigger as a number, e.g. 20.")
+        raise AmountError(t("Enter the trigger as a number, e.g. 20."))
     return money
 
 
 def _show_balance() -> dict[str, Any]:
-    return execute("Show balance", verbs.BALANCE)
+    return execute(t("Show balance"), verbs.BALANCE)
 
 
 def _actions(card: dict[str, Any]) -> list[dict[str, Any]]:

@@ -28,6 +28,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from cards import actions as verbs
+from credits.i18n import N_, Lang, current, fmt_number, t
 from credits.text import checked, clean_name
 
 AMOUNT_MAX = 32  # the forms' Input.Text maxLength
@@ -36,20 +37,41 @@ SIG_MAX = 64
 INT64_MAX = 2**63 - 1
 VERB_MAX = 40
 
-ALLOWED = {
-    "verb": "the name of one of this bot's buttons",
-    "amount": f'an amount as text, e.g. "50", of at most {AMOUNT_MAX} characters',
-    "trigger": f'an amount as text, e.g. "20", or "", of at most {AMOUNT_MAX} characters',
-    "request": f"text of 1 to {REQUEST_MAX} characters, without control characters",
-    "key": f"text of 1 to {REQUEST_MAX} characters, without control characters",
-    "sig": f"the card's signature: hexadecimal, at most {SIG_MAX} characters",
-    "version": f"a whole number from 0 to {INT64_MAX}",
-    "before": f"a whole number from 1 to {INT64_MAX}",
-    "enabled": '"true" or "false"',
-    "recharge_enabled": '"true" or "false"',
-    "recharge_amount": f'an amount as text, e.g. "100", of at most {AMOUNT_MAX} characters',
-    "recharge_trigger": f'an amount as text, e.g. "20", of at most {AMOUNT_MAX} characters',
+_TEXT_ID = N_("text of 1 to {max} characters, without control characters")
+_TRUE_FALSE = N_('"true" or "false"')
+_ALLOWED = {
+    "verb": N_("the name of one of this bot's buttons"),
+    "amount": N_('an amount as text, e.g. "50", of at most {max} characters'),
+    "trigger": N_('an amount as text, e.g. "20", or "", of at most {max} characters'),
+    "request": _TEXT_ID,
+    "key": _TEXT_ID,
+    "sig": N_("the card's signature: hexadecimal, at most {max} characters"),
+    "version": N_("a whole number from 0 to {max}"),
+    "before": N_("a whole number from 1 to {max}"),
+    "enabled": _TRUE_FALSE,
+    "recharge_enabled": _TRUE_FALSE,
+    "recharge_amount": N_('an amount as text, e.g. "100", of at most {max} characters'),
+    "recharge_trigger": N_('an amount as text, e.g. "20", of at most {max} characters'),
 }
+_MAX = {"request": REQUEST_MAX, "key": REQUEST_MAX, "sig": SIG_MAX}
+_SEMANTIC_MAX = {"version": INT64_MAX, "before": INT64_MAX}
+_IT_WAS = N_("(it was {kind})")
+
+
+def allowed(field: str) -> str | None:
+    """What a field of a button's data may hold, in the turn's language; None for a field no
+    button has."""
+    message = _ALLOWED.get(field)
+    if message is None:
+        return None
+    if field in _SEMANTIC_MAX:  # the whole digits, as in a program (no grouping)
+        return t(message, max=str(_SEMANTIC_MAX[field]))
+    return t(message, max=fmt_number(_MAX.get(field, AMOUNT_MAX)))
+
+
+def _with_allowed(said: str, field: str) -> str:
+    """``"<said>; allowed: <what>"``."""
+    return t("{said}; allowed: {allowed}", said=said, allowed=allowed(field))
 
 
 def _request(value: str) -> str:
@@ -89,7 +111,7 @@ class _Confirm(_Press):
     @model_validator(mode="after")
     def _has_request(self) -> _Confirm:
         if self.request is None and self.key is None:
-            raise ValueError(f"'request' is missing; allowed: {ALLOWED['request']}")
+            raise ValueError(_with_allowed(t("'{field}' is missing", field="request"), "request"))
         return self
 
     @property
@@ -231,12 +253,12 @@ def _card_data() -> TypeAdapter[Press]:
 def parse_card_data(data: object) -> Checked:
     """The typed press for a button's data (Action.Submit's value, Action.Execute's data)."""
     if not isinstance(data, dict):
-        return BadButton(f"the button's data must be an object (it was {_kind(data)})")
+        return BadButton(t("the button's data must be an object {was}", was=_was(data)))
     verb = data.get("verb")
     if verb is None:
-        return BadButton(f"'verb' is missing; allowed: {ALLOWED['verb']}")
+        return BadButton(_with_allowed(t("'{field}' is missing", field="verb"), "verb"))
     if not isinstance(verb, str):
-        return BadButton(f"'verb' must be text (it was {_kind(verb)})")
+        return BadButton(t("'{field}' must be text {was}", field="verb", was=_was(verb)))
     if verb not in verbs.VERBS:
         return UnknownButton(clean_name(verb, VERB_MAX, "?"))
     try:
@@ -254,15 +276,30 @@ def parse_invoke(value: object) -> Checked:
         return BadButton(_invoke_problem(error.errors(include_url=False)[0]))
     data = dict(action.data or {})
     if action.verb is not None and data.setdefault("verb", action.verb) != action.verb:
-        return BadButton("the action's 'verb' and its data's 'verb' differ")
+        return BadButton(t("the action's 'verb' and its data's 'verb' differ"))
     return parse_card_data(data)
 
 
+_KINDS = {
+    dict: N_("an object"),
+    list: N_("a list"),
+    str: N_("text"),
+    bool: N_("true or false"),
+}
+
+
 def _kind(value: object) -> str:
-    names = {dict: "an object", list: "a list", str: "text", bool: "true or false"}
     if value is None:
-        return "null"
-    return names.get(type(value), "a number" if isinstance(value, int | float) else "other")
+        return t("null")
+    kind = _KINDS.get(type(value))
+    if kind is None:
+        kind = N_("a number") if isinstance(value, int | float) else N_("other")
+    return t(kind)
+
+
+def _was(value: object) -> str:
+    """``"(it was text)"``."""
+    return t(_IT_WAS, kind=_kind(value))
 
 
 def _problem(error: ErrorDetails, skip: int) -> str:
@@ -271,27 +308,36 @@ def _problem(error: ErrorDetails, skip: int) -> str:
     field = fields[0] if fields else None
     if error["type"] == "value_error":  # our own checks: the message names the field
         said = str(error.get("ctx", {}).get("error", error["msg"]))
-    elif field is None:
-        said = error["msg"]
+    elif field is None:  # pydantic's own words are English
+        said = error["msg"] if current() is Lang.EN else t("the button's data is not valid")
     elif error["type"] == "missing":
-        said = f"'{field}' is missing"
+        said = t("'{field}' is missing", field=field)
     else:
-        said = f"'{field}' is not valid (it was {_kind(error.get('input'))})"
-    allowed = ALLOWED.get(field or "")
-    return f"{said}; allowed: {allowed}" if allowed and "allowed:" not in said else said
+        said = t("'{field}' is not valid {was}", field=field, was=_was(error.get("input")))
+    if field is None or field not in _ALLOWED or _says_allowed(said):
+        return said
+    return _with_allowed(said, field)
+
+
+def _says_allowed(said: str) -> bool:
+    return "allowed:" in said or t("allowed:") in said
 
 
 def _invoke_problem(error: ErrorDetails) -> str:
     loc = [str(part) for part in error["loc"]]
-    was = f"(it was {_kind(error.get('input'))})"
+    was = _was(error.get("input"))
     if not loc:
-        return f"the invoke's value must be an object with an 'action' {was}"
+        return t("the invoke's value must be an object with an 'action' {was}", was=was)
     if loc == ["action"]:
         if error["type"] == "missing":
-            return "the invoke has no 'action' (allowed: an object with a 'verb' and 'data')"
-        return f"'action' must be an object with a 'verb' and 'data' {was}"
+            return t("the invoke has no 'action' (allowed: an object with a 'verb' and 'data')")
+        return t("'action' must be an object with a 'verb' and 'data' {was}", was=was)
     if loc[1] == "data":
-        return f"'data' must be an object {was}"
+        return t("'data' must be an object {was}", was=was)
     if loc[1] == "verb":
-        return f"'verb' must be text of at most {VERB_MAX} characters {was}"
-    return f"'{loc[1]}' must be text {was}"
+        return t(
+            "'verb' must be text of at most {max} characters {was}",
+            max=fmt_number(VERB_MAX),
+            was=was,
+        )
+    return t("'{field}' must be text {was}", field=loc[1], was=was)

@@ -3,6 +3,7 @@ and the interruptions (help, cancel, a card button) handled once, for every step
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import structlog
@@ -19,11 +20,12 @@ from botbuilder.dialogs.prompts import PromptOptions, PromptValidatorContext, Te
 from botbuilder.schema import Activity, ActivityTypes
 
 from cards import help_card, usage_card, welcome_card
-from cards.account import alert_reach_text
 from credits.errors import CreditsError
-from credits.i18n import current
-from credits.money import AmountError, parse_typed
+from credits.i18n import N_, t
+from credits.money import AmountError, Currency, Money, parse_chat, parse_strict
 from dialogs.actions import NOT_ALLOWED, CardActions
+from dialogs.alerts_chat import alert_reference as alert_reference  # bot/teams.py uses it
+from dialogs.alerts_chat import alerts_reply, amount_list
 from dialogs.caller import get_caller
 from dialogs.card_data import Checked, parse_card_data
 from dialogs.intents import Intent, Kind, interruption, parse_intent, parse_trigger
@@ -34,10 +36,14 @@ TRIGGER_PROMPT = "trigger"
 ADD_FUNDS = "add_funds_flow"
 RECHARGE = "recharge_flow"
 ROUTE = "route"
-SUGGESTIONS = (
+SUGGESTIONS = N_(
     'I didn\'t catch that. Try "balance", "add $50 credits", '
     '"set auto-recharge to $100 when below $20", "history" or "help".'
 )
+NOTHING_CHANGED = N_("{message} Nothing was changed.")
+# A refusal that already says nothing changed gets no second "Nothing was changed."
+SAID_NOTHING = N_("nothing was")
+_SAID_NOTHING_VI = ("không có gì", "chưa có gì", "không thay đổi", "chưa thay đổi", "chưa nạp")
 
 
 def card_message(card: dict[str, Any], text: str | None = None) -> Activity:
@@ -45,18 +51,6 @@ def card_message(card: dict[str, Any], text: str | None = None) -> Activity:
     if text:
         activity.text = text
     return activity
-
-
-def alert_reference(activity: Activity) -> tuple[str, dict[str, Any]]:
-    """The conversation alerts go to, and its serialised reference. In a channel, alerts are new
-    posts in the channel, not replies in the thread the command came from."""
-    reference = TurnContext.get_conversation_reference(activity)
-    conversation_id = (reference.conversation.id or "").split(";messageid=")[0]
-    reference.conversation.id = conversation_id
-    reference.activity_id = None
-    reference.locale = current().tag  # alerts there are written in the language of this turn
-    serialised: dict[str, Any] = reference.serialize()
-    return conversation_id, serialised
 
 
 def card_data(activity: Activity) -> Checked | None:
@@ -106,8 +100,8 @@ class MainDialog(ComponentDialog):
         """A domain refusal from any step of any flow: said as one sentence (it says what was
         wrong and what is allowed), the open flow forgotten. Not a failure of the bot."""
         message = str(error).strip()
-        if "nothing was" not in message.lower():
-            message = f"{message} Nothing was changed."
+        if not _says_nothing_changed(message):
+            message = t(NOTHING_CHANGED, message=message)
         log.info("request refused", error_type=type(error).__name__, reason=message)
         await inner_dc.cancel_all_dialogs()
         await inner_dc.context.send_activity(message)
@@ -125,7 +119,7 @@ class MainDialog(ComponentDialog):
         kind = interruption(activity.text or "")
         if kind is Kind.CANCEL:
             await inner_dc.cancel_all_dialogs()
-            await inner_dc.context.send_activity("Cancelled. Nothing was changed.")
+            await inner_dc.context.send_activity(t("Cancelled. Nothing was changed."))
             return DialogTurnResult(DialogTurnStatus.Complete)
         if kind is Kind.HELP:
             await inner_dc.context.send_activity(card_message(help_card()))
@@ -161,13 +155,16 @@ class MainDialog(ComponentDialog):
             await context.send_activity(card_message(welcome_card(caller.is_admin)))
             return await step.end_dialog()
         if intent.kind is Kind.CANCEL:
-            await context.send_activity("There is nothing to cancel.")
+            await context.send_activity(t("There is nothing to cancel."))
             return await step.end_dialog()
         if intent.kind is Kind.UNKNOWN:
-            await context.send_activity(SUGGESTIONS)
+            await context.send_activity(t(SUGGESTIONS))
+            return await step.end_dialog()
+        if intent.kind == "refused":  # TEMP Kind.REFUSED; not done from chat, for anyone: say so, change nothing
+            await context.send_activity(intent.error or t(SUGGESTIONS))
             return await step.end_dialog()
         if not caller.is_admin:
-            await context.send_activity(NOT_ALLOWED)
+            await context.send_activity(t(NOT_ALLOWED))
             return await step.end_dialog()
         return await self._admin_intent(step, intent)
 
@@ -186,7 +183,8 @@ class MainDialog(ComponentDialog):
             card = await self.actions.confirm_recharge(caller, False, None, None)
             await context.send_activity(card_message(card))
         elif intent.kind in (Kind.ALERTS_HERE, Kind.ALERTS_STOP, Kind.ALERTS):
-            await context.send_activity(await self._alerts(context, intent.kind))
+            said = await alerts_reply(self.actions.service, caller, context.activity, intent.kind)
+            await context.send_activity(said)
         elif intent.kind is Kind.USAGE_CONNECT:
             await context.send_activity(card_message(await self.actions.usage.connect(caller)))
         elif intent.kind is Kind.USAGE_STATUS:
@@ -198,8 +196,10 @@ class MainDialog(ComponentDialog):
                 view = await self.actions.service.set_alert_thresholds(
                     caller.tenant_id, caller.actor, list(intent.thresholds)
                 )
-                shown = ", ".join(str(t) for t in view.thresholds)
-                await context.send_activity(f"I'll alert when the balance falls below {shown}.")
+                shown = amount_list(view.thresholds)
+                await context.send_activity(
+                    t("I'll alert when the balance falls below {amounts}.", amounts=shown)
+                )
         elif intent.kind is Kind.ADD_FUNDS:
             if intent.amount is not None:
                 card = await self.actions.confirm_funds(caller, intent.amount)
@@ -214,48 +214,6 @@ class MainDialog(ComponentDialog):
             }
             return await step.begin_dialog(RECHARGE, options)
         return await step.end_dialog()
-
-    async def _alerts(self, context: TurnContext, kind: Kind) -> str:
-        """Subscribe or unsubscribe this conversation, or say where alerts go."""
-        caller = get_caller(context)
-        service = self.actions.service
-        conversation_id, reference = alert_reference(context.activity)
-        if kind is Kind.ALERTS_HERE:
-            waiting = (await service.alert_reach(caller.tenant_id)).waiting
-            new = await service.subscribe(
-                caller.tenant_id, conversation_id, reference, caller.actor
-            )
-            if not new:
-                return "Alerts are already posted here."
-            said = (
-                "Alerts will be posted here: low balance, depleted, recharges, expiring funds "
-                "and unusual spend."
-            )
-            if waiting:
-                noun = "alert that was" if waiting == 1 else "alerts that were"
-                said += f" The {waiting:,} {noun} waiting will be posted here shortly."
-            return said
-        if kind is Kind.ALERTS_STOP:
-            if await service.unsubscribe(caller.tenant_id, conversation_id):
-                return "Alerts will no longer be posted here."
-            return "Alerts are not posted here; nothing changed."
-        subscriptions = await service.list_subscriptions(caller.tenant_id)
-        view = await service.account(caller.tenant_id)
-        here = any(sub.conversation_id == conversation_id for sub in subscriptions)
-        others = len(subscriptions) - (1 if here else 0)
-        where = ("here" if here else "not here") + (
-            f" and in {others} other conversation{'s' if others != 1 else ''}" if others else ""
-        )
-        waiting = view.alerts.waiting if view.alerts is not None else 0
-        said = f"Alerts go {where}" + (f"; {waiting:,} not delivered yet." if waiting else ".")
-        if not subscriptions and view.alerts is not None:  # where they go instead, or nowhere
-            said = alert_reach_text(view.alerts)
-        watched = ", ".join(str(t) for t in view.effective_thresholds) or "none set"
-        return (
-            f"{said} Low-balance alerts below: {watched}. "
-            'Say "send alerts here", "stop alerts here" or '
-            '"alert me when below $50 and $20".'
-        )
 
     async def _finish(self, step: WaterfallStepContext) -> DialogTurnResult:
         return await step.end_dialog()
@@ -281,22 +239,22 @@ class MainDialog(ComponentDialog):
             card_message(await self.actions.add_funds_form(caller, error=error))
         )
         text = (
-            f"{error} How much would you like to add?"
+            t("{error} How much would you like to add?", error=error)
             if error
-            else ("How much would you like to add? Type an amount or pick one on the card.")
+            else t("How much would you like to add? Type an amount or pick one on the card.")
         )
         return await step.prompt(
             AMOUNT_PROMPT,
             PromptOptions(
                 prompt=MessageFactory.text(text),
-                retry_prompt=MessageFactory.text("How much would you like to add?"),
+                retry_prompt=MessageFactory.text(t("How much would you like to add?")),
             ),
         )
 
     async def _confirm_funds(self, step: WaterfallStepContext) -> DialogTurnResult:
         caller = get_caller(step.context)
         currency = await self.actions.service.currency_of(caller.tenant_id)
-        amount = parse_typed(_as_amount(step.result), currency, self.actions.service.limits())
+        amount = parse_chat(_as_amount(step.result), currency, self.actions.service.limits())
         assert amount is not None  # the validator let only an amount through
         await step.context.send_activity(
             card_message(await self.actions.confirm_funds(caller, amount))
@@ -307,19 +265,25 @@ class MainDialog(ComponentDialog):
         caller = get_caller(prompt.context)
         currency = await self.actions.service.currency_of(caller.tenant_id)
         try:
-            amount = parse_typed(
+            amount = parse_chat(
                 _as_amount(prompt.recognized.value), currency, self.actions.service.limits()
             )
         except AmountError as error:  # say why and ask again, in one message
-            await prompt.context.send_activity(f"{error} How much would you like to add?")
+            await prompt.context.send_activity(
+                t("{error} How much would you like to add?", error=error)
+            )
             return False
         if amount is None:
             allowed = self.actions.service.limits().describe(currency)
-            await prompt.context.send_activity(f"Please type an amount, e.g. 50. {allowed}")
+            await prompt.context.send_activity(
+                t("Please type an amount, e.g. 50. {allowed}", allowed=allowed)
+            )
             return False
         return True
 
     # ------------------------------------------------------------------ auto-recharge
+    # The flow's options hold amounts as the bot writes them (Money.plain(), read back with
+    # parse_strict); what the admin types at a prompt is read in the turn's language.
 
     async def _ask_recharge_amount(self, step: WaterfallStepContext) -> DialogTurnResult:
         options: dict[str, Any] = dict(step.options) if isinstance(step.options, dict) else {}
@@ -334,9 +298,11 @@ class MainDialog(ComponentDialog):
             options["amount"] = view.recharge.amount.plain()
         if options.get("amount") is not None:
             return await step.next(options["amount"])
-        text = "How much should each recharge add? (e.g. 100)"
+        text = t("How much should each recharge add? (e.g. 100)")
         if options.get("error"):
-            text = f"{options['error']} {text}"
+            text = t(
+                "{error} How much should each recharge add? (e.g. 100)", error=options["error"]
+            )
         return await step.prompt(
             AMOUNT_PROMPT,
             PromptOptions(prompt=MessageFactory.text(text), retry_prompt=MessageFactory.text(text)),
@@ -344,14 +310,19 @@ class MainDialog(ComponentDialog):
 
     async def _ask_trigger(self, step: WaterfallStepContext) -> DialogTurnResult:
         options = step.values["recharge"]
-        options["amount"] = _as_amount(step.result)
         caller = get_caller(step.context)
         view = await self.actions.service.account(caller.tenant_id)
+        if options.get("amount") is None:  # typed at the prompt (the validator let it through)
+            typed = parse_chat(
+                _as_amount(step.result), view.currency, self.actions.service.limits()
+            )
+            assert typed is not None
+            options["amount"] = typed.plain()
         if options.get("trigger") is None and view.recharge.trigger is not None:
             options["trigger"] = view.recharge.trigger.plain()
         if options.get("trigger") is not None:
             return await step.next(options["trigger"])
-        text = "Recharge when the balance falls below how much? (e.g. 20)"
+        text = t("Recharge when the balance falls below how much? (e.g. 20)")
         return await step.prompt(
             TRIGGER_PROMPT,
             PromptOptions(prompt=MessageFactory.text(text), retry_prompt=MessageFactory.text(text)),
@@ -362,8 +333,11 @@ class MainDialog(ComponentDialog):
         caller = get_caller(step.context)
         view = await self.actions.service.account(caller.tenant_id)
         limits = self.actions.service.limits()
-        amount = parse_typed(_as_amount(options["amount"]), view.currency, limits)
-        trigger = parse_trigger(_as_amount(step.result), view.currency)
+        amount = parse_strict(options["amount"], view.currency, limits)
+        if options.get("trigger") is not None:  # written by the bot
+            trigger: Money | None = _plain_trigger(options["trigger"], view.currency)
+        else:  # typed at the prompt
+            trigger = parse_trigger(_as_amount(step.result), view.currency)
         card = await self.actions.confirm_recharge(caller, True, amount, trigger, view)
         await step.context.send_activity(card_message(card))
         return await step.end_dialog()
@@ -374,10 +348,12 @@ class MainDialog(ComponentDialog):
         try:
             trigger = parse_trigger(_as_amount(prompt.recognized.value), currency)
         except AmountError as error:
-            await prompt.context.send_activity(f"{error} Recharge when the balance falls below?")
+            await prompt.context.send_activity(
+                t("{error} Recharge when the balance falls below?", error=error)
+            )
             return False
         if trigger is None:
-            await prompt.context.send_activity("Please type the trigger as an amount, e.g. 20.")
+            await prompt.context.send_activity(t("Please type the trigger as an amount, e.g. 20."))
             return False
         return True
 
@@ -385,3 +361,17 @@ class MainDialog(ComponentDialog):
 def _as_amount(value: Any) -> str:
     """A bare number typed at a prompt is an amount in the account's currency."""
     return str(value or "").strip()
+
+
+def _plain_trigger(plain: str, cur: Currency) -> Money:
+    """A trigger the bot wrote itself (``Money.plain()``); it may be zero."""
+    if re.fullmatch(r"0+(?:\.0+)?", plain):
+        return Money.zero(cur)
+    return parse_strict(plain, cur)
+
+
+def _says_nothing_changed(message: str) -> bool:
+    """Whether a refusal says already that nothing changed (in English or the turn's language)."""
+    said = message.lower()
+    markers = (SAID_NOTHING, t(SAID_NOTHING).lower(), *_SAID_NOTHING_VI)
+    return any(marker in said for marker in markers)

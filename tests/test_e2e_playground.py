@@ -27,7 +27,8 @@ from typing import Any
 
 import aiohttp
 import pytest
-from card_helpers import nodes
+from aiohttp import web
+from card_helpers import nodes, texts
 from fake_graph import FakeGraph
 from records import call
 
@@ -173,8 +174,44 @@ async def playground(tmp_path: Path) -> AsyncIterator[tuple[Playground, str]]:
 
 
 @asynccontextmanager
-async def started(tmp_path: Path, **settings: str) -> AsyncIterator[tuple[Playground, str]]:
-    """`credits-bot serve` (with these extra settings) and the Playground pointed at it."""
+async def locale_relay(bot_url: str, locale: str) -> AsyncIterator[str]:
+    """A Teams client in another language, in front of the bot: Playground 0.2.28 writes
+    `"locale": "en-US"` into every activity (hard-coded in its dist/index.js; its config has no
+    locale), so this relay passes each activity on with the root `locale` and the `clientInfo`
+    entity's locale set to `locale`, as Teams does for a user whose Teams is in that language,
+    and hands the bot's answer back unchanged. Everything else is the Playground's own."""
+
+    async def relay(request: web.Request) -> web.Response:
+        activity = await request.json()
+        activity["locale"] = locale
+        for entity in activity.get("entities") or []:
+            if entity.get("type") == "clientInfo":
+                entity["locale"] = locale
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(f"{bot_url}/api/messages", json=activity) as answer,
+        ):
+            body = await answer.read()
+            return web.Response(status=answer.status, body=body, content_type=answer.content_type)
+
+    app = web.Application()
+    app.router.add_post("/api/messages", relay)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+@asynccontextmanager
+async def started(
+    tmp_path: Path, locale: str | None = None, **settings: str
+) -> AsyncIterator[tuple[Playground, str]]:
+    """`credits-bot serve` (with these extra settings) and the Playground pointed at it (through
+    a `locale_relay` when a user `locale` is given)."""
     reason = missing()
     if reason:
         if REQUIRE:
@@ -193,8 +230,13 @@ async def started(tmp_path: Path, **settings: str) -> AsyncIterator[tuple[Playgr
         sys.executable, "-m", "bot.cli", "serve", "--port", str(bot_port), env=env, cwd=ROOT
     )
     client = None
+    relay = None
     try:
         await bot.wait_for(r"listening")
+        endpoint = f"http://127.0.0.1:{bot_port}"
+        if locale is not None:
+            relay = locale_relay(endpoint, locale)
+            endpoint = await relay.__aenter__()
         pg_env = dict(
             env,
             TEAMSAPPTESTER_BROWSER="none",
@@ -207,7 +249,7 @@ async def started(tmp_path: Path, **settings: str) -> AsyncIterator[tuple[Playgr
             "-p",
             str(free_port()),
             "-e",
-            f"http://127.0.0.1:{bot_port}/api/messages",
+            f"{endpoint}/api/messages",
             "-c",
             "msteams",
             "--disable-telemetry",
@@ -227,6 +269,8 @@ async def started(tmp_path: Path, **settings: str) -> AsyncIterator[tuple[Playgr
     finally:
         if client is not None:
             await client.stop()
+        if relay is not None:
+            await relay.__aexit__(None, None, None)
         await bot.stop()
 
 
@@ -365,3 +409,72 @@ async def test_an_admin_clicks_through_the_playground_web_page(
     assert "$100.00" in alert and "$110.00" in alert, alert
     for step in steps.values():
         assert not step.get("errors"), step
+
+
+ENGLISH = re.compile(
+    r"\b(the|and|balance|add|added|funds|when|below|recharge|history|alerts?|cancel|confirm"
+    r"|credits|new|now|here|you|your)\b",
+    re.IGNORECASE,
+)
+
+
+def shown_by_bot(ui: Playground) -> list[str]:
+    """The visible text of every message, card and card update the bot sent to the Playground
+    (its log: what the bot posted, and the bot's answers to button presses)."""
+    sent: list[dict[str, Any]] = []
+    for entry in ui.shown:
+        log = entry.get("log") or {}
+        if log.get("from") == "User Application":
+            sent.append((log.get("request") or {}).get("body") or {})
+        elif log.get("activityName") == "invoke":
+            sent.append((log.get("response") or {}).get("body") or {})
+    found: list[str] = []
+    for activity in sent:
+        if isinstance(activity.get("text"), str):
+            found.append(activity["text"])
+        for node in nodes(activity):
+            if node.get("type") == "AdaptiveCard":
+                found.extend(texts(node).splitlines())
+    return found
+
+
+async def test_a_vietnamese_admin_does_it_all_in_vietnamese(tmp_path: Path) -> None:
+    """The first test again, as an admin whose Teams is in Vietnamese (locale vi-VN): the
+    welcome, "gửi cảnh báo vào đây", "nạp 50 đô" and Xác nhận, "tự động nạp 100 đô khi số dư
+    dưới 20 đô" and Xác nhận, usage crossing the trigger, the recharge alert, "xem số dư". Money
+    is shown as Babel writes it in vi-VN ("50,00 US$", with a no-break space), and no English
+    word appears in what the bot shows."""
+    async with started(tmp_path, locale="vi-VN") as (ui, bot_url):
+        session = ui.session
+        await session.post(f"{ui.base}/_debug/conversation/{CONVERSATION}/installation")
+        await ui.until(lambda shown: "Tín dụng Liên lạc" in shown)
+
+        await ui.say("gửi cảnh báo vào đây")
+        await ui.until(lambda shown: "Cảnh báo sẽ được gửi" in shown)
+
+        await ui.say("nạp 50 đô")
+        receipt = json.dumps(await ui.press("add_funds_confirm"), ensure_ascii=False)
+        assert "Đã nạp 50,00\u00a0US$" in receipt, receipt
+        await ui.say("xem số dư")
+        await ui.until(lambda shown: "50,00\\u00a0US$" in shown and "Tự động nạp tiền" in shown)
+
+        await ui.say("tự động nạp 100 đô khi số dư dưới 20 đô")
+        saved = json.dumps(await ui.press("recharge_confirm"), ensure_ascii=False)
+        assert "100,00\u00a0US$" in saved and "20,00\u00a0US$" in saved, saved
+
+        calls = usage(4, "10.00", "e2e-vi-call")
+        response = await session.post(
+            f"{bot_url}/api/usage", json=calls, headers={"Authorization": f"Bearer {TOKEN}"}
+        )
+        assert response.status == 200
+        # 50 - 40 = 10 US$, below the 20 US$ trigger: one recharge of 100 US$, told in Vietnamese
+        await ui.until(
+            lambda shown: "100,00\\u00a0US$" in shown and "110,00\\u00a0US$" in shown,
+            seconds=30,
+        )
+        await ui.say("xem số dư")
+        await ui.until(lambda shown: "110,00\\u00a0US$" in shown)
+        said = shown_by_bot(ui)
+        assert said, "the bot showed nothing"
+        english = sorted({m.group(0) for text in said for m in ENGLISH.finditer(text)})
+        assert not english, (english, said)

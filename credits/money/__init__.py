@@ -30,6 +30,7 @@ The package's modules, one responsibility each (import the names from ``credits.
 from __future__ import annotations
 
 from credits.money.amounts import MAX_MINOR, Money
+from credits.money.chat import parse_card_input, parse_chat
 from credits.money.currencies import DOLLAR_CODES, KNOWN_CURRENCIES, Currency, currency
 from credits.money.errors import AmountError
 from credits.money.limits import AmountLimits
@@ -47,6 +48,8 @@ __all__ = [
     "Currency",
     "Money",
     "currency",
+    "parse_card_input",
+    "parse_chat",
     "parse_strict",
     "parse_typed",
 ]
