@@ -68,7 +68,7 @@ def extracted(root: Path = ROOT) -> Iterator[Found]:
             relative = path.relative_to(root).as_posix()
             if "/migrations/" in relative:
                 continue
-            for lineno, _funcname, message, _comments in extract_from_file(
+            for lineno, message, _comments, _context in extract_from_file(
                 "python", str(path), keywords=KEYWORDS
             ):
                 msgid = tuple(message) if isinstance(message, tuple | list) else message
@@ -140,7 +140,14 @@ def problems(root: Path = ROOT) -> list[str]:
                 if message.id and not message.fuzzy:
                     key = message.id[0] if isinstance(message.id, tuple | list) else message.id
                     string = message.string
-                    translated[key] = tuple(string) if isinstance(string, tuple | list) else string
+                    value = tuple(string) if isinstance(string, tuple | list) else string
+                    if not value or not all(value):
+                        continue
+                    if key in translated and translated[key] != value:
+                        out.append(
+                            f"{lang}: {path.name}: {key!r} is translated differently in two files"
+                        )
+                    translated[key] = value
         for found in extracted(root):
             key = found.msgid[0] if isinstance(found.msgid, tuple) else found.msgid
             english = found.msgid if isinstance(found.msgid, tuple) else (found.msgid,)

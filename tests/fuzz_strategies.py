@@ -74,10 +74,27 @@ ADMIN_TEXTS = _lines("""
     50
     20
     hi
+    xem số dư
+    nạp 50 đô
+    nạp thêm 45,5 đô
+    nap 60 do
+    tôi muốn nạp tiền
+    tự động nạp 80 đô khi số dư dưới 15 đô
+    khi còn dưới 15 đô thì nạp 80 đô
+    tắt nạp tiền tự động
+    cài đặt tự động nạp
+    xem lịch sử
+    gửi cảnh báo vào đây
+    dừng cảnh báo ở đây
+    cảnh báo tôi khi số dư dưới 40 đô và 15 đô
+    giúp
+    hủy
+    rút 50 đô
 """)
 ODD_NUMBERS = (
     *("0", "-5", "0.001", "1e3", "10000.01", "9999.99", "1,000.50", "NaN", "Infinity"),
     *("\u0665\u0660", "50.5.5", str(2**64), "9" * 30, "9" * 400),  # Arabic-Indic 50
+    *("1.000,50", "1,000", "2,5 triệu", "500k", "âm 5", "năm mươi", "1.000.000 ₫"),
 )
 TEMPLATES = _lines("""
     add ${} credits
@@ -86,6 +103,9 @@ TEMPLATES = _lines("""
     set auto-recharge to ${} when below ${}
     alert me when below ${} and ${}
     alert me when below ${}, ${}, ${} and ${}
+    nạp {} đô
+    tự động nạp {} đô khi số dư dưới {} đô
+    cảnh báo tôi khi số dư dưới {} đô và {} đô
     {}
 """)
 TWEAK_PATHS = _words(

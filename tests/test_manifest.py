@@ -122,8 +122,8 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     }
 
 
-def test_the_zip_holds_exactly_the_three_files_at_its_root(package: dict[str, Any]) -> None:
-    assert sorted(package["names"]) == ["color.png", "manifest.json", "outline.png"]
+def test_the_zip_holds_exactly_its_four_files_at_its_root(package: dict[str, Any]) -> None:
+    assert sorted(package["names"]) == ["color.png", "manifest.json", "outline.png", "vi.json"]
     manifest = package["manifest"]
     assert set(manifest["icons"].values()) == {"color.png", "outline.png"}
 
@@ -248,6 +248,7 @@ def test_no_permissions_beyond_what_a_bot_needs(package: dict[str, Any]) -> None
         "accentColor",
         "bots",
         "validDomains",
+        "localizationInfo",
     }
 
 
