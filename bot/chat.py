@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import sys
+import unicodedata
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -165,7 +166,7 @@ async def run_chat(settings: Settings, lines: Any = None, locale: str = DEFAULT_
         await console.install()
         source = lines if lines is not None else _stdin_lines()
         async for line in source:
-            text = line.strip()
+            text = unicodedata.normalize("NFC", line.strip())  # some keyboards send NFD
             if text.lower() in QUIT:
                 break
             if text:

@@ -15,7 +15,9 @@ written; the kind-specific fields are:
   confirmation as "turn off auto-recharge")
 
 A missing or malformed field never breaks a card (the reader makes it None): the sentence leaves
-that detail out.
+that detail out. Every word comes from the catalogue (alerts.po) in the language of the moment
+(the subscribing conversation's); the money is the payload's own currency, formatted by Babel.
+The sentences that vary with the payload are chosen in ``cards/alerts_text.py``.
 """
 
 from __future__ import annotations

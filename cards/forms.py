@@ -20,7 +20,7 @@ from cards._elements import (
 from cards._elements import facts as fact_set
 from cards.account import recharge_summary
 from credits import shown as stored_text
-from credits.i18n import N_, fmt_number, t, tn
+from credits.i18n import N_, fmt_number, t
 from credits.models import AccountView, FundingResult
 from credits.money import AmountLimits, Currency, Money
 
@@ -141,9 +141,7 @@ def receipt_card(result: FundingResult, view: AccountView) -> Card:
         )
     if result.balance.minor <= 0:
         body.append(
-            text(
-                t("The balance is still used up; add more to restore calling."), color="attention"
-            )
+            text(t("The balance is still used up; add more to restore calling."), color="attention")
         )
     elif not view.recharge.active:
         body.append(
@@ -169,68 +167,144 @@ def _plain(money: Money | None) -> str:
     return money.plain() if money is not None else ""
 
 
+def _recharge_rule(view: AccountView) -> str:
+    """What the form's settings do, with the daily limit and the monthly cap."""
+    recharge = view.recharge
+    limit = fmt_number(recharge.daily_limit)
+    if recharge.monthly_cap is None:
+        return t(
+            "When the balance falls below the trigger, the recharge amount is charged to the "
+            "payment method on file and added: at most {limit} times a day.",
+            limit=limit,
+        )
+    return t(
+        "When the balance falls below the trigger, the recharge amount is charged to the "
+        "payment method on file and added: at most {limit} times a day and {cap} a month.",
+        limit=limit,
+        cap=recharge.monthly_cap.format(),
+    )
+
+
+def _recharge_inputs(view: AccountView, limits: AmountLimits) -> list[Element]:
+    recharge, cur = view.recharge, view.currency
+    on = recharge.enabled and not recharge.paused
+    toggle: Element = {
+        "type": "Input.Toggle",
+        "id": "recharge_enabled",
+        "title": t("Turn on auto-recharge"),
+        "value": "true" if on else "false",
+        "valueOn": "true",
+        "valueOff": "false",
+    }
+    amounts = [
+        _amount_input(
+            "recharge_amount",
+            t("Recharge amount ({range})", range=amount_range(limits, cur)),
+            input_value(recharge.amount),
+            example_amount(cur, limits, 100),
+            limits.describe(cur),
+        ),
+        _amount_input(
+            "recharge_trigger",
+            t("When the balance falls below ({code})", code=cur.code),
+            input_value(recharge.trigger),
+            example_amount(cur, limits, 20),
+            t("Enter the balance that starts a recharge, e.g. {amount}.", amount=fmt_number(20)),
+        ),
+    ]
+    # Turning it off needs no amounts: the client must not insist on them.
+    for element in amounts:
+        element["isRequired"] = False
+    return [toggle, *amounts]
+
+
 def recharge_form(
     view: AccountView, error: str | None = None, *, limits: AmountLimits = DEFAULT_LIMITS
 ) -> Card:
     """The auto-recharge form, prefilled. ``limits`` are the purchase limits (the recharge
     amount must lie within them)."""
     recharge = view.recharge
-    cur = view.currency
-    on = recharge.enabled and not recharge.paused
-    body: list[Element] = [heading("Auto-recharge settings")]
+    body: list[Element] = [heading(t("Auto-recharge settings"))]
     if recharge.paused:
         body.append(
             text(
-                f"Auto-recharge is paused after {recharge.consecutive_declines} declined "
-                "payments. Check the payment method, then turn it back on here.",
+                t(
+                    "Auto-recharge is paused after {n} declined payments. Check the payment "
+                    "method, then turn it back on here.",
+                    n=fmt_number(recharge.consecutive_declines),
+                ),
                 color="attention",
             )
         )
     body += [
-        text(
-            f"When the balance falls below the trigger, the recharge amount is charged to "
-            f"{PAID_WITH} and added: at most {recharge.daily_limit} times a day"
-            + (
-                f" and {recharge.monthly_cap.format()} a month."
-                if recharge.monthly_cap is not None
-                else "."
-            ),
+        text(_recharge_rule(view)),
+        fact_set(
+            [
+                (t("Now"), recharge_summary(recharge)),
+                (t("Balance"), view.balance.format()),
+            ]
         ),
-        fact_set([("Now", recharge_summary(recharge)), ("Balance", view.balance.format())]),
         *_error(error),
-        {
-            "type": "Input.Toggle",
-            "id": "recharge_enabled",
-            "title": "Turn on auto-recharge",
-            "value": "true" if on else "false",
-            "valueOn": "true",
-            "valueOff": "false",
-        },
-        _amount_input(
-            "recharge_amount",
-            f"Recharge amount ({amount_range(limits, cur)})",
-            _plain(recharge.amount),
-            example_amount(cur, limits, 100),
-            limits.describe(cur),
-        ),
-        _amount_input(
-            "recharge_trigger",
-            f"When the balance falls below ({cur.code})",
-            _plain(recharge.trigger),
-            example_amount(cur, limits, 20),
-            "Enter the balance that starts a recharge, e.g. 20.",
-        ),
+        *_recharge_inputs(view, limits),
     ]
-    # Turning it off needs no amounts: the client must not insist on them.
-    for element in body[-2:]:
-        element["isRequired"] = False
-    return card(body, [act.execute("Review", act.RECHARGE_REVIEW, "positive"), _cancel()])
+    return card(body, [act.execute(t("Review"), act.RECHARGE_REVIEW, "positive"), _cancel()])
 
 
 def _describe(enabled: bool, amount: Money | None, trigger: Money | None) -> str:
     if enabled and amount is not None and trigger is not None:
-        return f"Add {amount.format()} whenever the balance falls below {trigger.format()}"
-    return "Off"
+        return t(
+            "Add {amount} whenever the balance falls below {trigger}",
+            amount=amount.format(),
+            trigger=trigger.format(),
+        )
+    return t("Off")
+
+
+def _change(changing: bool, amount: Money | None, trigger: Money | None) -> tuple[str, str]:
+    """The title and the sentence of a confirm card that turns on or changes auto-recharge."""
+    if amount is None or trigger is None:
+        if changing:
+            return t("Change auto-recharge?"), t("Change auto-recharge.")
+        return t("Turn on auto-recharge?"), t("Turn on auto-recharge.")
+    values = {"amount": amount.format(), "trigger": trigger.format()}
+    if changing:
+        return t("Change auto-recharge?"), t(
+            "Change auto-recharge: add {amount} whenever the balance falls below {trigger}.",
+            **values,
+        )
+    return t("Turn on auto-recharge?"), t(
+        "Turn on auto-recharge: add {amount} whenever the balance falls below {trigger}.",
+        **values,
+    )
+
+
+def _turning_on_notes(
+    view: AccountView, new_amount: Money | None, new_trigger: Money | None
+) -> list[Element]:
+    notes: list[Element] = []
+    if new_amount is not None:
+        notes.append(
+            text(
+                t("Each recharge is charged to the payment method on file."),
+                subtle=True,
+                spacing="Small",
+            )
+        )
+    if view.recharge.paused:
+        notes.append(text(t("This clears the pause after declined payments.")))
+    if new_trigger is not None and new_amount is not None and view.balance < new_trigger:
+        notes.append(
+            text(
+                t(
+                    "The balance is already below {trigger}, so a recharge will start right "
+                    "away and charge {amount}.",
+                    trigger=new_trigger.format(),
+                    amount=new_amount.format(),
+                ),
+                color="warning",
+            )
+        )
+    return notes
 
 
 def confirm_recharge_card(
@@ -240,49 +314,29 @@ def confirm_recharge_card(
     if enabled:
         new_amount = amount if amount is not None else current.amount
         new_trigger = trigger if trigger is not None else current.trigger
-        verb = "Change" if current.active else "Turn on"
-        if new_amount is not None and new_trigger is not None:
-            change = (
-                f"{verb} auto-recharge: add {new_amount.format()} whenever the balance "
-                f"falls below {new_trigger.format()}"
-            )
-        else:
-            change = f"{verb} auto-recharge"
-        title = f"{verb} auto-recharge?"
+        title, change = _change(current.active, new_amount, new_trigger)
     else:
         new_amount, new_trigger = amount, trigger
-        change = "Turn off auto-recharge"
-        title = "Turn off auto-recharge?"
+        title, change = t("Turn off auto-recharge?"), t("Turn off auto-recharge.")
     body: list[Element] = [
         heading(title),
-        text(change + "."),
+        text(change),
         fact_set(
             [
-                ("Now", recharge_summary(current)),
-                ("After", _describe(enabled, new_amount, new_trigger)),
-                ("Balance", view.balance.format()),
+                (t("Now"), recharge_summary(current)),
+                (t("After"), _describe(enabled, new_amount, new_trigger)),
+                (t("Balance"), view.balance.format()),
             ]
         ),
     ]
     if not enabled:
-        body.append(text("Nothing will be added automatically; you can still add funds by hand."))
+        body.append(
+            text(t("Nothing will be added automatically; you can still add funds by hand."))
+        )
     else:
-        if new_amount is not None:
-            body.append(
-                text(f"Each recharge is charged to {PAID_WITH}.", subtle=True, spacing="Small")
-            )
-        if current.paused:
-            body.append(text("This clears the pause after declined payments."))
-        if new_trigger is not None and new_amount is not None and view.balance < new_trigger:
-            body.append(
-                text(
-                    f"The balance is already below {new_trigger.format()}, so a recharge will "
-                    f"start right away and charge {new_amount.format()}.",
-                    color="warning",
-                )
-            )
+        body += _turning_on_notes(view, new_amount, new_trigger)
     confirm = act.execute(
-        "Confirm",
+        t("Confirm"),
         act.RECHARGE_CONFIRM,
         "positive",
         enabled="true" if enabled else "false",

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from credits.i18n import t
+
 __all__ = ["TextButton", "TextCard", "TextInput", "render_text"]
 
 
@@ -149,7 +151,7 @@ class _Renderer:
                 )
             )
         elif kind == "Image":
-            lines.append(f"{indent}[image: {node.get('altText', '')}]")
+            lines.append(indent + t("[image: {description}]", description=node.get("altText", "")))
         elif kind == "ImageSet":
             self.items(node.get("images", []), indent)
 

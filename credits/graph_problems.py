@@ -2,14 +2,16 @@
 
 The host's Graph client (bot/graph_client.py, bot/graph_auth.py) turns each failure of the token
 endpoint (Entra ID's AADSTS codes) or of Graph (HTTP status and error code) into one
-`SourceProblem`; the domain stores it and shows `plain_words(problem)`. docs/graph-usage.md has
-the codes and where their meanings come from.
+`SourceProblem`; the domain stores it and shows `plain_words(problem)`, in the language of the
+moment (the catalogue's). docs/graph-usage.md has the codes and where their meanings come from.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
+
+from credits.i18n import N_, t
 
 
 class SourceProblem(StrEnum):
@@ -26,41 +28,41 @@ class SourceProblem(StrEnum):
 
 
 _WORDS = {
-    SourceProblem.CONSENT_MISSING: (
+    SourceProblem.CONSENT_MISSING: N_(
         "The app isn't installed in this organisation (no admin consent yet, or it was "
         'removed), or the tenant ID is wrong: an admin must say "connect usage" and grant consent.'
     ),
-    SourceProblem.PERMISSION_REMOVED: (
+    SourceProblem.PERMISSION_REMOVED: N_(
         "The app no longer has permission to read call records: an admin must grant "
         'CallRecords.Read.All again (say "connect usage" and give admin consent).'
     ),
-    SourceProblem.BAD_CREDENTIALS: (
+    SourceProblem.BAD_CREDENTIALS: N_(
         "Microsoft refused the app's client secret or certificate: the bot's operator must "
         "check the app registration's credentials in the bot's settings."
     ),
-    SourceProblem.SECRET_EXPIRED: (
+    SourceProblem.SECRET_EXPIRED: N_(
         "The app's client secret has expired: the bot's operator must create a new one in "
         "the app registration and put it in the bot's settings."
     ),
-    SourceProblem.TENANT_NOT_FOUND: (
+    SourceProblem.TENANT_NOT_FOUND: N_(
         "That organisation (tenant) wasn't found, or its ID is malformed: check the tenant ID."
     ),
-    SourceProblem.THROTTLED: (
+    SourceProblem.THROTTLED: N_(
         "Microsoft is asking us to slow down; the bot will try again later by itself."
     ),
-    SourceProblem.UNAVAILABLE: (
+    SourceProblem.UNAVAILABLE: N_(
         "Microsoft's service is temporarily unavailable or couldn't be reached; the bot will "
         "try again later by itself."
     ),
-    SourceProblem.SIGN_IN_REJECTED: (
+    SourceProblem.SIGN_IN_REJECTED: N_(
         "Microsoft rejected the app's sign-in even with a new token; the bot will try again "
         "later, and if it keeps happening the operator should check the app registration."
     ),
-    SourceProblem.BAD_REQUEST: (
+    SourceProblem.BAD_REQUEST: N_(
         "Microsoft rejected the request for call records (the date range); the bot will try "
         "again later, and if it keeps happening the operator should report it."
     ),
-    SourceProblem.UNEXPECTED: (
+    SourceProblem.UNEXPECTED: N_(
         "Microsoft answered in a way the bot didn't expect; the bot will try again later, and "
         "the operator can find the details in the bot's log."
     ),
@@ -87,7 +89,7 @@ _OAUTH_ERRORS = {
 
 def plain_words(problem: SourceProblem) -> str:
     """One sentence an admin understands: what went wrong and what to do about it."""
-    return _WORDS[problem]
+    return t(_WORDS[problem])
 
 
 def token_problem(error_codes: Iterable[int], error: str) -> SourceProblem:

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
@@ -169,11 +169,14 @@ def fmt_money(amount: Decimal, code: str, exponent: int) -> str:
     ``"1.000.000 ₫"`` (a no-break space before the symbol) in Vietnamese. Always exactly
     ``exponent`` decimals (ISO 4217), whatever CLDR thinks the currency's digits are."""
     locale = current().babel
-    shown = str(
-        _currency_pattern(locale, exponent).apply(
-            amount, locale, currency=code, currency_digits=False
+    # Babel rounds in the thread's decimal context, which Recognizers-Text narrows to 15 digits
+    # when it is imported: format in a context wide enough for any amount the store can hold.
+    with localcontext(Context(prec=64)):
+        shown = str(
+            _currency_pattern(locale, exponent).apply(
+                amount, locale, currency=code, currency_digits=False
+            )
         )
-    )
     symbol = str(get_currency_symbol(code, locale=locale))
     # CLDR's currency spacing (Babel 2.9 lacks it): a symbol ending in a letter is not glued to
     # the digits after it ("BHD 1.005", not "BHD1.005").

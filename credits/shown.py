@@ -152,9 +152,13 @@ def _money(v: _Shown) -> str:
     digits = re.sub(r"[^0-9.\-]", "", v.text)
     try:
         cur = v.cur if isinstance(v.cur, Currency) else currency(v.cur)
-        return Money(Decimal(digits), cur).format()
-    except (AmountError, InvalidOperation, ValueError):
+        amount = Money(Decimal(digits), cur)
+        with speaking(Lang.EN):
+            if amount.format() != v.text:  # not what the store wrote for this amount
+                return v.text
+    except (AmountError, InvalidOperation, ValueError, ArithmeticError):
         return v.text
+    return amount.format()
 
 
 _RENDER: Mapping[str, Callable[[_Shown], str]] = {
