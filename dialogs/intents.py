@@ -1,42 +1,28 @@
-"""What an admin typed, as a typed intent. Pure: no botbuilder, unit-tested on its own."""
+"""What an admin typed, as a typed intent. Pure: no botbuilder, unit-tested on its own.
+
+English and Vietnamese are understood under every language; the turn's language only decides
+how numbers are read ("1.000,50" in Vietnamese, "1,000.50" in English). Text that looks
+Vietnamese goes through the Vietnamese rules first (``dialogs/intents_vi.py``, vi-spec §4), then
+through the English rules here; what both share is in ``dialogs/intents_core.py``."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from enum import StrEnum
 
-from credits.money import AmountError, AmountLimits, Currency, Money, parse_typed
-from credits.service import MAX_THRESHOLDS
+from credits.i18n import Lang, current
+from credits.money import AmountError, AmountLimits, Currency, parse_chat
+from dialogs.intents_core import (
+    Intent,
+    Kind,
+    looks_vietnamese,
+    lowered,
+    parse_trigger,
+    refused,
+    thresholds,
+)
+from dialogs.intents_vi import parse_vi, vi_interruption
 
-
-class Kind(StrEnum):
-    BALANCE = "balance"
-    ADD_FUNDS = "add_funds"
-    RECHARGE = "recharge"  # set / turn on auto-recharge (amount and trigger may be missing)
-    RECHARGE_OFF = "recharge_off"
-    RECHARGE_SETTINGS = "recharge_settings"
-    HISTORY = "history"
-    HELP = "help"
-    CANCEL = "cancel"
-    ALERTS_HERE = "alerts_here"
-    ALERTS_STOP = "alerts_stop"
-    ALERTS = "alerts"
-    ALERT_THRESHOLDS = "alert_thresholds"
-    USAGE_CONNECT = "usage_connect"  # connect usage from Microsoft 365 (admin consent)
-    USAGE_STATUS = "usage_status"  # how the pull from Microsoft 365 is going
-    GREETING = "greeting"
-    USAGE_REPORT = "usage_report"  # spend by caller and by destination, this month and 7 days
-    UNKNOWN = "unknown"
-
-
-@dataclass(frozen=True, slots=True)
-class Intent:
-    kind: Kind
-    amount: Money | None = None
-    trigger: Money | None = None
-    error: str | None = None  # an amount was given but refused: say why, ask again
-    thresholds: tuple[Money, ...] = ()
+__all__ = ["Intent", "Kind", "interruption", "parse_intent", "parse_trigger"]
 
 
 def _words(text: str) -> str:
@@ -57,6 +43,9 @@ BELOW = re.compile(
 ADD = re.compile(r"\b(add|buy|purchase|fund|top[- ]?up|load|deposit)\b")
 BALANCE = re.compile(
     r"\b(balance|how much|credits? left|remaining|funds left|show (me )?(the )?credits?)\b"
+)
+REFUSE = re.compile(
+    r"\b(refunds?|withdraw(al)?|take (it |them |the money |funds |credits? )?back)\b"
 )
 HISTORY = re.compile(r"\b(history|transactions|activity|ledger|statement|recent)\b")
 ALERTS_HERE = re.compile(
@@ -93,15 +82,32 @@ def interruption(text: str) -> Kind | None:
         return Kind.CANCEL
     if HELP.match(said):
         return Kind.HELP
-    return None
+    return vi_interruption(lowered(text))
 
 
-def parse_intent(text: str, currency: Currency, limits: AmountLimits) -> Intent:
-    """Map a chat message to an intent. Amounts go through the strict Recognizers-Text parser;
-    a refused amount comes back as `error` so the flow can say why and ask again."""
+def parse_intent(
+    text: str, currency: Currency, limits: AmountLimits, lang: Lang | None = None
+) -> Intent:
+    """Map a chat message, in English or Vietnamese, to an intent. Amounts are read for the
+    turn's language (``lang``, else the current one); a refused amount comes back as `error`
+    so the flow can say why and ask again."""
+    lang = lang or current()
     said = _words(text)
     if not said:
         return Intent(Kind.UNKNOWN)
+    low = lowered(text)
+    whole = vi_interruption(low)
+    if whole is not None:
+        return Intent(whole)
+    if looks_vietnamese(low):
+        found = parse_vi(text, currency, limits, lang)
+        if found is not None:
+            return found
+    return _english(text, said, currency, limits, lang)
+
+
+def _english(text: str, said: str, currency: Currency, limits: AmountLimits, lang: Lang) -> Intent:
+    """The English rules, most specific first (``said`` is the lowered, spaced text)."""
     if CANCEL.match(said):
         return Intent(Kind.CANCEL)
     if HELP.match(said):
@@ -113,18 +119,20 @@ def parse_intent(text: str, currency: Currency, limits: AmountLimits) -> Intent:
     if ALERTS.match(said):
         return Intent(Kind.ALERTS)
     if THRESHOLDS.match(said):
-        return _thresholds(text, currency)
+        return _thresholds(text, currency, lang)
     if USAGE_REPORT.match(said):
         return Intent(Kind.USAGE_REPORT)
     if USAGE_CONNECT.match(said):
         return Intent(Kind.USAGE_CONNECT)
     if USAGE_STATUS.match(said):
         return Intent(Kind.USAGE_STATUS)
+    if REFUSE.search(said):
+        return refused()
     if RECHARGE_WORDS.search(said) and not (ADD.match(said) and "auto" not in said):
-        return _recharge(text, said, currency, limits)
+        return _recharge(text, said, currency, limits, lang)
     if ADD.search(said):
         try:
-            return Intent(Kind.ADD_FUNDS, amount=parse_typed(text, currency, limits))
+            return Intent(Kind.ADD_FUNDS, amount=parse_chat(text, currency, limits, lang))
         except AmountError as error:
             return Intent(Kind.ADD_FUNDS, error=str(error))
     if HISTORY.search(said):
@@ -136,7 +144,7 @@ def parse_intent(text: str, currency: Currency, limits: AmountLimits) -> Intent:
     return Intent(Kind.UNKNOWN)
 
 
-def _recharge(text: str, said: str, currency: Currency, limits: AmountLimits) -> Intent:
+def _recharge(text: str, said: str, currency: Currency, limits: AmountLimits, lang: Lang) -> Intent:
     below = BELOW.search(text.lower())
     if below is None and OFF.search(said) and not re.search(r"\d", said):
         return Intent(Kind.RECHARGE_OFF)
@@ -144,8 +152,8 @@ def _recharge(text: str, said: str, currency: Currency, limits: AmountLimits) ->
         (text[: below.start()], text[below.end() :]) if below else (text, "")
     )
     try:
-        amount = parse_typed(amount_text, currency, limits)
-        trigger = parse_trigger(trigger_text, currency) if below else None
+        amount = parse_chat(amount_text, currency, limits, lang)
+        trigger = parse_trigger(trigger_text, currency, lang) if below else None
     except AmountError as error:
         return Intent(Kind.RECHARGE, error=str(error))
     bare = said in ("recharge", "auto-recharge", "auto recharge")
@@ -159,34 +167,10 @@ def _recharge(text: str, said: str, currency: Currency, limits: AmountLimits) ->
     return Intent(Kind.RECHARGE, amount=amount, trigger=trigger)
 
 
-def _thresholds(text: str, currency: Currency) -> Intent:
+def _thresholds(text: str, currency: Currency, lang: Lang) -> Intent:
     """ "alert me when below $50 and $20" : up to three low-balance thresholds. A comma
     followed by a digit is a thousands separator ("$1,500"), not a list separator."""
     below = BELOW.search(text.lower())
     tail = text[below.end() :] if below else ""
-    parts = [p for p in re.split(r",(?!\d)|\band\b|\bor\b", tail) if re.search(r"\d", p)]
-    try:
-        found = [parse_trigger(part, currency) for part in parts]
-    except AmountError as error:
-        return Intent(Kind.ALERT_THRESHOLDS, error=str(error))
-    values = tuple(dict.fromkeys(m for m in found if m is not None and m.minor > 0))
-    if not values:
-        return Intent(
-            Kind.ALERT_THRESHOLDS, error="Say the amounts, e.g. alert me below $50 and $20."
-        )
-    if len(values) > MAX_THRESHOLDS:
-        return Intent(
-            Kind.ALERT_THRESHOLDS,
-            error=(
-                f"You can set at most {MAX_THRESHOLDS} low-balance thresholds (you gave "
-                f"{len(values)}), e.g. alert me below $50 and $20. Nothing was changed."
-            ),
-        )
-    return Intent(Kind.ALERT_THRESHOLDS, thresholds=values)
-
-
-def parse_trigger(text: str, currency: Currency) -> Money | None:
-    """A trigger is an amount of zero or more (no purchase limits apply)."""
-    if re.fullmatch(r"\s*[$€£¥]?\s*0+(\.0+)?\s*\w*\s*", text) and re.search(r"\d", text):
-        return Money.zero(currency)
-    return parse_typed(text, currency, None)
+    parts = re.split(r",(?!\d)|\band\b|\bor\b", tail)
+    return thresholds(parts, currency, lang, zero_refused=False)

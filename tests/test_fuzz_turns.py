@@ -91,6 +91,8 @@ def _in_both(message: str) -> tuple[str, ...]:
 
 
 APOLOGIES = _in_both(TURN_ERROR_MESSAGE)
+ADDED = tuple(said.split("{")[0] for said in _in_both("Added {amount}"))  # the receipt's title
+CANCELLED = _in_both("Cancelled")
 REDELIVERED = _in_both("This was handled already.")  # bot/teams.py: an invoke seen before
 SAFE_ID = re.compile(r"[\w:;@.=\-]{1,1000}", re.ASCII)  # ids the stub's URL routes can carry
 
@@ -125,7 +127,9 @@ def buttons(card: Any) -> list[dict[str, Any]]:
 
 
 def minor_units(heading: str) -> int:
-    """ "Added $1,050.00" -> 105000 (the deployment's default currency, USD)."""
+    """ "Added $1,050.00" or "Đã nạp 1.050,00 US$" -> 105000 (the default currency, USD)."""
+    if heading.startswith(ADDED[1]):  # Vietnamese: "." groups thousands, "," is the decimal mark
+        heading = heading.replace(".", "").replace(",", ".")
     return int(Decimal(re.sub(r"[^\d.]", "", heading)) * 100)
 
 
@@ -331,12 +335,13 @@ class Example:
             event(f"fuzz: pressed {verb}")
         request = str(data.get("request", data.get("key")))
         said = [h for card in turn.cards() for h in headings(card)]
-        added = [h for h in said if h.startswith("Added ")]
+        added = [h for h in said if h.startswith(ADDED)]
         if added and verb == verbs.ADD_FUNDS_CONFIRM:
             event("fuzz: a receipt")
             self.receipts[tenant].setdefault(request, minor_units(added[0]))
         admin = op.who.user % 4 < 2 and op.who.tenant % 3 < 2
-        cancelled = verb == verbs.CANCEL and "Cancelled" in said and "request" in data
+        told = any(word in said for word in CANCELLED)
+        cancelled = verb == verbs.CANCEL and told and "request" in data
         # an admin of the tenant was told it is cancelled (a Cancel after a receipt undoes nothing)
         if clean and admin and cancelled and request not in self.receipts[tenant]:
             event("fuzz: a request cancelled")

@@ -1,0 +1,452 @@
+"""The intent parser in Vietnamese (vi-spec §4 and §6): every example of the spec, with and
+without diacritics and in NFD, mixed with English, English under a Vietnamese turn, the requests
+the bot refuses, and a property that no text makes the parser raise."""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from credits.i18n import Lang, speaking
+from credits.money import AmountLimits, currency
+from dialogs.intents import Intent, Kind, interruption, parse_intent, parse_trigger
+from dialogs.intents_core import plain
+
+USD = currency("USD")
+LIMITS = AmountLimits()
+DEEP = os.environ.get("CREDITS_TEST_DEEP") == "1"  # longer searches (docs/testing.md)
+
+Row = tuple[str, Kind, str | None, str | None, tuple[str, ...]]
+
+
+def row(
+    said: str,
+    kind: Kind,
+    amount: str | None = None,
+    trigger: str | None = None,
+    thresholds: tuple[str, ...] = (),
+) -> Row:
+    return (said, kind, amount, trigger, thresholds)
+
+
+# Every example of the table in vi-spec §4, with the result it lists.
+SPEC: list[Row] = [
+    row("xem số dư", Kind.BALANCE),
+    row("so du bao nhieu", Kind.BALANCE),
+    row("tài khoản còn bao nhiêu credit?", Kind.BALANCE),
+    row("cho tôi xem số dư tín dụng liên lạc", Kind.BALANCE),
+    row("nạp 60 đô", Kind.ADD_FUNDS, "60.00"),
+    row("nap 60 do", Kind.ADD_FUNDS, "60.00"),
+    row("thêm 80 USD", Kind.ADD_FUNDS, "80.00"),
+    row("nạp thêm 45,5 đô", Kind.ADD_FUNDS, "45.50"),
+    row("nạp 3.000 đô", Kind.ADD_FUNDS, "3000.00"),
+    row("tôi muốn nạp tiền", Kind.ADD_FUNDS),
+    row("tự động nạp 80 đô khi số dư dưới 15 đô", Kind.RECHARGE, "80.00", "15.00"),
+    row("tu dong nap 80 do khi duoi 15 do", Kind.RECHARGE, "80.00", "15.00"),
+    row("khi còn dưới 15 đô thì nạp 80 đô", Kind.RECHARGE, "80.00", "15.00"),
+    row("bật nạp tiền tự động", Kind.RECHARGE),
+    row("đổi mức nạp tự động thành 120 đô", Kind.RECHARGE, "120.00"),
+    row("tắt nạp tiền tự động", Kind.RECHARGE_OFF),
+    row("tat nap tu dong", Kind.RECHARGE_OFF),
+    row("dừng tự động nạp", Kind.RECHARGE_OFF),
+    row("bỏ tự động nạp", Kind.RECHARGE_OFF),
+    row("cài đặt tự động nạp", Kind.RECHARGE_SETTINGS),
+    row("cai dat tu dong nap", Kind.RECHARGE_SETTINGS),
+    row("tự động nạp đang thế nào?", Kind.RECHARGE_SETTINGS),
+    row("xem lịch sử", Kind.HISTORY),
+    row("lich su", Kind.HISTORY),
+    row("giao dịch gần đây", Kind.HISTORY),
+    row("giúp tôi", Kind.HELP),
+    row("giup", Kind.HELP),
+    row("hướng dẫn sử dụng", Kind.HELP),
+    row("tôi có thể làm gì?", Kind.HELP),
+    row("hủy đi", Kind.CANCEL),
+    row("thôi khỏi", Kind.CANCEL),
+    row("dừng lại", Kind.CANCEL),
+    row("không, hủy", Kind.CANCEL),
+    row("gửi cảnh báo ở đây", Kind.ALERTS_HERE),
+    row("gui thong bao vao kenh nay", Kind.ALERTS_HERE),
+    row("nhận thông báo tại đây", Kind.ALERTS_HERE),
+    row("dừng gửi cảnh báo ở đây", Kind.ALERTS_STOP),
+    row("ngung canh bao", Kind.ALERTS_STOP),
+    row("tắt cảnh báo ở kênh này", Kind.ALERTS_STOP),
+    row("cảnh báo gửi đến đâu?", Kind.ALERTS),
+    row("xem cảnh báo", Kind.ALERTS),
+    row("thong bao", Kind.ALERTS),
+    row(
+        "cảnh báo tôi khi số dư dưới 40 đô và 15 đô",
+        Kind.ALERT_THRESHOLDS,
+        thresholds=("40.00", "15.00"),
+    ),
+    row("bao khi so du duoi 40 do", Kind.ALERT_THRESHOLDS, thresholds=("40.00",)),
+    row("nhắc khi còn dưới 40 USD", Kind.ALERT_THRESHOLDS, thresholds=("40.00",)),
+]
+# Their amounts are written the Vietnamese way: under an English turn the English convention
+# reads them ("45,5" and "3.000" are refused there, as vi-spec §6 says of "1.000,5" in en-US).
+VI_NUMBERS = {"nạp thêm 45,5 đô", "nạp 3.000 đô"}
+
+# What the help card and the Teams manifest may show in Vietnamese, and more ways to say things.
+MORE: list[Row] = [
+    row("số dư", Kind.BALANCE),
+    row("Xem số dư", Kind.BALANCE),
+    row("kiểm tra tài khoản", Kind.BALANCE),
+    row("nạp 50 đô", Kind.ADD_FUNDS, "50.00"),
+    row("Nạp tiền", Kind.ADD_FUNDS),
+    row("mua thêm 100 đô", Kind.ADD_FUNDS, "100.00"),
+    row("tự động nạp 100 đô khi dưới 20 đô", Kind.RECHARGE, "100.00", "20.00"),
+    row("tự động nạp 100 đô, mức kích hoạt 20 đô", Kind.RECHARGE, "100.00", "20.00"),
+    row("đặt ngưỡng kích hoạt là 25 đô", Kind.RECHARGE, None, "25.00"),
+    row("số tiền mỗi lần nạp 100 đô", Kind.RECHARGE, "100.00"),
+    row("nếu số dư thấp hơn 15 đô thì nạp 80 đô", Kind.RECHARGE, "80.00", "15.00"),
+    row("khi số dư rơi xuống 15 đô thì tự động nạp 80 đô", Kind.RECHARGE, "80.00", "15.00"),
+    row("bật lại tự động nạp", Kind.RECHARGE),
+    row("tắt tự động nạp", Kind.RECHARGE_OFF),
+    row("không tự động nạp nữa", Kind.RECHARGE_OFF),
+    row("hãy tắt tự động nạp", Kind.RECHARGE_OFF),
+    row("Tự động nạp tiền", Kind.RECHARGE_SETTINGS),
+    row("tự động nạp đang bật hay tắt?", Kind.RECHARGE_SETTINGS),
+    row("tự động nạp đã bật chưa", Kind.RECHARGE_SETTINGS),
+    row("kiểm tra tự động nạp", Kind.RECHARGE_SETTINGS),
+    row("Lịch sử giao dịch", Kind.HISTORY),
+    row("sao kê", Kind.HISTORY),
+    row("biến động số dư", Kind.HISTORY),
+    row("trợ giúp", Kind.HELP),
+    row("hướng dẫn sử dụng tự động nạp", Kind.HELP),
+    row("hủy", Kind.CANCEL),
+    row("huỷ bỏ", Kind.CANCEL),
+    row("bỏ qua", Kind.CANCEL),
+    row("thôi, không nạp nữa", Kind.CANCEL),
+    row("hủy nạp 50 đô", Kind.CANCEL),
+    row("gửi cảnh báo vào đây", Kind.ALERTS_HERE),
+    row("dừng cảnh báo ở đây", Kind.ALERTS_STOP),
+    row("dừng gửi thông báo vào nhóm này", Kind.ALERTS_STOP),
+    row("đừng gửi cảnh báo", Kind.ALERTS_STOP),
+    row("hủy đăng ký thông báo", Kind.ALERTS_STOP),
+    row("Cảnh báo", Kind.ALERTS),
+    row("cài đặt cảnh báo", Kind.ALERTS),
+    row("thông báo đi đâu?", Kind.ALERTS),
+    row("xem ngưỡng cảnh báo", Kind.ALERTS),
+    row(
+        "ngưỡng cảnh báo 50 đô, 20 đô và 10 đô",
+        Kind.ALERT_THRESHOLDS,
+        thresholds=("50.00", "20.00", "10.00"),
+    ),
+    row("báo cáo sử dụng", Kind.USAGE_REPORT),
+    row("người gọi nhiều nhất", Kind.USAGE_REPORT),
+    row("ai gọi nhiều nhất?", Kind.USAGE_REPORT),
+    row("kết nối dữ liệu sử dụng", Kind.USAGE_CONNECT),
+    row("trạng thái dữ liệu sử dụng", Kind.USAGE_STATUS),
+    row("xin chào", Kind.GREETING),
+    row("50 đô", Kind.UNKNOWN),  # a bare amount is an answer to a prompt, not a request
+    row("dưới 15 đô", Kind.UNKNOWN),
+]
+
+MIXED: list[Row] = [
+    row("buy 40 đô", Kind.ADD_FUNDS, "40.00"),
+    row("add 50 đô", Kind.ADD_FUNDS, "50.00"),
+    row("top up 75 đô", Kind.ADD_FUNDS, "75.00"),
+    row("dừng auto-recharge", Kind.RECHARGE_OFF),
+    row("tắt auto-recharge", Kind.RECHARGE_OFF),
+    row("turn off tự động nạp", Kind.RECHARGE_OFF),
+    row("bật auto-recharge", Kind.RECHARGE),
+    row("auto-recharge 100 đô khi dưới 20 đô", Kind.RECHARGE, "100.00", "20.00"),
+    row("set auto-recharge to 100 đô when below 20 đô", Kind.RECHARGE, "100.00", "20.00"),
+    row("alert me below 50 đô and 20 đô", Kind.ALERT_THRESHOLDS, None, None, ("50.00", "20.00")),
+    row("xem history", Kind.HISTORY),
+    row("gửi alerts vào đây", Kind.ALERTS_HERE),
+    row("stop cảnh báo", Kind.ALERTS_STOP),
+]
+
+# test_intents.py's English phrasings: the same results under a Vietnamese turn.
+ENGLISH: list[Row] = [
+    row("balance", Kind.BALANCE),
+    row("show balance", Kind.BALANCE),
+    row("how much credit do we have", Kind.BALANCE),
+    row("add $50 credits", Kind.ADD_FUNDS, "50.00"),
+    row("add 50 dollars", Kind.ADD_FUNDS, "50.00"),
+    row("top up 75 USD", Kind.ADD_FUNDS, "75.00"),
+    row("add credits", Kind.ADD_FUNDS),
+    row("set auto-recharge to $100 when below $20", Kind.RECHARGE, "100.00", "20.00"),
+    row("set auto-recharge $100 below $20", Kind.RECHARGE, "100.00", "20.00"),
+    row("recharge $100 when balance falls below $20", Kind.RECHARGE, "100.00", "20.00"),
+    row("recharge $100 when below $0", Kind.RECHARGE, "100.00", "0.00"),
+    row("auto-recharge when below $20", Kind.RECHARGE, None, "20.00"),
+    row("turn on auto-recharge", Kind.RECHARGE),
+    row("turn off auto-recharge", Kind.RECHARGE_OFF),
+    row("disable auto recharge", Kind.RECHARGE_OFF),
+    row("recharge settings", Kind.RECHARGE_SETTINGS),
+    row("auto-recharge", Kind.RECHARGE_SETTINGS),
+    row("history", Kind.HISTORY),
+    row("help", Kind.HELP),
+    row("cancel", Kind.CANCEL),
+    row("hello", Kind.GREETING),
+    row("send alerts here", Kind.ALERTS_HERE),
+    row("stop alerts here", Kind.ALERTS_STOP),
+    row("alert me when below $50 and $20", Kind.ALERT_THRESHOLDS, thresholds=("50.00", "20.00")),
+    row("top callers", Kind.USAGE_REPORT),
+    row("connect usage", Kind.USAGE_CONNECT),
+    row("what is the weather", Kind.UNKNOWN),
+    # "them" is thêm only in Vietnamese company; "day" (đây) and "do" (đô) stay English
+    row("show them the balance", Kind.BALANCE),
+    row("send them the history", Kind.HISTORY),
+    row("what do we do today", Kind.UNKNOWN),
+]
+
+
+def _forms(said: str) -> list[str]:
+    """The text as typed, without diacritics, in NFD and in capitals."""
+    return list(
+        dict.fromkeys(
+            [said, plain(said), unicodedata.normalize("NFD", said), said.upper(), f"  {said}  "]
+        )
+    )
+
+
+def _result(intent: Intent) -> tuple[Kind, str | None, str | None, tuple[str, ...], str | None]:
+    return (
+        intent.kind,
+        intent.amount.plain() if intent.amount else None,
+        intent.trigger.plain() if intent.trigger else None,
+        tuple(m.plain() for m in intent.thresholds),
+        intent.error,
+    )
+
+
+def _expect(case: Row) -> tuple[Kind, str | None, str | None, tuple[str, ...], None]:
+    _said, kind, amount, trigger, thresholds = case
+    return (kind, amount, trigger, thresholds, None)
+
+
+@pytest.mark.parametrize("case", SPEC + MORE + MIXED, ids=lambda case: case[0])
+def test_vietnamese_under_a_vietnamese_turn(case: Row) -> None:
+    for form in _forms(case[0]):
+        with speaking(Lang.VI):
+            assert _result(parse_intent(form, USD, LIMITS)) == _expect(case), form
+        assert _result(parse_intent(form, USD, LIMITS, Lang.VI)) == _expect(case), form
+
+
+@pytest.mark.parametrize("case", SPEC + MORE + MIXED, ids=lambda case: case[0])
+def test_vietnamese_under_an_english_turn(case: Row) -> None:
+    for form in _forms(case[0]):
+        intent = parse_intent(form, USD, LIMITS, Lang.EN)
+        if case[0] in VI_NUMBERS:
+            assert intent.kind is case[1] and intent.amount is None, form
+            assert intent.error is not None and "1,000.50" in intent.error, form
+        else:
+            assert _result(intent) == _expect(case), form
+
+
+@pytest.mark.parametrize("case", ENGLISH, ids=lambda case: case[0])
+def test_english_under_a_vietnamese_turn(case: Row) -> None:
+    with speaking(Lang.VI):
+        assert _result(parse_intent(case[0], USD, LIMITS)) == _expect(case)
+    assert _result(parse_intent(case[0], USD, LIMITS, Lang.EN)) == _expect(case)
+
+
+REFUSED = [
+    "rút 50 đô",
+    "rut 50 do",
+    "trừ 20 đô",
+    "tru 20 do",
+    "rút tiền",
+    "hoàn tiền cho tôi",
+    "trừ 20 đô vào số dư",
+    "nạp 50 đô rồi rút 20 đô",
+    "refund $50",
+    "withdraw 50 dollars",
+    "take back $20",
+    "take it back",
+]
+
+
+@pytest.mark.parametrize("said", REFUSED)
+def test_taking_money_out_is_refused_never_a_purchase(said: str) -> None:
+    for form in _forms(said):
+        intent = parse_intent(form, USD, LIMITS, Lang.EN)
+        assert intent.kind is Kind.REFUSED and intent.amount is None, form
+        assert intent.error is not None and "Microsoft 365 admin center > Billing" in intent.error
+        with speaking(Lang.VI):
+            vi = parse_intent(form, USD, LIMITS)
+        assert vi.kind is Kind.REFUSED and vi.error is not None
+        assert vi.error.startswith("Không thể rút hoặc hoàn lại tiền qua trò chuyện")
+        assert "Trung tâm quản trị Microsoft 365 > Thanh toán" in vi.error
+
+
+@pytest.mark.parametrize(
+    ("said", "kind", "says"),
+    [
+        ("ngưỡng cảnh báo 50 đô, 20 đô, 10 đô và 5 đô", Kind.ALERT_THRESHOLDS, "tối đa 3"),
+        ("cảnh báo khi dưới 0 đô", Kind.ALERT_THRESHOLDS, "lớn hơn 0"),
+        ("cảnh báo khi dưới 40 đô và 0 đô", Kind.ALERT_THRESHOLDS, "lớn hơn 0"),
+        ("cảnh báo khi số dư dưới", Kind.ALERT_THRESHOLDS, "Hãy nói các số tiền"),
+        ("cảnh báo khi dưới 40 euro", Kind.ALERT_THRESHOLDS, "USD"),
+        ("nạp 1 triệu đồng", Kind.ADD_FUNDS, "đô la Mỹ"),
+        ("nạp 500k", Kind.ADD_FUNDS, "đô la Mỹ"),
+        ("nạp 1,000 đô", Kind.ADD_FUNDS, "1.000"),
+        ("nạp năm mươi đô", Kind.ADD_FUNDS, "chữ số"),
+        ("nạp 50 đô và 60 đô", Kind.ADD_FUNDS, "một số tiền"),
+        ("nạp -5 đô", Kind.ADD_FUNDS, "lớn hơn 0"),
+        ("nạp 0 đô", Kind.ADD_FUNDS, "lớn hơn 0"),
+        ("nạp 5 đô", Kind.ADD_FUNDS, "10,00\u00a0US$"),
+        ("tự động nạp 5 đô khi dưới 20 đô", Kind.RECHARGE, "10,00\u00a0US$"),
+        ("tự động nạp 100 đô khi dưới -5 đô", Kind.RECHARGE, "lớn hơn 0"),
+        ("tự động nạp 100 đô khi dưới 5 euro", Kind.RECHARGE, "USD"),
+        ("add $1,000.50", Kind.ADD_FUNDS, "1.000,50"),
+    ],
+)
+def test_refusals_say_why_in_vietnamese(said: str, kind: Kind, says: str) -> None:
+    with speaking(Lang.VI):
+        intent = parse_intent(said, USD, LIMITS)
+    assert intent.kind is kind and intent.amount is None and intent.thresholds == ()
+    assert intent.error is not None and says in intent.error, intent.error
+    assert "Enter" not in intent.error and "amount" not in intent.error
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        row("tự động nạp 80 đô khi dưới 15,5 đô", Kind.RECHARGE, "80.00", "15.50"),
+        row("tự động nạp 1.000 đô khi dưới 20 đô", Kind.RECHARGE, "1000.00", "20.00"),
+        row("khi số dư dưới 15 đô, tự động nạp 80 đô", Kind.RECHARGE, "80.00", "15.00"),
+        row("nạp 80 đô mỗi khi số dư dưới 15 đô", Kind.RECHARGE, "80.00", "15.00"),
+        row("tự động nạp 80 đô khi dưới 15 đô và báo tôi", Kind.RECHARGE, "80.00", "15.00"),
+        row(
+            "tự động nạp 1.234,50\u00a0US$ khi dưới 20,00\u00a0US$",
+            Kind.RECHARGE,
+            "1234.50",
+            "20.00",
+        ),
+        row("nạp 1.234,50\u00a0US$", Kind.ADD_FUNDS, "1234.50"),
+    ],
+    ids=lambda case: case[0],
+)
+def test_vietnamese_numbers_in_requests(case: Row) -> None:
+    for form in _forms(case[0]):
+        assert _result(parse_intent(form, USD, LIMITS, Lang.VI)) == _expect(case), form
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        row("nạp 500k", Kind.ADD_FUNDS, "500000"),
+        row("nạp 2 triệu đồng", Kind.ADD_FUNDS, "2000000"),
+        row(
+            "tự động nạp 2 triệu đồng khi dưới 500.000 đồng",
+            Kind.RECHARGE,
+            "2000000",
+            "500000",
+        ),
+        row("khi còn dưới 500 nghìn thì nạp 2 triệu", Kind.RECHARGE, "2000000", "500000"),
+        row(
+            "cảnh báo khi số dư dưới 1 triệu và 500k",
+            Kind.ALERT_THRESHOLDS,
+            None,
+            None,
+            ("1000000", "500000"),
+        ),
+    ],
+    ids=lambda case: case[0],
+)
+def test_a_dong_account(case: Row) -> None:
+    limits = AmountLimits(Decimal(10_000), Decimal(100_000_000))
+    for form in _forms(case[0]):
+        with speaking(Lang.VI):
+            assert _result(parse_intent(form, currency("VND"), limits)) == _expect(case), form
+
+
+def test_a_vietnamese_decimal_comma_is_not_a_list() -> None:
+    with speaking(Lang.VI):
+        one = parse_intent("cảnh báo khi dưới 40,5 đô", USD, LIMITS)
+        two = parse_intent("cảnh báo khi dưới 40,5 đô, 15 đô hoặc 10 đô", USD, LIMITS)
+    assert [m.plain() for m in one.thresholds] == ["40.50"]
+    assert [m.plain() for m in two.thresholds] == ["40.50", "15.00", "10.00"]
+
+
+@pytest.mark.parametrize(
+    ("said", "kind"),
+    [
+        ("hủy", Kind.CANCEL),
+        ("hủy đi", Kind.CANCEL),
+        ("huy di", Kind.CANCEL),
+        ("thôi khỏi", Kind.CANCEL),
+        ("dừng lại", Kind.CANCEL),
+        ("không, hủy", Kind.CANCEL),
+        ("không", Kind.CANCEL),
+        ("thôi, không nạp nữa", Kind.CANCEL),
+        ("thôi, không nạp thêm nữa nhé", Kind.CANCEL),
+        ("không cần nữa", Kind.CANCEL),
+        ("không, cảm ơn", Kind.CANCEL),
+        ("hủy nạp 50 đô", Kind.CANCEL),
+        ("trợ giúp", Kind.HELP),
+        ("giúp tôi với", Kind.HELP),
+        ("tôi có thể làm gì?", Kind.HELP),
+        ("hướng dẫn", Kind.HELP),
+        # not interruptions: a new request, or an answer to the waiting prompt
+        ("không tự động nạp nữa", None),
+        ("tắt tự động nạp", None),
+        ("không gửi cảnh báo nữa", None),
+        ("giúp tôi nạp 50 đô", None),
+        ("thôi, nạp 50 đô đi", None),
+        ("50 đô", None),
+        ("add help desk credits", None),
+    ],
+)
+def test_interruptions_in_vietnamese(said: str, kind: Kind | None) -> None:
+    for form in _forms(said):
+        assert interruption(form) is kind, form
+
+
+def test_help_and_a_refusal_inside_a_request_are_that_request() -> None:
+    assert parse_intent("giúp tôi nạp 50 đô", USD, LIMITS, Lang.VI).kind is Kind.ADD_FUNDS
+    assert parse_intent("thôi, nạp 50 đô đi", USD, LIMITS, Lang.VI).amount is not None
+    here = parse_intent("cảnh báo gửi ở đây", USD, LIMITS, Lang.VI)
+    where = parse_intent("cảnh báo gửi ở đâu", USD, LIMITS, Lang.VI)
+    assert (here.kind, where.kind) == (Kind.ALERTS_HERE, Kind.ALERTS)
+    assert parse_intent("canh bao gui o dau", USD, LIMITS, Lang.VI).kind is Kind.ALERTS
+
+
+def test_triggers_may_be_zero_in_vietnamese() -> None:
+    zero = parse_trigger("0 đô", USD)
+    assert zero is not None and zero.amount == Decimal("0.00")
+    with speaking(Lang.VI):
+        comma = parse_trigger("0,00 đô", USD)
+        fifteen = parse_trigger("15,5 đô", USD)
+    assert comma is not None and comma.amount == Decimal("0.00")
+    assert fifteen is not None and fifteen.amount == Decimal("15.50")
+
+
+VOCABULARY = (
+    "nạp tự động tắt dừng bật cảnh báo thông báo khi nếu dưới còn số dư lịch sử hủy thôi không "
+    "nữa ở đây đâu kênh này và hoặc rút trừ mức kích hoạt ngưỡng giúp xem cài đặt thêm mua đô "
+    "đồng triệu k , . ? 0 5 15 40,5 1.000 3.000 1,000 -5 $20 auto-recharge add below them"
+)
+WORDS = VOCABULARY.split(" ")
+texts = st.one_of(
+    st.text(max_size=80),
+    st.lists(st.sampled_from(WORDS), max_size=12).map(" ".join),
+    st.lists(st.sampled_from(WORDS), max_size=12).map(
+        lambda words: unicodedata.normalize("NFD", plain(" ".join(words)))
+    ),
+)
+
+
+@settings(
+    max_examples=400 if DEEP else 100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(said=texts, lang=st.sampled_from(list(Lang)))
+def test_the_parser_never_raises(said: str, lang: Lang) -> None:
+    with speaking(lang):
+        intent = parse_intent(said, USD, LIMITS)
+        interruption(said)
+    assert isinstance(intent.kind, Kind)
+    if intent.kind is Kind.REFUSED:
+        assert intent.amount is None and intent.error
+    if intent.error is not None:
+        assert intent.amount is None and intent.thresholds == ()
