@@ -6,17 +6,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from babel.lists import format_list
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
 from cards.account import alert_reach_text
-from credits.i18n import N_, current, fmt_number, t, tn
+from credits.i18n import Lang, current, fmt_number, t, tn
 from credits.money import Money
 from credits.service import CreditsService
 from dialogs.caller import Caller
 from dialogs.intents import Kind
-
-LIST_SEPARATOR = N_(", ")  # between the amounts of a list: "$50.00, $20.00"
 
 
 def alert_reference(activity: Activity) -> tuple[str, dict[str, Any]]:
@@ -78,8 +77,11 @@ async def _where_alerts_go(service: CreditsService, tenant_id: str, conversation
 
 
 def amount_list(amounts: Iterable[Money]) -> str:
-    """``"$50.00, $20.00"``; ``"50,00 US$; 20,00 US$"`` in Vietnamese."""
-    return t(LIST_SEPARATOR).join(m.format() for m in amounts)
+    """``"$50.00, $20.00"``; by Babel for other languages: ``"50,00 US$ và 20,00 US$"``."""
+    shown = [m.format() for m in amounts]
+    if current() is Lang.EN:
+        return ", ".join(shown)  # as the English replies have always written it
+    return str(format_list(shown, locale=current().babel)) if shown else ""
 
 
 def _alerts_go(here: bool, others: int, waiting: int) -> str:

@@ -43,7 +43,9 @@ SUGGESTIONS = N_(
 NOTHING_CHANGED = N_("{message} Nothing was changed.")
 # A refusal that already says nothing changed gets no second "Nothing was changed."
 SAID_NOTHING = N_("nothing was")
-_SAID_NOTHING_VI = ("không có gì", "chưa có gì", "không thay đổi", "chưa thay đổi", "chưa nạp")
+_SAID_NOTHING_VI = re.compile(
+    r"không có gì|chưa có gì|không thay đổi|chưa thay đổi|chưa có khoản tiền nào|chưa nạp"
+)
 
 
 def card_message(card: dict[str, Any], text: str | None = None) -> Activity:
@@ -160,7 +162,7 @@ class MainDialog(ComponentDialog):
         if intent.kind is Kind.UNKNOWN:
             await context.send_activity(t(SUGGESTIONS))
             return await step.end_dialog()
-        if intent.kind == "refused":  # TEMP Kind.REFUSED; not done from chat, for anyone: say so, change nothing
+        if intent.kind is Kind.REFUSED:  # not done from chat, for anyone: say so, change nothing
             await context.send_activity(intent.error or t(SUGGESTIONS))
             return await step.end_dialog()
         if not caller.is_admin:
@@ -373,5 +375,6 @@ def _plain_trigger(plain: str, cur: Currency) -> Money:
 def _says_nothing_changed(message: str) -> bool:
     """Whether a refusal says already that nothing changed (in English or the turn's language)."""
     said = message.lower()
-    markers = (SAID_NOTHING, t(SAID_NOTHING).lower(), *_SAID_NOTHING_VI)
-    return any(marker in said for marker in markers)
+    if SAID_NOTHING in said or t(SAID_NOTHING).lower() in said:
+        return True
+    return _SAID_NOTHING_VI.search(said) is not None  # the words other catalogues use
