@@ -121,7 +121,7 @@ class Playground:
 
     async def until(self, check: Any, seconds: float = 20) -> list[dict[str, Any]]:
         for _ in range(int(seconds / 0.1)):
-            found = [entry for entry in self.shown if check(json.dumps(entry))]
+            found = [entry for entry in self.shown if check(json.dumps(entry, ensure_ascii=False))]
             if found:
                 return found
             await asyncio.sleep(0.1)
@@ -456,7 +456,7 @@ async def test_a_vietnamese_admin_does_it_all_in_vietnamese(tmp_path: Path) -> N
         receipt = json.dumps(await ui.press("add_funds_confirm"), ensure_ascii=False)
         assert "Đã nạp 50,00\u00a0US$" in receipt, receipt
         await ui.say("xem số dư")
-        await ui.until(lambda shown: "50,00\\u00a0US$" in shown and "Tự động nạp tiền" in shown)
+        await ui.until(lambda shown: "50,00\u00a0US$" in shown and "Tự động nạp tiền" in shown)
 
         await ui.say("tự động nạp 100 đô khi số dư dưới 20 đô")
         saved = json.dumps(await ui.press("recharge_confirm"), ensure_ascii=False)
@@ -469,11 +469,11 @@ async def test_a_vietnamese_admin_does_it_all_in_vietnamese(tmp_path: Path) -> N
         assert response.status == 200
         # 50 - 40 = 10 US$, below the 20 US$ trigger: one recharge of 100 US$, told in Vietnamese
         await ui.until(
-            lambda shown: "100,00\\u00a0US$" in shown and "110,00\\u00a0US$" in shown,
+            lambda shown: "100,00\u00a0US$" in shown and "110,00\u00a0US$" in shown,
             seconds=30,
         )
         await ui.say("xem số dư")
-        await ui.until(lambda shown: "110,00\\u00a0US$" in shown)
+        await ui.until(lambda shown: "110,00\u00a0US$" in shown)
         said = shown_by_bot(ui)
         assert said, "the bot showed nothing"
         english = sorted({m.group(0) for text in said for m in ENGLISH.finditer(text)})
