@@ -164,11 +164,14 @@ def fmt_number(value: int | Decimal) -> str:
     return str(format_decimal(value, locale=current().babel))
 
 
-def fmt_money(amount: Decimal, code: str, exponent: int) -> str:
+def fmt_money(amount: Decimal, code: str, exponent: int, symbol: str | None = None) -> str:
     """``"$1,000.50"``, ``"-$5.00"``, ``"BHD 1.005"`` in English; ``"1.000,50 US$"`` and
     ``"1.000.000 ₫"`` (a no-break space before the symbol) in Vietnamese. Always exactly
-    ``exponent`` decimals (ISO 4217), whatever CLDR thinks the currency's digits are."""
-    locale = current().babel
+    ``exponent`` decimals (ISO 4217), whatever CLDR thinks the currency's digits are. In
+    English the currency table's own ``symbol`` (when given) replaces CLDR's, so English
+    amounts read as they always have ("₱1,000.50", "XAF 1,000")."""
+    lang = current()
+    locale = lang.babel
     # Babel rounds in the thread's decimal context, which Recognizers-Text narrows to 15 digits
     # when it is imported: format in a context wide enough for any amount the store can hold.
     with localcontext(Context(prec=64)):
@@ -177,7 +180,11 @@ def fmt_money(amount: Decimal, code: str, exponent: int) -> str:
                 amount, locale, currency=code, currency_digits=False
             )
         )
-    symbol = str(get_currency_symbol(code, locale=locale))
+    babel_symbol = str(get_currency_symbol(code, locale=locale))
+    if lang is Lang.EN and symbol and symbol != babel_symbol and babel_symbol in shown:
+        shown = shown.replace(babel_symbol, symbol, 1)
+    else:
+        symbol = babel_symbol
     # CLDR's currency spacing (Babel 2.9 lacks it): a symbol ending in a letter is not glued to
     # the digits after it ("BHD 1.005", not "BHD1.005").
     if symbol[-1:].isalpha() and symbol in shown:

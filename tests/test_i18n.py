@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 import sys
 from datetime import UTC, date, datetime, timedelta, timezone
-from decimal import Decimal
+from decimal import ROUND_DOWN, Context, Decimal, localcontext
 from pathlib import Path
 
 import pytest
@@ -26,6 +26,8 @@ from credits.i18n import (
     t,
     tn,
 )
+from credits.money import Currency, Money
+from credits.money.currencies import KNOWN_CURRENCIES
 from dialogs.language import turn_lang
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -257,3 +259,19 @@ def test_the_check_for_english_finds_english(tmp_path: Path) -> None:
         'log.info("request refused")\nVERB = "add_funds"\nTYPE = "TextBlock"\n'
     )
     assert [line.split(": ", 1)[1] for line in _unmarked(sample)] == ["'Nothing was changed.'"]
+
+
+def _as_before(amount: Decimal, cur: Currency) -> str:
+    """How English amounts were written before Babel wrote them (the old `Money.format`)."""
+    body = f"{amount.copy_abs():,.{cur.exponent}f}"
+    sign = "-" if amount < 0 else ""
+    return f"{sign}{cur.code} {body}" if cur.symbol == cur.code else f"{sign}{cur.symbol}{body}"
+
+
+@pytest.mark.parametrize("code", sorted(KNOWN_CURRENCIES))
+def test_english_amounts_read_exactly_as_they_always_have(code: str) -> None:
+    cur = KNOWN_CURRENCIES[code]
+    for value in ("0", "1", "7.5", "1000.5", "-5", "1234567.891", "999999999999.9999", "0.001"):
+        with localcontext(Context(prec=64)):
+            money = Money(Decimal(value).quantize(cur.quantum, rounding=ROUND_DOWN), cur)
+        assert money.format() == _as_before(money.amount, cur), (code, value)

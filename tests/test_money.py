@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from credits.i18n import Lang
 from credits.money import (
     KNOWN_CURRENCIES,
     MAX_MINOR,
@@ -17,6 +18,7 @@ from credits.money import (
     Currency,
     Money,
     currency,
+    parse_chat,
     parse_strict,
     parse_typed,
 )
@@ -550,3 +552,15 @@ def test_addition_is_exact(a: int, b: int, cur: Currency) -> None:
     assert (x + y).minor == a + b
     assert (x - y).minor == a - b
     assert (x < y) == (a < b)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["add 500k", "add $500K", "add 2k credits", "add 50 M", "add 5 thousand dollars", "nạp 500k"],
+)
+def test_a_multiplied_amount_is_refused_never_read_as_its_digits(text: str) -> None:
+    """ "500k" is five hundred thousand: reading it as $500 would charge the wrong amount."""
+    with pytest.raises(AmountError, match="Write the amount in digits"):
+        parse_typed(text, USD, None)
+    with pytest.raises(AmountError):
+        parse_chat(text, USD, None, Lang.EN)

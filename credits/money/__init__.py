@@ -1,9 +1,16 @@
-"""Money: currencies, exact amounts and the two amount parsers (docs/design.md, docs/money.md).
+"""Money: currencies, exact amounts and the amount parsers (docs/design.md, docs/money.md).
 
 Pure domain code. Amounts are ``Decimal`` at the edges and integer minor units in the store
 (ISO 4217 exponent: JPY 0, USD 2, BHD 3). ``float`` is never used and never accepted.
 
-Two parsers, both raising :class:`AmountError` with a short user-facing sentence:
+The parsers all raise :class:`AmountError` with a short user-facing sentence, in the language
+of the moment (``credits.i18n``; the English text is exactly the English message id):
+
+* :func:`parse_chat`, the one chat amount reader for every language, and
+  :func:`parse_card_input`, what a person typed into a card's text input. The language decides
+  the number convention ("1.000,50" in Vietnamese, "1,000.50" in English). Under Vietnamese, and
+  for Vietnamese money words under any language ("50 đô", "2,5 triệu", "500k", "1.000.000 ₫"),
+  they use our own Vietnamese parser; under English they are exactly the two below.
 
 * :func:`parse_strict` for card inputs and the JSON API: ASCII digits and an optional decimal
   point only (``"50"``, ``"1000.50"``). ``".5"`` and ``"50."`` are rejected. Trailing zeros
@@ -24,7 +31,10 @@ The package's modules, one responsibility each (import the names from ``credits.
 * ``parsing``: what both parsers share (the refusal, signs, the final checks);
 * ``strict``: :func:`parse_strict`;
 * ``mentions``: currency symbols, codes and words in chat text, checked against the account;
-* ``typed``: :func:`parse_typed`.
+* ``typed``: :func:`parse_typed`;
+* ``lexicon``: the Vietnamese money words, multipliers and number words, and text folding;
+* ``vietnamese``: the Vietnamese chat parser; ``spelled``: numbers in words for its hints;
+* ``chat``: :func:`parse_chat` and :func:`parse_card_input`.
 """
 
 from __future__ import annotations
@@ -33,6 +43,7 @@ from credits.money.amounts import MAX_MINOR, Money
 from credits.money.chat import parse_card_input, parse_chat
 from credits.money.currencies import DOLLAR_CODES, KNOWN_CURRENCIES, Currency, currency
 from credits.money.errors import AmountError
+from credits.money.lexicon import has_vietnamese_money
 from credits.money.limits import AmountLimits
 from credits.money.strict import MAX_STRICT_LENGTH, parse_strict
 from credits.money.typed import MAX_TYPED_LENGTH, parse_typed
@@ -48,6 +59,7 @@ __all__ = [
     "Currency",
     "Money",
     "currency",
+    "has_vietnamese_money",
     "parse_card_input",
     "parse_chat",
     "parse_strict",

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
-from credits.i18n import fmt_money
+from credits.i18n import N_, fmt_money, t, tn
 from credits.money.currencies import Currency
 from credits.money.errors import AmountError
 
@@ -16,20 +16,24 @@ MAX_MINOR = 2**63 - 1
 
 def decimals_message(cur: Currency) -> str:
     if cur.exponent == 0:
-        return f"{cur.code} amounts must be whole numbers, with no decimal places."
-    places = "decimal place" if cur.exponent == 1 else "decimal places"
-    return f"{cur.code} amounts can have at most {cur.exponent} {places}."
+        return t("{code} amounts must be whole numbers, with no decimal places.", code=cur.code)
+    return tn(
+        "{code} amounts can have at most {n} decimal place.",
+        "{code} amounts can have at most {n} decimal places.",
+        cur.exponent,
+        code=cur.code,
+    )
 
 
-_TOO_LARGE = "That amount is too large."
+_TOO_LARGE = N_("That amount is too large.")
 
 
 def _exact(amount: Decimal, cur: Currency) -> Decimal:
     """``amount`` quantized to ``cur.quantum`` without rounding, or AmountError."""
     if not amount.is_finite():
-        raise AmountError("Amounts must be a finite number.")
+        raise AmountError(t("Amounts must be a finite number."))
     if not amount.is_zero() and amount.adjusted() > 30:
-        raise AmountError(_TOO_LARGE)
+        raise AmountError(t(_TOO_LARGE))
     context = Context(prec=64, traps=[InvalidOperation])
     quantized = amount.quantize(cur.quantum, context=context)
     if quantized != amount:
@@ -71,7 +75,7 @@ class Money:
             raise TypeError("Money currency must be a Currency")
         amount = _exact(Decimal(raw), self.currency)
         if abs(_minor_of(amount)) > MAX_MINOR:
-            raise AmountError(_TOO_LARGE)
+            raise AmountError(t(_TOO_LARGE))
         object.__setattr__(self, "amount", amount)
 
     @classmethod
@@ -80,7 +84,7 @@ class Money:
         if isinstance(minor, bool) or not isinstance(minor, int):
             raise TypeError(f"Minor units must be an int, not {type(minor).__name__}")
         if abs(minor) > MAX_MINOR:
-            raise AmountError(_TOO_LARGE)
+            raise AmountError(t(_TOO_LARGE))
         digits = tuple(int(d) for d in str(abs(minor)))
         return cls(Decimal((1 if minor < 0 else 0, digits, -currency.exponent)), currency)
 
@@ -163,6 +167,7 @@ class Money:
     def format(self) -> str:
         """``"$1,000.50"``, ``"-$5.00"``, ``"¥1,000"``, ``"BHD 1.005"``, ``"€20.00"``; by Babel,
         for the language of the moment (``"1.000,50 US$"`` in Vietnamese)."""
-        return fmt_money(self.amount, self.currency.code, self.currency.exponent)
+        cur = self.currency
+        return fmt_money(self.amount, cur.code, cur.exponent, cur.symbol)
 
     __str__ = format

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
 
+from credits.i18n import t
 from credits.money.errors import AmountError
 
 
@@ -128,6 +129,9 @@ def currency(code: str) -> Currency:
     if found is None:
         shown = code.strip()[:10] if isinstance(code, str) else type(code).__name__
         raise AmountError(
-            f"Unknown currency '{shown}'. Use an ISO 4217 code such as USD, EUR or GBP."
+            t(
+                "Unknown currency '{code}'. Use an ISO 4217 code such as USD, EUR or GBP.",
+                code=shown,
+            )
         )
     return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
 
+from credits.i18n import t
 from credits.money.amounts import Money
 from credits.money.currencies import Currency
 from credits.money.errors import AmountError
@@ -39,12 +40,18 @@ class AmountLimits:
         context = Context(prec=64)
         low = self.minimum.quantize(cur.quantum, rounding=ROUND_CEILING, context=context)
         high = self.maximum.quantize(cur.quantum, rounding=ROUND_FLOOR, context=context)
-        return f"Enter an amount from {Money(low, cur)} to {Money(high, cur)}."
+        return t(
+            "Enter an amount from {low} to {high}.",
+            low=Money(low, cur).format(),
+            high=Money(high, cur).format(),
+        )
 
     def check(self, money: Money) -> Money:
         """``money`` if within the limits, else AmountError naming the allowed range."""
         if money.amount < self.minimum:
-            raise AmountError(f"That amount is below the minimum. {self.describe(money.currency)}")
+            below = t("That amount is below the minimum.")
+            raise AmountError(f"{below} {self.describe(money.currency)}")
         if money.amount > self.maximum:
-            raise AmountError(f"That amount is over the maximum. {self.describe(money.currency)}")
+            over = t("That amount is over the maximum.")
+            raise AmountError(f"{over} {self.describe(money.currency)}")
         return money

@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
+from credits.i18n import t
 from credits.money.currencies import DOLLAR_CODES, KNOWN_CURRENCIES, Currency
 from credits.money.limits import AmountLimits
 from credits.money.parsing import fail
@@ -103,7 +104,15 @@ _ISO_CODES = _iso_codes()
 
 
 def wrong_currency(cur: Currency, limits: AmountLimits | None) -> NoReturn:
-    fail(f"This account is in {cur.code}; enter an amount in {cur.code}.", cur, limits)
+    fail(t("This account is in {code}; enter an amount in {code}.", code=cur.code), cur, limits)
+
+
+def symbol_codes(prefix: str, symbol: str) -> frozenset[str] | None:
+    """The currencies a symbol may mean, with the letters written before it (``"US"`` in
+    ``"US$"``, ``""`` for a bare ``"$"``); None when we do not know the symbol."""
+    if symbol == "$" and prefix.lower() in _DOLLAR_PREFIXES:
+        return frozenset({_DOLLAR_PREFIXES[prefix.lower()]})
+    return _SYMBOLS.get(symbol) if not prefix else None
 
 
 def check_currency_mentions(

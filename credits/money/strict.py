@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from credits.i18n import t
 from credits.money.amounts import Money
 from credits.money.currencies import Currency
 from credits.money.limits import AmountLimits
@@ -22,7 +23,6 @@ from credits.money.parsing import (
 )
 
 MAX_STRICT_LENGTH = 32
-_STRICT_HINT = "use digits and an optional decimal point, e.g. 1000.50."
 _STRICT_RE = re.compile(r"([0-9]+)(?:\.([0-9]+))?")
 _EXPONENT_STRICT_RE = re.compile(r"[0-9.][eE][+-]?[0-9]")
 
@@ -40,35 +40,61 @@ def parse_strict(
     """
     raw: object = value
     if isinstance(raw, bool) or not isinstance(raw, str | int | Decimal):
-        fail(f"Send the amount as text or a whole number; {_STRICT_HINT}", cur, limits)
+        fail(
+            t(
+                "Send the amount as text or a whole number; "
+                "use digits and an optional decimal point, e.g. 1000.50."
+            ),
+            cur,
+            limits,
+        )
     if isinstance(raw, int):
         return finish(Decimal(raw), 0, cur, limits, typed=False)
     if isinstance(raw, Decimal):
         if not raw.is_finite():
-            fail(f"Enter a number: {_STRICT_HINT}", cur, limits)
+            fail(_not_a_number(), cur, limits)
         return finish(raw, 0, cur, limits, typed=False)
 
     if len(raw) > MAX_STRICT_LENGTH:
-        fail(f"That amount is too long; {_STRICT_HINT}", cur, limits)
+        fail(
+            t("That amount is too long; use digits and an optional decimal point, e.g. 1000.50."),
+            cur,
+            limits,
+        )
     text = raw.strip()
     if not text:
-        fail(f"No amount was entered; {_STRICT_HINT}", cur, limits)
+        fail(
+            t("No amount was entered; use digits and an optional decimal point, e.g. 1000.50."),
+            cur,
+            limits,
+        )
     match = _STRICT_RE.fullmatch(text)
     if match is None:
-        if text[0] in MINUS_SIGNS:
-            fail(MORE_THAN_ZERO, cur, limits)
-        if has_foreign_digits(text):
-            fail(
-                "Use only the digits 0-9 and an optional decimal point, e.g. 1000.50.", cur, limits
-            )
-        if NOT_A_NUMBER_RE.search(text):
-            fail(f"Enter a number: {_STRICT_HINT}", cur, limits)
-        if _EXPONENT_STRICT_RE.search(text):
-            fail(f"Exponents are not allowed; {_STRICT_HINT}", cur, limits)
-        if "," in text:
-            fail(f"Commas are not allowed here; {_STRICT_HINT}", cur, limits)
-        if text[0] in PLUS_SIGNS:
-            fail(f"Leave out the + sign; {_STRICT_HINT}", cur, limits)
-        fail(f"That is not an amount; {_STRICT_HINT}", cur, limits)
+        fail(_refusal(text), cur, limits)
     fraction = match.group(2) or ""
     return finish(Decimal(text), len(fraction), cur, limits, typed=False)
+
+
+def _not_a_number() -> str:
+    return t("Enter a number: use digits and an optional decimal point, e.g. 1000.50.")
+
+
+def _refusal(text: str) -> str:
+    """Why ``text`` (stripped, not empty) is not a strict amount."""
+    if text[0] in MINUS_SIGNS:
+        return t(MORE_THAN_ZERO)
+    if has_foreign_digits(text):
+        return t("Use only the digits 0-9 and an optional decimal point, e.g. 1000.50.")
+    if NOT_A_NUMBER_RE.search(text):
+        return _not_a_number()
+    if _EXPONENT_STRICT_RE.search(text):
+        return t(
+            "Exponents are not allowed; use digits and an optional decimal point, e.g. 1000.50."
+        )
+    if "," in text:
+        return t(
+            "Commas are not allowed here; use digits and an optional decimal point, e.g. 1000.50."
+        )
+    if text[0] in PLUS_SIGNS:
+        return t("Leave out the + sign; use digits and an optional decimal point, e.g. 1000.50.")
+    return t("That is not an amount; use digits and an optional decimal point, e.g. 1000.50.")

@@ -7,11 +7,11 @@ Amounts must be written in digits ("fifty dollars" is refused), with one amount 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
+from credits.i18n import N_, t
 from credits.money.amounts import Money
 from credits.money.currencies import Currency
 from credits.money.limits import AmountLimits
@@ -22,20 +22,30 @@ from credits.money.mentions import (
     wrong_currency,
 )
 from credits.money.parsing import (
-    MINUS_SIGNS,
+    AS_A_NUMBER,
     MORE_THAN_ZERO,
+    NO_EXPONENTS,
+    NO_PLUS,
     NOT_A_NUMBER_RE,
-    PLUS_SIGNS,
+    ONLY_DIGITS,
+    TYPED_FORMAT,
     fail,
     finish,
     has_foreign_digits,
+    sentences,
+    sign_before,
 )
 
 MAX_TYPED_LENGTH = 500
-_TYPED_FORMAT = "Write amounts like 1,000.50."
-_ONE_AMOUNT = "Enter one amount at a time, e.g. add $50."
-_IN_DIGITS = "Write the amount in digits, e.g. 1,000.50."
+ONE_AMOUNT = N_("Enter one amount at a time, e.g. add $50.")
+TOO_LONG = N_("That message is too long; enter just the amount, e.g. $50.")
+_IN_DIGITS = N_("Write the amount in digits, e.g. 1,000.50.")
 _FLOAT_SLACK = Decimal("1e-13")
+# a number followed by a word that multiplies it: the recognizer leaves the word out
+_MULTIPLIER_RE = re.compile(
+    r"[0-9]\s*(?:k|m|mm|mn|mil|b|bn|thousands?|millions?|billions?|grand)(?![^\W\d_])",
+    re.IGNORECASE,
+)
 
 # A run of digits with separators between digits, optionally starting with a separator.
 _TOKEN_RE = re.compile(r"[.,]?[0-9](?:[0-9]|[.,'_](?=[0-9]))*")
@@ -60,26 +70,6 @@ def _recognize(text: str) -> list[Any]:
     return results
 
 
-def _sign_before(text: str, start: int) -> str | None:
-    """The sign written before the number at ``start`` ("-5", "-$5", "- USD 5"), if any."""
-    i = start
-    while i > 0 and text[i - 1] in " \t":
-        i -= 1
-    while i > 0 and unicodedata.category(text[i - 1]) == "Sc":
-        i -= 1
-    letters = 0
-    while i > 0 and letters < 3 and text[i - 1].isascii() and text[i - 1].isalpha():
-        i -= 1
-        letters += 1
-    while i > 0 and text[i - 1] in " \t":
-        i -= 1
-    if i == 0 or text[i - 1] not in MINUS_SIGNS + PLUS_SIGNS:
-        return None
-    if i >= 2 and text[i - 2].isalnum():
-        return None  # a hyphen, as in "5-10" or "x-5"
-    return "-" if text[i - 1] in MINUS_SIGNS else "+"
-
-
 def parse_typed(text: str, cur: Currency, limits: AmountLimits | None = None) -> Money | None:
     """Find the one amount in what an admin typed in chat, in the account currency ``cur``.
 
@@ -90,10 +80,20 @@ def parse_typed(text: str, cur: Currency, limits: AmountLimits | None = None) ->
     otherwise odd number formats, numbers in words, another currency, several amounts, more
     decimals than ``cur`` has, and amounts outside ``limits``.
     """
+    found = read_typed(text, cur, limits)
+    if found is None:
+        return None
+    amount, places = found
+    return finish(amount, places, cur, limits, typed=True)
+
+
+def read_typed(text: str, cur: Currency, limits: AmountLimits | None) -> tuple[Decimal, int] | None:
+    """The one amount in ``text`` and how many decimals it was written with, before the final
+    checks (zero, decimals, size, limits); None when there is no amount."""
     if not isinstance(text, str):
         raise TypeError("parse_typed needs a str")
     if len(text) > MAX_TYPED_LENGTH:
-        fail("That message is too long; enter just the amount, e.g. $50.", cur, limits)
+        fail(t(TOO_LONG), cur, limits)
     _check_whole_text(text, cur, limits)
     tokens = list(_TOKEN_RE.finditer(text))
     numbers = _numbers(text, tokens, cur, limits)
@@ -101,27 +101,28 @@ def parse_typed(text: str, cur: Currency, limits: AmountLimits | None = None) ->
     found, used = _recognized(text, numbers, cur, limits)
     leftovers = [n for i, n in enumerate(numbers) if i not in used]
     if found and leftovers:
-        fail(_ONE_AMOUNT, cur, limits)
+        fail(t(ONE_AMOUNT), cur, limits)
     if not found:
         if not leftovers:
             return None
         found.append(_bare_number(text, leftovers, cur, limits))
     if len({amount for amount, _ in found}) > 1:
-        fail(_ONE_AMOUNT, cur, limits)
-    amount, places = max(found, key=lambda item: item[1])
-    return finish(amount, places, cur, limits, typed=True)
+        fail(t(ONE_AMOUNT), cur, limits)
+    return max(found, key=lambda item: item[1])
 
 
 def _check_whole_text(text: str, cur: Currency, limits: AmountLimits | None) -> None:
     """Whole-text checks the recognizer would quietly paper over."""
     if has_foreign_digits(text):
-        fail(f"Use only the digits 0-9. {_TYPED_FORMAT}", cur, limits)
+        fail(sentences(ONLY_DIGITS, TYPED_FORMAT), cur, limits)
     if NOT_A_NUMBER_RE.search(text):
-        fail(f"Enter the amount as a number. {_TYPED_FORMAT}", cur, limits)
+        fail(sentences(AS_A_NUMBER, TYPED_FORMAT), cur, limits)
     if _EXPONENT_TYPED_RE.search(text):
-        fail(f"Exponents like 1e9 are not allowed. {_TYPED_FORMAT}", cur, limits)
+        fail(sentences(NO_EXPONENTS, TYPED_FORMAT), cur, limits)
     if _NEGATIVE_WORD_RE.search(text):
-        fail(MORE_THAN_ZERO, cur, limits)
+        fail(t(MORE_THAN_ZERO), cur, limits)
+    if _MULTIPLIER_RE.search(text):  # "add 500k" is not $500
+        fail(t(_IN_DIGITS), cur, limits)
 
 
 def _numbers(
@@ -132,12 +133,12 @@ def _numbers(
     for token in tokens:
         shape = _TYPED_NUMBER_RE.fullmatch(token.group())
         if shape is None:
-            fail(_TYPED_FORMAT, cur, limits)
-        sign = _sign_before(text, token.start())
+            fail(t(TYPED_FORMAT), cur, limits)
+        sign = sign_before(text, token.start())
         if sign == "-":
-            fail(MORE_THAN_ZERO, cur, limits)
+            fail(t(MORE_THAN_ZERO), cur, limits)
         if sign == "+":
-            fail(f"Leave out the + sign. {_TYPED_FORMAT}", cur, limits)
+            fail(sentences(NO_PLUS, TYPED_FORMAT), cur, limits)
         fraction = shape.group(1) or ""
         numbers.append(_Number(token, Decimal(token.group().replace(",", "")), len(fraction)))
     return numbers
@@ -173,22 +174,22 @@ def _recognized_number(
     start, end = int(result.start), int(result.end) + 1  # recognizer ends are inclusive
     inside = [i for i, (t, _, _) in enumerate(numbers) if t.start() < end and t.end() > start]
     if not inside:
-        fail(_IN_DIGITS, cur, limits)
+        fail(t(_IN_DIGITS), cur, limits)
     if len(inside) > 1:
-        fail(_TYPED_FORMAT, cur, limits)
+        fail(t(TYPED_FORMAT), cur, limits)
     literal = numbers[inside[0]].value
     try:
         recognized = Decimal(str(value))
     except InvalidOperation:
-        fail(_IN_DIGITS, cur, limits)
+        fail(t(_IN_DIGITS), cur, limits)
     if not recognized.is_finite():
-        fail(f"Enter the amount as a number. {_TYPED_FORMAT}", cur, limits)
+        fail(sentences(AS_A_NUMBER, TYPED_FORMAT), cur, limits)
     if recognized < 0:
-        fail(MORE_THAN_ZERO, cur, limits)
+        fail(t(MORE_THAN_ZERO), cur, limits)
     # The recognizer computes through float: long numbers come back rounded
     # ("9.00719925474099E+15"), so allow that much; never use its value, only ours.
     if abs(recognized - literal) > literal * _FLOAT_SLACK:
-        fail(_IN_DIGITS, cur, limits)  # "$1.5k", "5 million dollars"
+        fail(t(_IN_DIGITS), cur, limits)  # "$1.5k", "5 million dollars"
     return inside[0]
 
 
@@ -197,7 +198,7 @@ def _bare_number(
 ) -> tuple[Decimal, int]:
     """The one number the recognizer paired with no currency: an amount of ``cur``."""
     if len(leftovers) > 1:
-        fail(_ONE_AMOUNT, cur, limits)
+        fail(t(ONE_AMOUNT), cur, limits)
     token, literal, places = leftovers[0]
     check_word_after(text[token.end() :], cur, limits)
     return literal, places
