@@ -1,5 +1,6 @@
 """The conversation: routing, the two flows that collect what is missing (add funds, auto-recharge),
-and the interruptions (help, cancel, a card button) handled once, for every step."""
+and the interruptions (help, cancel, a card button) handled once, for every step. After a confirm
+card the conversation waits a turn (ConfirmWait): a typed cancel voids that card's request."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import structlog
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.dialogs import (
     ComponentDialog,
+    Dialog,
     DialogContext,
+    DialogReason,
     DialogTurnResult,
     DialogTurnStatus,
     WaterfallDialog,
@@ -19,7 +22,9 @@ from botbuilder.dialogs import (
 from botbuilder.dialogs.prompts import PromptOptions, PromptValidatorContext, TextPrompt
 from botbuilder.schema import Activity, ActivityTypes
 
+from cards import actions as verbs
 from cards import help_card, usage_card, welcome_card
+from cards._elements import nodes
 from credits.errors import CreditsError
 from credits.i18n import N_, t
 from credits.money import AmountError, Currency, Money, parse_chat, parse_strict
@@ -36,6 +41,7 @@ TRIGGER_PROMPT = "trigger"
 ADD_FUNDS = "add_funds_flow"
 RECHARGE = "recharge_flow"
 ROUTE = "route"
+CONFIRM_WAIT = "confirm_wait"
 SUGGESTIONS = N_(
     'I didn\'t catch that. Try "balance", "add $50 credits", '
     '"set auto-recharge to $100 when below $20", "history" or "help".'
@@ -55,6 +61,58 @@ def card_message(card: dict[str, Any], text: str | None = None) -> Activity:
     return activity
 
 
+class ConfirmWait(Dialog):
+    """The turn after a confirm card: holds the card's Cancel data (``{"cancel": data, "card":
+    the card's activity id or None}``) so that a typed cancel voids the card's request as its
+    Cancel button does. MainDialog._interrupt decides what the next message does; a dialog
+    started on top of this one (a non-admin's request in a channel) leaves it waiting."""
+
+    def __init__(self) -> None:
+        super().__init__(CONFIRM_WAIT)
+
+    async def begin_dialog(self, dialog_context: DialogContext, options: object = None) -> Any:
+        dialog_context.active_dialog.state["wait"] = options
+        return Dialog.end_of_turn
+
+    async def continue_dialog(self, dialog_context: DialogContext) -> Any:
+        return await dialog_context.end_dialog()
+
+    async def resume_dialog(
+        self, dialog_context: DialogContext, reason: DialogReason, result: object
+    ) -> Any:
+        return Dialog.end_of_turn
+
+
+def waiting_cancel(inner_dc: DialogContext) -> dict[str, Any] | None:
+    """The confirm card waited on (ConfirmWait's options), when that is the active step."""
+    active = inner_dc.active_dialog
+    if active is None or active.id != CONFIRM_WAIT:
+        return None
+    wait = active.state.get("wait")
+    return wait if isinstance(wait, dict) and isinstance(wait.get("cancel"), dict) else None
+
+
+def confirm_wait(card: dict[str, Any], card_id: str | None) -> dict[str, Any] | None:
+    """What ConfirmWait holds for a card just sent: its Cancel button's data when the card is a
+    confirmation (a Cancel that names a request), else None (a form, a balance card...)."""
+    for node in nodes(card):
+        data = node.get("data")
+        if (
+            str(node.get("type", "")).startswith("Action.")
+            and isinstance(data, dict)
+            and data.get("verb") == verbs.CANCEL
+            and (data.get("request") or data.get("key"))
+        ):
+            return {"cancel": dict(data), "card": card_id}
+    return None
+
+
+def said_cancelled(card: dict[str, Any]) -> bool:
+    """Whether a Cancel's outcome card says it is cancelled (not "already done", not refused)."""
+    shown = {node.get("text") for node in nodes(card)}
+    return t("Cancelled") in shown and t("Nothing was changed.") in shown
+
+
 def card_data(activity: Activity) -> Checked | None:
     """The checked press of a card button sent as Action.Submit (a message with a value), or
     None for a message without one."""
@@ -70,6 +128,7 @@ class MainDialog(ComponentDialog):
         self.add_dialog(TextPrompt(AMOUNT_PROMPT, self._valid_amount))
         self.add_dialog(TextPrompt(TRIGGER_PROMPT, self._valid_trigger))
         self.add_dialog(WaterfallDialog(ROUTE, [self._route, self._finish]))
+        self.add_dialog(ConfirmWait())
         self.add_dialog(WaterfallDialog(ADD_FUNDS, [self._ask_amount, self._confirm_funds]))
         self.add_dialog(
             WaterfallDialog(
@@ -113,12 +172,18 @@ class MainDialog(ComponentDialog):
         activity = inner_dc.context.activity
         if activity.type != ActivityTypes.message:
             return None
+        caller = get_caller(inner_dc.context)
+        waiting = waiting_cancel(inner_dc)
+        if waiting is not None and not caller.is_admin:
+            # someone who may not cancel it (in a channel): answered as usual, the card waits on
+            return await inner_dc.begin_dialog(ROUTE)
         press = card_data(activity)
         if press is not None:  # a button pressed mid-flow supersedes the flow
             await inner_dc.cancel_all_dialogs()
-            await self._press(inner_dc.context, press)
-            return DialogTurnResult(DialogTurnStatus.Complete)
+            return await self._pressed(inner_dc, press)
         kind = interruption(activity.text or "")
+        if kind is Kind.CANCEL and waiting is not None:
+            return await self._cancel_card(inner_dc, waiting)
         if kind is Kind.CANCEL:
             await inner_dc.cancel_all_dialogs()
             await inner_dc.context.send_activity(t("Cancelled. Nothing was changed."))
@@ -128,14 +193,52 @@ class MainDialog(ComponentDialog):
             await inner_dc.reprompt_dialog()
             return DialogTurnResult(DialogTurnStatus.Waiting)
         # a new request ("history", "add $75", ...) mid-flow starts over with that request;
-        # a bare answer ("75") goes on to the waiting prompt
-        caller = get_caller(inner_dc.context)
+        # a bare answer ("75") goes on to the waiting prompt; after a confirm card, anything
+        # else is routed as usual (the card stays as it is)
         currency = await self.actions.service.currency_of(caller.tenant_id)
         intent = parse_intent(activity.text or "", currency, self.actions.service.limits())
-        if intent.kind not in (Kind.UNKNOWN, Kind.GREETING):
+        if waiting is not None or intent.kind not in (Kind.UNKNOWN, Kind.GREETING):
             await inner_dc.cancel_all_dialogs()
             return await inner_dc.begin_dialog(ROUTE)
         return None
+
+    async def _cancel_card(
+        self, inner_dc: DialogContext, waiting: dict[str, Any]
+    ) -> DialogTurnResult:
+        """A cancel typed by an admin right after a confirm card: the card's own Cancel (the
+        same press, the same handler: the request is voided in the store), the card updated in
+        place where its id is known, and one sentence in the turn's language."""
+        context = inner_dc.context
+        await inner_dc.cancel_all_dialogs()
+        result = await self.actions.handle(get_caller(context), parse_card_data(waiting["cancel"]))
+        if not said_cancelled(result.card):  # already done, or refused: the card says why
+            await context.send_activity(card_message(result.card))
+            return DialogTurnResult(DialogTurnStatus.Complete)
+        card_id = waiting.get("card")
+        if result.final and isinstance(card_id, str) and card_id:
+            update = card_message(result.card)
+            update.id = card_id
+            await context.update_activity(update)
+        await context.send_activity(t("Cancelled. Nothing was changed."))
+        log.info("confirm card cancelled by a typed cancel")
+        return DialogTurnResult(DialogTurnStatus.Complete)
+
+    async def _pressed(self, inner_dc: DialogContext, press: Checked) -> DialogTurnResult:
+        """A button pressed with no flow open any more: a confirm card it sends is waited on."""
+        wait = await self._press(inner_dc.context, press)
+        if wait is not None:
+            return await inner_dc.begin_dialog(CONFIRM_WAIT, wait)
+        return DialogTurnResult(DialogTurnStatus.Complete)
+
+    async def _show_confirm(
+        self, step: WaterfallStepContext, card: dict[str, Any]
+    ) -> DialogTurnResult:
+        """Send a confirm card; the next message is first checked for a cancel (ConfirmWait)."""
+        sent = await step.context.send_activity(card_message(card))
+        wait = confirm_wait(card, sent.id if sent is not None else None)
+        if wait is None:
+            return await step.end_dialog()
+        return await step.replace_dialog(CONFIRM_WAIT, wait)
 
     # ------------------------------------------------------------------ routing
 
@@ -144,7 +247,9 @@ class MainDialog(ComponentDialog):
         caller = get_caller(context)
         press = card_data(context.activity)
         if press is not None:
-            await self._press(context, press)
+            wait = await self._press(context, press)
+            if wait is not None:
+                return await step.replace_dialog(CONFIRM_WAIT, wait)
             return await step.end_dialog()
         view_currency = await self.actions.service.currency_of(caller.tenant_id)
         intent = parse_intent(
@@ -183,7 +288,7 @@ class MainDialog(ComponentDialog):
             await context.send_activity(card_message(await self.actions.recharge_form(caller)))
         elif intent.kind is Kind.RECHARGE_OFF:
             card = await self.actions.confirm_recharge(caller, False, None, None)
-            await context.send_activity(card_message(card))
+            return await self._show_confirm(step, card)
         elif intent.kind in (Kind.ALERTS_HERE, Kind.ALERTS_STOP, Kind.ALERTS):
             said = await alerts_reply(self.actions.service, caller, context.activity, intent.kind)
             await context.send_activity(said)
@@ -205,7 +310,7 @@ class MainDialog(ComponentDialog):
         elif intent.kind is Kind.ADD_FUNDS:
             if intent.amount is not None:
                 card = await self.actions.confirm_funds(caller, intent.amount)
-                await context.send_activity(card_message(card))
+                return await self._show_confirm(step, card)
             else:
                 return await step.begin_dialog(ADD_FUNDS, {"error": intent.error})
         elif intent.kind is Kind.RECHARGE:
@@ -220,16 +325,18 @@ class MainDialog(ComponentDialog):
     async def _finish(self, step: WaterfallStepContext) -> DialogTurnResult:
         return await step.end_dialog()
 
-    async def _press(self, context: TurnContext, press: Checked) -> None:
-        """An Action.Submit button: final actions update the card that was pressed."""
+    async def _press(self, context: TurnContext, press: Checked) -> dict[str, Any] | None:
+        """An Action.Submit button: final actions update the card that was pressed. A confirm
+        card sent in answer (a form's Review) gives what ConfirmWait holds for it."""
         result = await self.actions.handle(get_caller(context), press)
         reply_to = context.activity.reply_to_id
         if result.final and reply_to:
             update = card_message(result.card)
             update.id = reply_to
             await context.update_activity(update)
-        else:
-            await context.send_activity(card_message(result.card))
+            return None
+        sent = await context.send_activity(card_message(result.card))
+        return confirm_wait(result.card, sent.id if sent is not None else None)
 
     # ------------------------------------------------------------------ add funds
 
@@ -258,10 +365,7 @@ class MainDialog(ComponentDialog):
         currency = await self.actions.service.currency_of(caller.tenant_id)
         amount = parse_chat(_as_amount(step.result), currency, self.actions.service.limits())
         assert amount is not None  # the validator let only an amount through
-        await step.context.send_activity(
-            card_message(await self.actions.confirm_funds(caller, amount))
-        )
-        return await step.end_dialog()
+        return await self._show_confirm(step, await self.actions.confirm_funds(caller, amount))
 
     async def _valid_amount(self, prompt: PromptValidatorContext) -> bool:
         caller = get_caller(prompt.context)
@@ -341,8 +445,7 @@ class MainDialog(ComponentDialog):
         else:  # typed at the prompt
             trigger = parse_trigger(_as_amount(step.result), view.currency)
         card = await self.actions.confirm_recharge(caller, True, amount, trigger, view)
-        await step.context.send_activity(card_message(card))
-        return await step.end_dialog()
+        return await self._show_confirm(step, card)
 
     async def _valid_trigger(self, prompt: PromptValidatorContext) -> bool:
         caller = get_caller(prompt.context)
