@@ -188,6 +188,9 @@ class CreditsBot(ActivityHandler):
         await self._forget_flow(turn_context)  # a button supersedes any open flow
         actions = await self._actions()
         result = await actions.handle(get_caller(turn_context), press)
+        assert self._dialog is not None
+        # a confirm card replacing the pressed one: a cancel typed next voids it
+        await self._dialog.wait_on(turn_context, self.dialog_state, result.card)
         # answered here with a plain dict: 4.17.1's on_adaptive_card_invoke serialises it twice
         return _card_response(result.card)
 

@@ -8,12 +8,11 @@ import re
 from typing import Any
 
 import structlog
-from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.core import CardFactory, MessageFactory, StatePropertyAccessor, TurnContext
 from botbuilder.dialogs import (
     ComponentDialog,
-    Dialog,
     DialogContext,
-    DialogReason,
+    DialogSet,
     DialogTurnResult,
     DialogTurnStatus,
     WaterfallDialog,
@@ -22,9 +21,7 @@ from botbuilder.dialogs import (
 from botbuilder.dialogs.prompts import PromptOptions, PromptValidatorContext, TextPrompt
 from botbuilder.schema import Activity, ActivityTypes
 
-from cards import actions as verbs
 from cards import help_card, usage_card, welcome_card
-from cards._elements import nodes
 from credits.errors import CreditsError
 from credits.i18n import N_, t
 from credits.money import AmountError, Currency, Money, parse_chat, parse_strict
@@ -33,6 +30,13 @@ from dialogs.alerts_chat import alert_reference as alert_reference  # bot/teams.
 from dialogs.alerts_chat import alerts_reply, amount_list
 from dialogs.caller import get_caller
 from dialogs.card_data import Checked, parse_card_data
+from dialogs.confirm_wait import (
+    CONFIRM_WAIT,
+    ConfirmWait,
+    confirm_wait,
+    said_cancelled,
+    waiting_cancel,
+)
 from dialogs.intents import Intent, Kind, interruption, parse_intent, parse_trigger
 
 log = structlog.get_logger(__name__)
@@ -41,7 +45,6 @@ TRIGGER_PROMPT = "trigger"
 ADD_FUNDS = "add_funds_flow"
 RECHARGE = "recharge_flow"
 ROUTE = "route"
-CONFIRM_WAIT = "confirm_wait"
 SUGGESTIONS = N_(
     'I didn\'t catch that. Try "balance", "add $50 credits", '
     '"set auto-recharge to $100 when below $20", "history" or "help".'
@@ -59,58 +62,6 @@ def card_message(card: dict[str, Any], text: str | None = None) -> Activity:
     if text:
         activity.text = text
     return activity
-
-
-class ConfirmWait(Dialog):
-    """The turn after a confirm card: holds the card's Cancel data (``{"cancel": data, "card":
-    the card's activity id or None}``) so that a typed cancel voids the card's request as its
-    Cancel button does. MainDialog._interrupt decides what the next message does; a dialog
-    started on top of this one (a non-admin's request in a channel) leaves it waiting."""
-
-    def __init__(self) -> None:
-        super().__init__(CONFIRM_WAIT)
-
-    async def begin_dialog(self, dialog_context: DialogContext, options: object = None) -> Any:
-        dialog_context.active_dialog.state["wait"] = options
-        return Dialog.end_of_turn
-
-    async def continue_dialog(self, dialog_context: DialogContext) -> Any:
-        return await dialog_context.end_dialog()
-
-    async def resume_dialog(
-        self, dialog_context: DialogContext, reason: DialogReason, result: object
-    ) -> Any:
-        return Dialog.end_of_turn
-
-
-def waiting_cancel(inner_dc: DialogContext) -> dict[str, Any] | None:
-    """The confirm card waited on (ConfirmWait's options), when that is the active step."""
-    active = inner_dc.active_dialog
-    if active is None or active.id != CONFIRM_WAIT:
-        return None
-    wait = active.state.get("wait")
-    return wait if isinstance(wait, dict) and isinstance(wait.get("cancel"), dict) else None
-
-
-def confirm_wait(card: dict[str, Any], card_id: str | None) -> dict[str, Any] | None:
-    """What ConfirmWait holds for a card just sent: its Cancel button's data when the card is a
-    confirmation (a Cancel that names a request), else None (a form, a balance card...)."""
-    for node in nodes(card):
-        data = node.get("data")
-        if (
-            str(node.get("type", "")).startswith("Action.")
-            and isinstance(data, dict)
-            and data.get("verb") == verbs.CANCEL
-            and (data.get("request") or data.get("key"))
-        ):
-            return {"cancel": dict(data), "card": card_id}
-    return None
-
-
-def said_cancelled(card: dict[str, Any]) -> bool:
-    """Whether a Cancel's outcome card says it is cancelled (not "already done", not refused)."""
-    shown = {node.get("text") for node in nodes(card)}
-    return t("Cancelled") in shown and t("Nothing was changed.") in shown
 
 
 def card_data(activity: Activity) -> Checked | None:
@@ -143,10 +94,26 @@ class MainDialog(ComponentDialog):
     async def on_begin_dialog(
         self, inner_dc: DialogContext, options: object = None
     ) -> DialogTurnResult:
+        if isinstance(options, dict) and CONFIRM_WAIT in options:  # see wait_on
+            return await inner_dc.begin_dialog(CONFIRM_WAIT, options[CONFIRM_WAIT])
         try:
             return await super().on_begin_dialog(inner_dc, options)
         except (CreditsError, AmountError) as error:
             return await self._refused(inner_dc, error)
+
+    async def wait_on(
+        self, context: TurnContext, dialog_state: StatePropertyAccessor, card: dict[str, Any]
+    ) -> None:
+        """A confirm card answered to a button outside any flow (an Action.Execute invoke,
+        which replaces the pressed card): the conversation waits on it as after a typed
+        request, so a cancel typed next voids it. Nothing happens for any other card."""
+        wait = confirm_wait(card, context.activity.reply_to_id)
+        if wait is None:
+            return
+        dialogs = DialogSet(dialog_state)
+        dialogs.add(self)
+        dc = await dialogs.create_context(context)
+        await dc.begin_dialog(self.id, {CONFIRM_WAIT: wait})
 
     async def on_continue_dialog(self, inner_dc: DialogContext) -> DialogTurnResult:
         try:

@@ -320,3 +320,27 @@ async def test_a_typed_cancel_over_http_on_another_replica(
     assert (await one.app[SERVICE].account(HTTP_TENANT)).balance.minor == 0
     assert await one.app[SERVICE].payments(HTTP_TENANT) == []
     assert TURN_ERROR_MESSAGE not in connector.texts()
+
+
+async def test_a_typed_cancel_voids_a_confirm_card_that_a_button_invoke_brought(
+    replicas: tuple[Client, Client], connector: StubConnector
+) -> None:
+    """In Teams a form's Review (or a quick amount) is an Action.Execute invoke whose answer
+    replaces the pressed card with the confirm card: a cancel typed next voids that card too."""
+    one, two = replicas
+    await post(one, vi_message(connector.url, "tôi muốn nạp tiền"))
+    form, _ = last_card(connector)
+    review = dict(button(form, verbs.ADD_FUNDS_REVIEW), amount="50.00")
+    press = execute(connector.url, review)
+    press["replyToId"] = "stub-form"
+    answer = await post(one, press)
+    confirm = answer["value"]
+    assert button(confirm, verbs.ADD_FUNDS_CONFIRM)
+    await post(two, vi_message(connector.url, "hủy"))
+    assert connector.texts()[-1] == CANCELLED[VI]
+    updates = [c for c in connector.calls if c.kind == "update"]
+    assert [u.activity_id for u in updates] == ["stub-form"]  # the card the invoke replaced
+    late = await post(one, execute(connector.url, button(confirm, verbs.ADD_FUNDS_CONFIRM)))
+    assert STALE[EN] in texts(late["value"])
+    assert (await one.app[SERVICE].account(HTTP_TENANT)).balance.minor == 0
+    assert await one.app[SERVICE].payments(HTTP_TENANT) == []
