@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from babel.numbers import format_decimal, get_decimal_symbol
 
-from credits.i18n import current, fmt_number, t
+from credits.i18n import Lang, current, fmt_number, t
 from credits.i18n import fmt_date as fmt_date  # the cards' dates are Babel's, by language
 from credits.i18n import fmt_datetime as fmt_datetime
 from credits.money import AmountLimits, Currency, Money
@@ -123,28 +123,31 @@ def amount_range(limits: AmountLimits, cur: Currency) -> str:
     return t("from {low} to {high}", low=low.format(), high=high.format())
 
 
-def _typed(value: Decimal, exponent: int, *, grouped: bool) -> str:
-    """``value`` written the way a person of the current language types it: its decimal mark,
-    ``exponent`` decimals, with or without the group separator."""
+def _typed(value: Decimal, exponent: int, *, grouped: bool, lang: Lang | None = None) -> str:
+    """``value`` written the way a person of ``lang`` (default: the current language) types it:
+    its decimal mark, ``exponent`` decimals, with or without the group separator."""
     digits = "#,##0" if grouped else "0"
     pattern = digits + ("." + "0" * exponent if exponent else "")
-    return str(format_decimal(value, format=pattern, locale=current().babel))
+    return str(format_decimal(value, format=pattern, locale=(lang or current()).babel))
 
 
-def _machine_like() -> bool:
-    """True when the language writes decimals as the machine form does (``"1000.50"``)."""
-    return str(get_decimal_symbol(current().babel)) == "."
+def _machine_like(lang: Lang | None = None) -> bool:
+    """True when the language (default: the current one) writes decimals as the machine form
+    does (``"1000.50"``)."""
+    return str(get_decimal_symbol((lang or current()).babel)) == "."
 
 
-def input_value(money: Money | None) -> str:
-    """What a card's amount input is prefilled with: :meth:`Money.plain` (``"100.00"``) where
-    the language writes decimals with ``"."``, else the same digits with the language's decimal
-    mark and no grouping (``"100,00"`` in Vietnamese), the shape its card parser reads."""
+def input_value(money: Money | None, lang: Lang | None = None) -> str:
+    """What a card's amount input is prefilled with in ``lang`` (default: the current
+    language): :meth:`Money.plain` (``"100.00"``) where the language writes decimals with
+    ``"."``, else the same digits with the language's decimal mark and no grouping
+    (``"100,00"`` in Vietnamese), the shape its card parser reads. A form is read back in the
+    language it was written in (its Review button's ``lang``), whoever presses it."""
     if money is None:
         return ""
-    if _machine_like():
+    if _machine_like(lang):
         return money.plain()
-    return _typed(money.amount, money.currency.exponent, grouped=False)
+    return _typed(money.amount, money.currency.exponent, grouped=False, lang=lang)
 
 
 def example_amount(cur: Currency, limits: AmountLimits, preferred: int) -> str:

@@ -36,14 +36,16 @@ BALANCE = "balance"
 ADD_FUNDS = "add_funds"
 """Show the add-funds form. Data: none."""
 ADD_FUNDS_REVIEW = "add_funds_review"
-"""Submit of the add-funds form (input ``amount``) or a quick amount (data ``amount``, plain)."""
+"""Submit of the add-funds form (input ``amount``; data ``lang``, the language the form was
+written in, "en"/"vi", whose number convention reads the input) or a quick amount (data
+``amount``, plain, no ``lang``)."""
 ADD_FUNDS_CONFIRM = "add_funds_confirm"
 """Data: ``amount`` (plain), ``request`` (the idempotency key; never ``key``, see validate.py)."""
 RECHARGE_FORM = "recharge_form"
 """Show the auto-recharge form. Data: none."""
 RECHARGE_REVIEW = "recharge_review"
 """Submit of the auto-recharge form: inputs ``recharge_enabled``/``recharge_amount``/
-``recharge_trigger``."""
+``recharge_trigger``; data ``lang`` (the form's language, whose convention reads the inputs)."""
 RECHARGE_CONFIRM = "recharge_confirm"
 """Data: ``enabled`` ("true"/"false"), ``amount``, ``trigger`` (plain or ""), ``version`` (int),
 ``request``."""

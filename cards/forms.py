@@ -20,7 +20,7 @@ from cards._elements import (
 from cards._elements import facts as fact_set
 from cards.account import recharge_summary
 from credits import shown as stored_text
-from credits.i18n import N_, fmt_number, t
+from credits.i18n import N_, Lang, current, fmt_number, t
 from credits.models import AccountView, FundingResult
 from credits.money import AmountLimits, Currency, Money
 
@@ -46,6 +46,17 @@ def _cancel(request: str | None = None) -> Element:
     if request is None:
         return act.execute(t("Cancel"), act.CANCEL, associated_inputs="none")
     return act.execute(t("Cancel"), act.CANCEL, associated_inputs="none", request=request)
+
+
+def _review(verb: str) -> Element:
+    """A form's Review button. On a form not written in English its ``lang`` names the
+    language: what is typed into it (and its prefilled values) is read with that language's
+    number convention, whoever presses it ("80,00" on a Vietnamese form is 80, not 8000). An
+    English form carries none (as every form did before there was another language)."""
+    lang = current()
+    if lang is Lang.EN:
+        return act.execute(t("Review"), verb, "positive")
+    return act.execute(t("Review"), verb, "positive", lang=lang.value)
 
 
 def _amount_input(
@@ -101,7 +112,7 @@ def add_funds_form(
     ]
     if chips:
         body += [text(t("Or pick an amount:"), subtle=True), action_set(chips)]
-    return card(body, [act.execute(t("Review"), act.ADD_FUNDS_REVIEW, "positive"), _cancel()])
+    return card(body, [_review(act.ADD_FUNDS_REVIEW), _cancel()])
 
 
 def confirm_funds_card(view: AccountView, amount: Money, request: str) -> Card:
@@ -247,7 +258,7 @@ def recharge_form(
         *_error(error),
         *_recharge_inputs(view, limits),
     ]
-    return card(body, [act.execute(t("Review"), act.RECHARGE_REVIEW, "positive"), _cancel()])
+    return card(body, [_review(act.RECHARGE_REVIEW), _cancel()])
 
 
 def _describe(enabled: bool, amount: Money | None, trigger: Money | None) -> str:

@@ -28,10 +28,10 @@ from cards import (
     recharge_form,
 )
 from cards import actions as verbs
-from cards._elements import nodes
+from cards._elements import input_value, nodes
 from cards.actions import execute
 from credits.errors import CreditsError, RequestCancelled, StaleError
-from credits.i18n import N_, Lang, current, t
+from credits.i18n import N_, Lang, t
 from credits.models import AccountView, VoidOutcome
 from credits.money import AmountError, AmountLimits, Money, parse_card_input, parse_strict
 from credits.service import CreditsService
@@ -187,7 +187,7 @@ class CardActions:
                 return CardResult(await self.add_funds_form(caller))
             case AddFundsReview():
                 view = await self.service.account(caller.tenant_id)
-                amount = _form_amount(press.amount, view, self.service.limits())
+                amount = _form_amount(press, view, self.service.limits())
                 return CardResult(await self.confirm_funds(caller, amount))
             case AddFundsConfirm():
                 return await self._add_funds(caller, press)
@@ -196,8 +196,8 @@ class CardActions:
             case RechargeReview():
                 view = await self.service.account(caller.tenant_id)
                 limits = self.service.limits()
-                amount_ = _recharge_amount(press.recharge_amount, view, limits)
-                trigger = _recharge_trigger(press.recharge_trigger, view)
+                amount_ = _recharge_amount(press, view, limits)
+                trigger = _recharge_trigger(press, view)
                 enabled = press.recharge_enabled == "true"
                 card = await self.confirm_recharge(caller, enabled, amount_, trigger, view)
                 return CardResult(card)
@@ -286,49 +286,61 @@ class CardActions:
 
 
 _ZERO = re.compile(r"0+(?:[.,]0+)?")
-# What a person typed into a form is read in the turn's language (``parse_card_input``); what
-# the bot wrote into it (a quick amount's data, the settings prefilled) is read back strictly.
+# What a person typed into a form is read with the number convention of the language the form
+# was written in (its Review button's ``lang``; the press's own language on older cards),
+# whoever presses it: "80,00" on a Vietnamese form is 80 even from an English Teams, "1.005" on
+# an English BHD form is 1.005 even from a Vietnamese one. What the bot wrote (a quick amount's
+# data, the settings prefilled) is read back strictly.
 
 
-def _person(value: str) -> str:
+def _person(value: str, lang: Lang) -> str:
     """A form's text as the card input reader takes it; in English a thousands comma is dropped
     ("1,000.50"), in Vietnamese the comma is the decimal mark ("1.000,50")."""
-    return value.replace(",", "") if current() is Lang.EN else value
+    return value.replace(",", "") if lang is Lang.EN else value
 
 
-def _form_amount(value: str, view: AccountView, limits: AmountLimits) -> Money:
+def _form_amount(press: AddFundsReview, view: AccountView, limits: AmountLimits) -> Money:
     """The add-funds form's amount: a quick amount's data, or what the admin typed."""
-    text = value.strip()
+    text = press.amount.strip()
     quick = {Money(Decimal(q), view.currency).plain() for q in QUICK_AMOUNTS}
-    if text in quick:
+    if press.lang is None and text in quick:  # a quick amount (they carry no `lang`)
         return parse_strict(text, view.currency, limits)
-    return parse_card_input(_person(text), view.currency, limits)
+    lang = press.form_lang
+    return parse_card_input(_person(text, lang), view.currency, limits, lang)
 
 
-def _recharge_amount(value: str, view: AccountView, limits: AmountLimits) -> Money | None:
-    text = value.strip()
+def _prefilled(text: str, now: Money, lang: Lang) -> bool:
+    """Whether ``text`` is the setting ``now`` as the form (written in ``lang``) was prefilled
+    with it, unchanged."""
+    return text == input_value(now, lang)
+
+
+def _recharge_amount(
+    press: RechargeReview, view: AccountView, limits: AmountLimits
+) -> Money | None:
+    text, lang = press.recharge_amount.strip(), press.form_lang
     if not text:
         return None
     now = view.recharge.amount
-    if now is not None and text == now.plain():  # the prefilled setting, unchanged
-        return parse_strict(text, view.currency, limits)
-    return parse_card_input(_person(text), view.currency, limits)
+    if now is not None and _prefilled(text, now, lang):
+        return parse_strict(now.plain(), view.currency, limits)
+    return parse_card_input(_person(text, lang), view.currency, limits, lang)
 
 
-def _recharge_trigger(value: str, view: AccountView) -> Money | None:
+def _recharge_trigger(press: RechargeReview, view: AccountView) -> Money | None:
     """The trigger field: an amount of zero or more (no purchase limits apply)."""
-    text = value.strip()
+    text, lang = press.recharge_trigger.strip(), press.form_lang
     if not text:
         return None
     now = view.recharge.trigger
-    if current() is Lang.EN:
-        money = parse_trigger(_person(text), view.currency)
+    if now is not None and _prefilled(text, now, lang):  # the setting, unchanged (maybe zero)
+        money: Money | None = now
+    elif lang is Lang.EN:
+        money = parse_trigger(_person(text, lang), view.currency, lang)
     elif _ZERO.fullmatch(text):
         money = Money.zero(view.currency)
-    elif now is not None and text == now.plain():  # the prefilled setting, unchanged
-        money = parse_strict(text, view.currency)
     else:
-        money = parse_card_input(text, view.currency)
+        money = parse_card_input(text, view.currency, None, lang)
     if money is None:
         raise AmountError(t("Enter the trigger as a number, e.g. 20."))
     return money

@@ -52,6 +52,7 @@ _ALLOWED = {
     "recharge_enabled": _TRUE_FALSE,
     "recharge_amount": N_('an amount as text, e.g. "100", of at most {max} characters'),
     "recharge_trigger": N_('an amount as text, e.g. "20", of at most {max} characters'),
+    "lang": N_('the language the form is written in: "en" or "vi"'),
 }
 _MAX = {"request": REQUEST_MAX, "key": REQUEST_MAX, "sig": SIG_MAX}
 _SEMANTIC_MAX = {"version": INT64_MAX, "before": INT64_MAX}
@@ -95,10 +96,25 @@ Version = Annotated[int, Field(ge=0, le=INT64_MAX)]
 Seq = Annotated[int, Field(ge=1, le=INT64_MAX)]
 TrueFalse = Literal["true", "false"]
 Toggle = Annotated[TrueFalse, BeforeValidator(_toggle)]
+FormLang = Literal["en", "vi"]  # the values of credits.i18n.Lang
 
 
 class _Press(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, strict=True)
+
+
+class _FormPress(_Press):
+    """A form's Review button: ``lang`` is the language the form was written in, whose number
+    convention reads what was typed into it. Absent: an English form (English forms carry
+    none, and every card sent before there was another language was English), or a quick
+    amount, whose data are machine values."""
+
+    lang: FormLang | None = None
+
+    @property
+    def form_lang(self) -> Lang:
+        """The convention of the form's inputs: its own language, else English."""
+        return Lang(self.lang) if self.lang is not None else Lang.EN
 
 
 class _Confirm(_Press):
@@ -133,7 +149,7 @@ class AddFundsPress(_Press):
     verb: Literal["add_funds"]
 
 
-class AddFundsReview(_Press):
+class AddFundsReview(_FormPress):
     verb: Literal["add_funds_review"]
     amount: Amount = ""
 
@@ -147,7 +163,7 @@ class RechargeFormPress(_Press):
     verb: Literal["recharge_form"]
 
 
-class RechargeReview(_Press):
+class RechargeReview(_FormPress):
     verb: Literal["recharge_review"]
     recharge_enabled: Toggle = "false"
     recharge_amount: Amount = ""
