@@ -29,9 +29,9 @@ from bot.host_store import HostStore
 from bot.settings import Settings
 from bot.storage import SqlStorage
 from bot.teams import CreditsBot
-from cards.text import TextCard, render_text
+from cards.text import TextCard, TextInput, render_text
 from credits.db import Database
-from credits.i18n import Lang, lang_of, speaking, t
+from credits.i18n import N_, Lang, lang_of, speaking, t
 from credits.service import CreditsService
 from dialogs.language import Speaking
 
@@ -40,6 +40,7 @@ BOT = ChannelAccount(id="credits-bot", name="Credits bot")
 CONVERSATION = ConversationAccount(id="console", conversation_type="personal")
 DEFAULT_LOCALE = "en-US"
 QUIT = ("quit", "exit", ":q", "thoát", "thoat")
+TOGGLE_WORDS = N_('Type "on" or "off" ("yes" or "no"), or press Enter to keep it {state}.')
 
 
 class ConsoleAdapter(BotAdapter):
@@ -136,11 +137,20 @@ class Console:
         button = card.buttons[int(line) - 1]
         data = dict(button.data)
         if button.sends_inputs:
-            for field in card.inputs:
-                default = field.value or ""
-                answer = ask(f"  {field.label} [{default}]: ").strip()
-                data[field.id] = answer or default
+            with speaking(lang_of(self.locale) or Lang.EN):  # the terminal's own words
+                for field in card.inputs:
+                    data[field.id] = self._ask_input(field, ask)
         return data
+
+    def _ask_input(self, field: TextInput, ask: Callable[[str], str]) -> str:
+        """One input's value, asked with its current value as the default (a toggle's state as
+        the card sends it in English, "true"/"false", in words in Vietnamese, "Bật"/"Tắt"); a
+        toggle is asked again until a yes or no word of either language."""
+        while True:
+            answer = field.answer(ask(f"  {field.label} [{field.shown()}]: "))
+            if answer is not None:
+                return answer
+            self.write(t(TOGGLE_WORDS, state=field.shown()))
 
 
 async def run_chat(settings: Settings, lines: Any = None, locale: str = DEFAULT_LOCALE) -> int:

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from credits.i18n import t
+from credits.i18n import N_, Lang, current, t
 
 __all__ = ["TextButton", "TextCard", "TextInput", "render_text"]
+
+ON = N_("On")
+OFF = N_("Off")
+# What a person may type for a toggle, in either language (with or without diacritics).
+_YES = frozenset({"yes", "y", "on", "true", "có", "co", "bật", "bat"})
+_NO = frozenset({"no", "n", "off", "false", "không", "khong", "ko", "tắt", "tat"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +30,32 @@ class TextInput:
     id: str
     label: str
     kind: Literal["text", "toggle"]
-    value: str | None
+    value: str | None  # what the card sends as it is (a toggle's valueOn or valueOff)
+    value_on: str = "true"
+    value_off: str = "false"
+
+    def shown(self) -> str:
+        """The value as a person reads it: in English the value as the card sends it ("true",
+        as it always was); in another language a toggle's state in words ("Bật", "Tắt")."""
+        if self.kind == "toggle" and current() is not Lang.EN:
+            return t(ON) if self.value == self.value_on else t(OFF)
+        return self.value or ""
+
+    def answer(self, typed: str) -> str | None:
+        """What the card sends for ``typed`` at a prompt: the value as it is for nothing typed;
+        for a toggle, its valueOn or valueOff for a yes or no word of either language ("có",
+        "tắt", "yes", "off", "true"...), None for anything else."""
+        typed = typed.strip()
+        if not typed:
+            return self.value or ""
+        if self.kind != "toggle":
+            return typed
+        word = unicodedata.normalize("NFC", typed).casefold().strip(" .!")
+        if word in _YES or word == self.value_on.casefold():
+            return self.value_on
+        if word in _NO or word == self.value_off.casefold():
+            return self.value_off
+        return None
 
 
 @dataclass(slots=True)
@@ -38,8 +70,8 @@ class TextCard:
             out.append("")
             for item in self.inputs:
                 shown = f"[{item.id}] {item.label}:"
-                if item.value:
-                    shown += f" {item.value}"
+                if value := item.shown():
+                    shown += f" {value}"
                 out.append(shown)
         if self.buttons:
             out.append("")
@@ -132,12 +164,15 @@ class _Renderer:
         elif kind == "ActionSet":
             self.actions(node.get("actions", []))
         elif kind == "Input.Toggle":
+            on, off = str(node.get("valueOn", "true")), str(node.get("valueOff", "false"))
             self.result.inputs.append(
                 TextInput(
                     str(node.get("id", "")),
                     str(node.get("label") or node.get("title", "")),
                     "toggle",
-                    node.get("value", node.get("valueOff", "false")),
+                    str(node.get("value", off)),
+                    on,
+                    off,
                 )
             )
         elif kind is not None and str(kind).startswith("Input."):

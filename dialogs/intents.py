@@ -12,17 +12,19 @@ import re
 from credits.i18n import Lang, current
 from credits.money import AmountError, AmountLimits, Currency, parse_chat
 from dialogs.intents_core import (
+    ErrorField,
     Intent,
     Kind,
     looks_vietnamese,
     lowered,
     parse_trigger,
+    recharge,
     refused,
     thresholds,
 )
 from dialogs.intents_vi import parse_vi, vi_interruption
 
-__all__ = ["Intent", "Kind", "interruption", "parse_intent", "parse_trigger"]
+__all__ = ["ErrorField", "Intent", "Kind", "interruption", "parse_intent", "parse_trigger"]
 
 
 def _words(text: str) -> str:
@@ -145,26 +147,17 @@ def _english(text: str, said: str, currency: Currency, limits: AmountLimits, lan
 
 
 def _recharge(text: str, said: str, currency: Currency, limits: AmountLimits, lang: Lang) -> Intent:
-    below = BELOW.search(text.lower())
-    if below is None and OFF.search(said) and not re.search(r"\d", said):
+    if OFF.search(said):  # turning off never sets anything, whatever amounts follow
         return Intent(Kind.RECHARGE_OFF)
+    below = BELOW.search(text.lower())
     amount_text, trigger_text = (
-        (text[: below.start()], text[below.end() :]) if below else (text, "")
+        (text[: below.start()], text[below.end() :]) if below else (text, None)
     )
-    try:
-        amount = parse_chat(amount_text, currency, limits, lang)
-        trigger = parse_trigger(trigger_text, currency, lang) if below else None
-    except AmountError as error:
-        return Intent(Kind.RECHARGE, error=str(error))
+    intent = recharge(amount_text, trigger_text, currency, limits, lang)
     bare = said in ("recharge", "auto-recharge", "auto recharge")
-    if (
-        amount is None
-        and trigger is None
-        and not ON.search(said)
-        and (SETTINGS.search(said) or bare)
-    ):
+    if intent == Intent(Kind.RECHARGE) and not ON.search(said) and (SETTINGS.search(said) or bare):
         return Intent(Kind.RECHARGE_SETTINGS)
-    return Intent(Kind.RECHARGE, amount=amount, trigger=trigger)
+    return intent
 
 
 def _thresholds(text: str, currency: Currency, lang: Lang) -> Intent:

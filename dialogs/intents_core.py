@@ -8,9 +8,10 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Literal
 
 from credits.i18n import N_, Lang, fmt_number, t
-from credits.money import AmountError, Currency, Money, parse_chat
+from credits.money import AmountError, AmountLimits, Currency, Money, parse_chat
 from credits.service import MAX_THRESHOLDS
 
 
@@ -35,6 +36,9 @@ class Kind(StrEnum):
     UNKNOWN = "unknown"
 
 
+ErrorField = Literal["amount", "trigger"]
+
+
 @dataclass(frozen=True, slots=True)
 class Intent:
     kind: Kind
@@ -42,6 +46,9 @@ class Intent:
     trigger: Money | None = None
     error: str | None = None  # an amount was given but refused: say why, ask again
     thresholds: tuple[Money, ...] = ()
+    # which part of an auto-recharge request `error` refuses: "amount" (then `trigger` holds
+    # the trigger if it was fine) or "trigger" (then `amount` holds the amount, which was fine)
+    error_field: ErrorField | None = None
 
 
 NO_WITHDRAWALS = N_(
@@ -53,6 +60,15 @@ TOO_MANY_THRESHOLDS = N_(
     "You can set at most {most} low-balance thresholds (you gave {given}), e.g. alert me below "
     "$50 and $20. Nothing was changed."
 )
+ONE_REQUEST_TOPUP = N_(
+    "One request per message, please: add credits and set up alerts separately, e.g. "
+    '"add $50 credits", then "alert me when below $20". Nothing was changed.'
+)
+ONE_REQUEST_RECHARGE = N_(
+    "One request per message, please: set auto-recharge and alerts separately, e.g. "
+    '"set auto-recharge to $100 when below $20", then "alert me when below $10". '
+    "Nothing was changed."
+)
 ZERO_THRESHOLD = N_(
     "Each low-balance threshold must be more than zero, e.g. alert me below $50 and $20. "
     "Nothing was changed."
@@ -62,6 +78,12 @@ ZERO_THRESHOLD = N_(
 def refused() -> Intent:
     """A request to take money back out: never a purchase, only the sentence saying why not."""
     return Intent(Kind.REFUSED, error=t(NO_WITHDRAWALS))
+
+
+def two_requests(auto: bool) -> Intent:
+    """A top-up (``auto``: an auto-recharge) and alert thresholds in one message: neither is
+    done, the sentence says to ask one at a time."""
+    return Intent(Kind.REFUSED, error=t(ONE_REQUEST_RECHARGE if auto else ONE_REQUEST_TOPUP))
 
 
 # --------------------------------------------------------------------------- text forms
@@ -162,6 +184,32 @@ def parse_trigger(text: str, currency: Currency, lang: Lang | None = None) -> Mo
     if _ZERO.fullmatch(text) and re.search(r"\d", text):
         return Money.zero(currency)
     return parse_chat(text, currency, None, lang, allow_zero=True)
+
+
+def recharge(
+    amount_text: str,
+    trigger_text: str | None,
+    currency: Currency,
+    limits: AmountLimits,
+    lang: Lang,
+) -> Intent:
+    """An auto-recharge request: the amount in ``amount_text``, the trigger in ``trigger_text``
+    (None: no trigger was said). A refused part is named in ``error_field`` and the other part
+    is kept, so the flow asks again only for what was refused (the amount's refusal first)."""
+    trigger: Money | None = None
+    trigger_error: AmountError | None = None
+    if trigger_text is not None:
+        try:
+            trigger = parse_trigger(trigger_text, currency, lang)
+        except AmountError as error:
+            trigger_error = error
+    try:
+        amount = parse_chat(amount_text, currency, limits, lang)
+    except AmountError as error:
+        return Intent(Kind.RECHARGE, trigger=trigger, error=str(error), error_field="amount")
+    if trigger_error is not None:
+        return Intent(Kind.RECHARGE, amount=amount, error=str(trigger_error), error_field="trigger")
+    return Intent(Kind.RECHARGE, amount=amount, trigger=trigger)
 
 
 def thresholds(

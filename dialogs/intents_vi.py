@@ -17,9 +17,10 @@ from dialogs.intents_core import (
     Kind,
     in_order,
     lowered,
-    parse_trigger,
+    recharge,
     refused,
     thresholds,
+    two_requests,
     vi_re,
 )
 
@@ -48,7 +49,15 @@ _END = vi_re(
 )
 COND = vi_re(r"\b(?:khi|nếu|lúc|mỗi khi|mỗi lần|when|if|once|whenever)\b")
 KICK = vi_re(r"\b(?:mức|ngưỡng|số tiền) kích hoạt\b|\b(?:mức nạp|số tiền mỗi lần nạp)\b")
-TOPUP = vi_re(r"\b(?:nạp|(?<!xem\s)thêm|mua|add|buy|purchase|top ?up|deposit)\b")
+_BUY = r"(?:nạp|mua|add|buy|purchase|top(?:-| )?up|deposit)"
+TOPUP = vi_re(rf"\b(?:{_BUY}|(?<!xem\s)thêm)\b")
+# a top-up asked for with an amount ("nạp thêm 50 đô"), or as a clause of its own ("... và nạp
+# tiền"); not "để tôi nạp thêm" (so that I can top up)
+TOPUP_AMOUNT = vi_re(rf"\b{_BUY}\b(?: (?:thêm|tiền|lại|more))*\s*[$€£¥]?\s*\d|^\s*thêm\s*\d")
+TOPUP_CLAUSE = vi_re(
+    r"(?:^|[,;]|\b(?:và|rồi|thì|sau đó|đồng thời|and|then)\b)\s*"
+    rf"(?:(?:hãy|cũng|xin|vui lòng|please|also) )*{_BUY}\b|^\s*thêm\b"
+)
 ALERT_WORD = vi_re(r"\b(?:cảnh báo|thông báo|alerts?|notifications?)\b")
 ALERT_VERB = vi_re(r"\b(?:cảnh báo|thông báo|báo|nhắc(?: nhở)?|alert|warn|notify)\b")
 ALERT_LEVEL = vi_re(
@@ -90,6 +99,9 @@ NOT_ANY_MORE = vi_re(r"\bkhông\b")
 ANY_MORE = vi_re(r"\bnữa\b")
 DONT = vi_re(r"\bkhông (?:dùng|cần|muốn|sử dụng)\b")
 STOP = vi_re(rf"\b{_STOP}\b")
+# with amounts, "thôi," is an interjection ("thôi, tự động nạp 100 đô ...": well then), not "stop"
+OFF_WORD = vi_re(rf"\b(?!thôi\s*[,.!]){_STOP}\b")
+ON_OR_OFF = vi_re(r"\b(?:bật|on) hay (?:tắt|off)\b|\b(?:tắt|off) hay (?:bật|on)\b")
 BALANCE = vi_re(
     r"\b(?:số dư|còn (?:lại )?(?:bao nhiêu|mấy)|bao nhiêu tiền|kiểm tra tài khoản|"
     r"xem tài khoản|xem (?:tín dụng|credits?)|balance)\b"
@@ -100,6 +112,20 @@ HELP_LEAD = vi_re(r"^(?:trợ giúp|hướng dẫn)\b")
 CANCEL_LEAD = vi_re(
     rf"^(?:(?:thôi|ừ|ờ|ok|vâng|dạ)[\s,.!]+)*(?:{_HUY}(?: bỏ)?|đừng|khỏi|bỏ qua|không cần)\b"
 )
+# a negation before the top-up (or auto-recharge, or turn-on) verb: "không nạp 50 đô", "tôi không
+# muốn nạp", "chưa nạp", "khoan, đừng nạp", "không tự động nạp 80 đô", "đừng bật tự động nạp".
+# "không, nạp 50 đô" (no, add $50) is a "no" then a request: a comma is not a negation.
+_NEG = rf"(?:khoan(?: đã)?(?:\s*[,.!]+)?|chưa|đừng|chẳng|không|khỏi|{_HUY}(?: bỏ)?|bỏ qua)"
+_MODAL = r"(?: (?:muốn|cần|định|phải|được|nên|có|vội|hãy))*"
+_ON = r"(?:bật(?: lại)?|mở|kích hoạt|turn on|switch on|enable)"
+NEGATED = vi_re(
+    r"^(?:(?:thôi|ừ|ờ|à|ok|okay|vâng|dạ|không|khoan(?: đã)?)[\s,.!]+)*"
+    r"(?:(?:tôi|mình|em|anh|chị|chúng tôi|chúng ta|chúng mình|bọn tôi|bọn mình|bên tôi|"
+    r"bên mình|ta) )?(?:(?:vẫn|còn|tạm thời|tạm|giờ|bây giờ|hôm nay|thì) )*"
+    rf"{_NEG}{_MODAL}(?: (?:việc|lệnh|yêu cầu|cái|vụ))? "
+    rf"(?:thêm|tự động|sạc|auto|recharge|{_BUY}|{_ON})\b"
+)
+NEG_ON = vi_re(rf"\b(?:khoan|chưa|đừng|chẳng|không|khỏi){_MODAL} {_ON}\b")
 GREETING = vi_re(r"^(?:xin chào|chào|alo|a lô)\b")
 _POLITE = (
     r"(?:[\s,]+(?:đi|nhé|nhe|nha|ạ|luôn|giùm|giúp|hộ|với|cảm ơn|cám ơn|thanks?)"
@@ -123,8 +149,11 @@ WHOLE_HELP = vi_re(
 def vi_interruption(said: str) -> Kind | None:
     """Cancel and help in Vietnamese as a whole (short) message. A refusal such as "thôi, không
     nạp nữa" or "hủy nạp 50 đô" is cancel unless it names auto-recharge or alerts (then it is
-    that rule's: "không tự động nạp nữa" turns auto-recharge off)."""
+    that rule's: "không tự động nạp nữa" turns auto-recharge off). A negated top-up ("không
+    nạp 50 đô", "chưa muốn tự động nạp 80 đô") is cancel at any length: never a purchase."""
     said = said.strip()
+    if NEGATED.match(said) and not ALERT_WORD.search(said) and not _turns_off(said):
+        return Kind.CANCEL
     if len(said) > _SHORT:
         return None
     if AUTO.search(said) or ALERT_WORD.search(said):
@@ -134,6 +163,18 @@ def vi_interruption(said: str) -> Kind | None:
     if WHOLE_HELP.fullmatch(said):
         return Kind.HELP
     return None
+
+
+def _turns_off(said: str) -> bool:
+    """Whether ``said`` (lowered) asks to turn auto-recharge off, whatever amounts follow: a
+    stop-word ("tắt", "dừng", "đừng", "hủy", "bỏ", ...) or "không ... nữa" with the auto-recharge
+    words; "không muốn tự động nạp" only with no amount. Not "đừng bật tự động nạp" (do not turn
+    it on), nor the question "bật hay tắt"."""
+    if not AUTO.search(said) or NEG_ON.search(said) or ON_OR_OFF.search(said):
+        return False
+    if OFF_WORD.search(said) or in_order(said, NOT_ANY_MORE, ANY_MORE):
+        return True
+    return DONT.search(said) is not None and not re.search(r"\d", said)
 
 
 def parse_vi(text: str, cur: Currency, limits: AmountLimits, lang: Lang) -> Intent | None:
@@ -193,6 +234,8 @@ def _alerts(said: Said, cur: Currency, lang: Lang) -> Intent | None:
     if below is None and level is not None and re.search(r"\d", low[level.end() :]):
         below = level
     if below is not None:
+        if any(p.search(low) for p in (AUTO, KICK, TOPUP_AMOUNT, TOPUP_CLAUSE)):
+            return _two_requests(low)
         at, parts = below.end(), []
         for comma in _LIST.finditer(low, below.end()):
             parts.append(said.text[at : comma.start()])
@@ -201,11 +244,19 @@ def _alerts(said: Said, cur: Currency, lang: Lang) -> Intent | None:
         return thresholds(parts, cur, lang, zero_refused=True)
     if not ALERT_WORD.search(low):
         return None
+    if TOPUP_AMOUNT.search(low) or (AUTO.search(low) and re.search(r"\d", low)):
+        return _two_requests(low)
     if STOP_ALERTS.search(low):
         return Intent(Kind.ALERTS_STOP)
     if SEND.search(low) and HERE.search(low):
         return Intent(Kind.ALERTS_HERE)
     return Intent(Kind.ALERTS)
+
+
+def _two_requests(low: str) -> Intent:
+    """A top-up or auto-recharge and an alerts request in one message: refused, nothing done."""
+    auto = AUTO.search(low) or KICK.search(low) or len(BELOW.findall(low)) > 1
+    return two_requests(auto=bool(auto))
 
 
 def _usage(said: str) -> Kind | None:
@@ -221,6 +272,10 @@ def _usage(said: str) -> Kind | None:
 def _recharge(said: Said, cur: Currency, limits: AmountLimits, lang: Lang) -> Intent:
     """Rules 4 to 6: settings, off, and set (amount and trigger in either order)."""
     low = said.low
+    if re.search(r"\d", low) and ON_OR_OFF.search(low):
+        return Intent(Kind.RECHARGE_SETTINGS)
+    if re.search(r"\d", low) and _turns_off(low):  # turning off never sets anything
+        return Intent(Kind.RECHARGE_OFF)
     if not re.search(r"\d", low):
         if SETTINGS.search(low):
             return Intent(Kind.RECHARGE_SETTINGS)
@@ -230,15 +285,10 @@ def _recharge(said: Said, cur: Currency, limits: AmountLimits, lang: Lang) -> In
             return Intent(Kind.RECHARGE_SETTINGS)
         return Intent(Kind.RECHARGE)
     mark = BELOW.search(low)
-    amount_text, trigger_text = said.text, ""
+    amount_text, trigger_text = said.text, None
     if mark is not None:
         end = _END.search(low, mark.end())
         stop = end.start() if end is not None else len(low)
         trigger_text = said.text[mark.end() : stop]
         amount_text = f"{said.text[: mark.start()]} {said.text[stop:]}"
-    try:
-        amount = parse_chat(amount_text, cur, limits, lang)
-        trigger = parse_trigger(trigger_text, cur, lang) if mark is not None else None
-    except AmountError as error:
-        return Intent(Kind.RECHARGE, error=str(error))
-    return Intent(Kind.RECHARGE, amount=amount, trigger=trigger)
+    return recharge(amount_text, trigger_text, cur, limits, lang)

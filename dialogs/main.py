@@ -285,6 +285,7 @@ class MainDialog(ComponentDialog):
                 "amount": intent.amount.plain() if intent.amount else None,
                 "trigger": intent.trigger.plain() if intent.trigger else None,
                 "error": intent.error,
+                "error_field": intent.error_field,  # "trigger": the amount was fine, ask this
             }
             return await step.begin_dialog(RECHARGE, options)
         return await step.end_dialog()
@@ -391,14 +392,20 @@ class MainDialog(ComponentDialog):
             )
             assert typed is not None
             options["amount"] = typed.plain()
-        if options.get("trigger") is None and view.recharge.trigger is not None:
+        refused = options.get("error") if options.get("error_field") == "trigger" else None
+        if options.get("trigger") is None and view.recharge.trigger is not None and not refused:
             options["trigger"] = view.recharge.trigger.plain()
         if options.get("trigger") is not None:
             return await step.next(options["trigger"])
         text = t("Recharge when the balance falls below how much? (e.g. 20)")
+        first = (
+            t("{error} Recharge when the balance falls below?", error=refused) if refused else text
+        )
         return await step.prompt(
             TRIGGER_PROMPT,
-            PromptOptions(prompt=MessageFactory.text(text), retry_prompt=MessageFactory.text(text)),
+            PromptOptions(
+                prompt=MessageFactory.text(first), retry_prompt=MessageFactory.text(text)
+            ),
         )
 
     async def _confirm_recharge(self, step: WaterfallStepContext) -> DialogTurnResult:

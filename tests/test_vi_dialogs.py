@@ -118,7 +118,7 @@ async def test_the_form_reads_a_vietnamese_amount(service: CreditsService) -> No
     [form] = cards_in(replies)
     assert "Bạn muốn nạp bao nhiêu?" in vietnamese(replies)
     # typed into the form's amount field, the Vietnamese way
-    typed = {"verb": verbs.ADD_FUNDS_REVIEW, "amount": "1.000,50"}
+    typed = {"verb": verbs.ADD_FUNDS_REVIEW, "amount": "1.000,50", "lang": "vi"}  # its Review
     confirm = await turn(talk, pressed(typed))
     assert button(cards_in(confirm)[0], verbs.ADD_FUNDS_CONFIRM)["amount"] == "1000.50"
     assert "1.000,50 US$" in vietnamese(confirm)
@@ -143,7 +143,8 @@ async def test_the_prompt_reads_a_vietnamese_amount(service: CreditsService) -> 
 
 async def test_a_bad_amount_in_the_form_is_said_in_vietnamese(service: CreditsService) -> None:
     replies = await turn(
-        client(service), pressed({"verb": verbs.ADD_FUNDS_REVIEW, "amount": "20.000"})
+        client(service),
+        pressed({"verb": verbs.ADD_FUNDS_REVIEW, "amount": "20.000", "lang": "vi"}),
     )
     text = vietnamese(replies)
     assert "10.000,00 US$" in text
@@ -192,7 +193,7 @@ async def test_the_recharge_form_reads_back_what_it_was_filled_with(
     vietnamese(replies)
     inputs = {node["id"]: node for node in nodes(form) if "id" in node}
     data = {
-        "verb": verbs.RECHARGE_REVIEW,
+        **button(form, verbs.RECHARGE_REVIEW),  # the form's Review: its verb and its lang
         "recharge_enabled": "true",
         "recharge_amount": inputs["recharge_amount"].get("value", ""),
         "recharge_trigger": inputs["recharge_trigger"].get("value", ""),
@@ -231,7 +232,7 @@ async def test_alerts_here_where_and_stop(service: CreditsService) -> None:
     [sub] = await service.list_subscriptions(TENANT)
     assert sub.reference["locale"] == VI  # alerts there are written in Vietnamese
     again = vietnamese(await turn(talk, said("gửi cảnh báo vào đây")))
-    assert "đã được gửi vào đây rồi" in again
+    assert "đã đăng ký nhận cảnh báo rồi" in again
     where = vietnamese(await turn(talk, said("cảnh báo gửi đến đâu?")))
     assert "Cảnh báo được gửi vào đây" in where and "gửi cảnh báo vào đây" in where
     stop = vietnamese(await turn(talk, said("dừng cảnh báo ở đây")))
