@@ -273,7 +273,7 @@ def test_taking_money_out_is_refused_never_a_purchase(said: str) -> None:
         with speaking(Lang.VI):
             vi = parse_intent(form, USD, LIMITS)
         assert vi.kind is Kind.REFUSED and vi.error is not None
-        assert vi.error.startswith("Không thể rút hoặc hoàn lại tiền qua trò chuyện")
+        assert vi.error.startswith("Không thể rút hoặc hoàn lại tiền qua cuộc trò chuyện")
         assert "Trung tâm quản trị Microsoft 365 > Thanh toán" in vi.error
 
 
