@@ -175,7 +175,11 @@ def build_vi_localization(manifest: dict[str, Any]) -> dict[str, str]:
         "$schema": LOCALIZATION_SCHEMA_URL,
         "name.short": _limited(short, MAX_SHORT_NAME, "Vietnamese name"),
         "name.full": _limited(
-            manifest_vi.FULL_NAME.format(name=short), MAX_FULL_NAME, "Vietnamese full name"
+            manifest_vi.DEFAULT_FULL_NAME
+            if name == DEFAULT_NAME
+            else manifest_vi.FULL_NAME.format(name=short),
+            MAX_FULL_NAME,
+            "Vietnamese full name",
         ),
         "description.short": _limited(
             manifest_vi.SHORT_DESCRIPTION, MAX_SHORT_DESCRIPTION, "Vietnamese short description"

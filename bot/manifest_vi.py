@@ -15,25 +15,27 @@ LANGUAGE_TAG = "vi"
 FILE = "vi.json"
 
 # the app's default short name ("Credits"), in Vietnamese; a name the admin chose stays as it is
-DEFAULT_SHORT_NAME = "Tín dụng"
+DEFAULT_SHORT_NAME = "Tín dụng Liên lạc"
+# the full name with the default short name (FULL_NAME would repeat "Tín dụng Liên lạc")
+DEFAULT_FULL_NAME = "Tín dụng Liên lạc Teams: số dư, nạp tiền, cảnh báo"
 FULL_NAME = "{name} - Tín dụng Liên lạc Teams"
-SHORT_DESCRIPTION = "Xem và nạp tiền vào Tín dụng Liên lạc Teams của tổ chức bạn."
+SHORT_DESCRIPTION = "Xem số dư và nạp tiền vào Tín dụng Liên lạc Teams của tổ chức bạn."
 FULL_DESCRIPTION = (
-    "{name} giúp người quản trị thanh toán quản lý Tín dụng Liên lạc trả trước (khoản thanh "
-    "toán cho cuộc gọi Teams và Hội thảo Âm thanh) ngay trong cuộc trò chuyện. Hỏi số dư để biết "
-    'còn lại bao nhiêu, tốc độ sử dụng và khi nào sẽ hết. Nói "nạp 50 đô" để nạp thêm: không '
-    "khoản nào bị tính phí cho đến khi bạn bấm Xác nhận trên thẻ được gửi lại. Bật Tự động nạp "
+    "Ứng dụng {name} giúp người quản trị thanh toán quản lý Tín dụng Liên lạc trả trước (dùng "
+    "để thanh toán cuộc gọi Teams và Hội thảo Âm thanh) ngay trong cuộc trò chuyện. Hỏi số dư "
+    'để biết còn lại bao nhiêu, tốc độ sử dụng và khi nào sẽ hết. Nói "nạp 50 đô" để nạp '
+    "thêm: bạn chỉ bị tính phí sau khi bấm Xác nhận trên thẻ mà bot gửi lại. Bật tự động nạp "
     'tiền ("tự động nạp 100 đô khi số dư dưới 20 đô") để cuộc gọi không bao giờ bị gián đoạn, '
-    "hoặc tắt đi. Xem Lịch sử giao dịch của mọi lần nạp tiền, tự động nạp và phí sử dụng. Nói "
-    '"gửi cảnh báo vào đây" trong một kênh hoặc cuộc trò chuyện để nhận tại đó các cảnh báo số '
-    'dư thấp, nạp tiền và thanh toán bị từ chối, và "dừng cảnh báo ở đây" để dừng. Nói "trợ '
+    'hoặc tắt đi. Xem lịch sử mọi lần nạp tiền, tự động nạp và phí sử dụng. Nói "gửi cảnh báo '
+    'vào đây" trong một kênh hoặc cuộc trò chuyện để nhận tại đó các cảnh báo về số dư thấp, '
+    'tự động nạp tiền và thanh toán bị từ chối, và "dừng cảnh báo ở đây" để dừng. Nói "trợ '
     'giúp" bất cứ lúc nào để xem bot có thể làm gì.'
 )
 
 # English command title (bot/manifest.py COMMANDS) -> (title, description in a personal chat,
 # description in a channel or group chat; "" = the personal one)
 COMMANDS: Mapping[str, tuple[str, str, str]] = {
-    "balance": ("xem số dư", "Xem số dư, Tự động nạp tiền và thời gian đủ dùng", ""),
+    "balance": ("xem số dư", "Xem số dư, trạng thái tự động nạp tiền và số dư đủ dùng bao lâu", ""),
     "add $50 credits": (
         "nạp 50 đô",
         "Nạp tiền; bạn xác nhận trên thẻ trước khi bị tính phí",
@@ -52,7 +54,7 @@ COMMANDS: Mapping[str, tuple[str, str, str]] = {
     ),
     "top callers": (
         "người gọi nhiều nhất",
-        "Chi tiêu tháng này và 7 ngày qua theo người gọi và điểm đến",
+        "Chi tiêu tháng này và 7 ngày qua theo người gọi và nơi gọi đến",
         "",
     ),
     "connect usage": (
@@ -62,13 +64,14 @@ COMMANDS: Mapping[str, tuple[str, str, str]] = {
     ),
     "send alerts here": (
         "gửi cảnh báo vào đây",
-        "Gửi cảnh báo số dư thấp và nạp tiền vào cuộc trò chuyện này",
-        "Đăng cảnh báo số dư thấp và nạp tiền trong cuộc hội thoại này",
+        "Nhận cảnh báo về số dư thấp và các lần tự động nạp tiền trong cuộc trò chuyện này",
+        "Gửi cảnh báo về số dư thấp và các lần tự động nạp tiền vào kênh hoặc cuộc trò chuyện "
+        "nhóm này",
     ),
     "stop alerts here": (
         "dừng cảnh báo ở đây",
         "Dừng gửi cảnh báo vào cuộc trò chuyện này",
-        "Dừng đăng cảnh báo trong cuộc hội thoại này",
+        "Dừng gửi cảnh báo vào kênh hoặc cuộc trò chuyện nhóm này",
     ),
     "help": ("trợ giúp", "Bot có thể làm gì và cách nói với bot", ""),
 }

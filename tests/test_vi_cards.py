@@ -296,21 +296,40 @@ def test_the_checker_finds_english_on_every_english_card() -> None:
 
 
 def test_data_values_stay_machine_values() -> None:
-    """Only what is shown is Vietnamese: verbs and data are the same in both languages."""
+    """Only what is shown is Vietnamese: verbs and data are the same in both languages, but for
+    a form's Review button, whose ``lang`` says the form was written in Vietnamese (an English
+    form carries none, as every form did before)."""
 
-    def data(built: list[tuple[str, dict[str, Any]]]) -> list[Any]:
+    def data(built: list[tuple[str, dict[str, Any]]]) -> list[tuple[Any, ...]]:
         return [
-            (n.get("verb"), n.get("data"), n.get("id"), n.get("valueOn"))
-            for _name, card in built
+            (name, n.get("verb"), n.get("data"), n.get("id"), n.get("valueOn"))
+            for name, card in built
             for n in nodes(card)
             if "data" in n or "id" in n
+        ]
+
+    def sans_lang(found: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        return [
+            (name, verb, {k: v for k, v in (d or {}).items() if k != "lang"}, id_, on)
+            for name, verb, d, id_, on in found
         ]
 
     with speaking(Lang.EN):
         english = data(list(every_card()))
     with speaking(Lang.VI):
         vietnamese = data(list(every_card()))
-    assert english == vietnamese
+    assert sans_lang(english) == sans_lang(vietnamese)
+    assert not [d for _n, _v, d, _i, _o in english if "lang" in (d or {})]  # English: none
+    tagged = [(name, verb, d) for name, verb, d, _i, _o in vietnamese if "lang" in (d or {})]
+    assert {name for name, _v, _d in tagged} == {
+        "add funds",
+        "add funds error",
+        "recharge form",
+        "recharge form paused",
+    }
+    for _name, verb, d in tagged:  # only each form's own Review button
+        assert verb in {act.ADD_FUNDS_REVIEW, act.RECHARGE_REVIEW}
+        assert d == {"verb": verb, "lang": "vi"}
 
 
 # --------------------------------------------------------------------------- content
@@ -327,7 +346,7 @@ def test_welcome_and_help_speak_vietnamese() -> None:
         "Trợ giúp",
     ]
     reader = vi(lambda: welcome_card(False))
-    assert "Chỉ Người quản trị thanh toán" in shown_text(reader)
+    assert "Chỉ người quản trị thanh toán" in shown_text(reader)
     help_ = vi(help_card)
     assert help_["body"][0]["text"] == "Bạn có thể nói"
     rows = facts(help_)
@@ -357,12 +376,14 @@ def test_balance_card_in_vietnamese() -> None:
     big = next(n for n in nodes(card) if n.get("size") == "ExtraLarge")
     assert big["text"] == f"1.000,50{NBSP}US$"
     assert facts(card) == {
-        "Tự động nạp tiền": (f"Bật: nạp 100,00{NBSP}US$ khi số dư giảm xuống dưới 20,00{NBSP}US$"),
+        "Tự động nạp tiền": (
+            f"Đang bật, nạp 100,00{NBSP}US$ khi số dư giảm xuống dưới 20,00{NBSP}US$"
+        ),
         "Giới hạn hằng tháng": f"500,00{NBSP}US$",
         "Lần nạp gần nhất": f"Đã nạp 100,00{NBSP}US$, 14:05 UTC, 22 thg 11, 2026",
         "Đủ dùng": f"khoảng 12 ngày, với 5,00{NBSP}US$/ngày",
-        "Tiền sắp hết hạn": f"30,00{NBSP}US$, hết hạn từ 3 thg 12, 2026",
-        "Cảnh báo": "Đăng trong 2 cuộc trò chuyện, 1 cảnh báo chưa được gửi",
+        "Tiền sắp hết hạn": f"30,00{NBSP}US$, hết hạn sớm nhất vào 3 thg 12, 2026",
+        "Cảnh báo": "Gửi vào 2 cuộc trò chuyện, 1 cảnh báo chưa được gửi",
     }
     assert [b["title"] for b in card["actions"]] == [
         "Nạp tiền",
@@ -374,7 +395,7 @@ def test_balance_card_in_vietnamese() -> None:
         lambda: balance_card(view(recharge=settings(paused=True), last_recharge=declined), True)
     )
     assert facts(paused)["Tự động nạp tiền"] == "Tạm dừng (sau 3 lần thanh toán bị từ chối)"
-    assert facts(paused)["Lần nạp gần nhất"].startswith(f"100,00{NBSP}US$ bị từ chối, ")
+    assert facts(paused)["Lần nạp gần nhất"].startswith(f"Thanh toán 100,00{NBSP}US$ bị từ chối, ")
     assert "Bật lại" in shown_text(paused) or "bật lại" in shown_text(paused)
     low = vi(
         lambda: balance_card(
@@ -398,11 +419,12 @@ def test_runway_and_alert_reach_in_vietnamese() -> None:
         fallback = alert_reach_text(reach(0, 2, 0))
         posted = alert_reach_text(reach(3, 0, 1200))
     assert one == (
-        "Không có cuộc trò chuyện nào nhận cảnh báo, nên 1 cảnh báo đang chờ. Hãy nói "
-        '"gửi cảnh báo vào đây" ở nơi cần đăng cảnh báo; cảnh báo chờ lâu hơn 36 giờ sẽ bị bỏ.'
+        "Không có cuộc trò chuyện nào nhận cảnh báo, nên 1 cảnh báo đang chờ gửi. Hãy nói "
+        '"gửi cảnh báo vào đây" ở nơi bạn muốn nhận cảnh báo; cảnh báo chờ quá 36 giờ sẽ bị '
+        "loại bỏ."
     )
-    assert "2 Người quản trị thanh toán" in fallback and '"gửi cảnh báo vào đây"' in fallback
-    assert posted == "Cảnh báo được đăng trong 3 cuộc trò chuyện; 1.200 cảnh báo chưa được gửi."
+    assert "2 người quản trị thanh toán" in fallback and '"gửi cảnh báo vào đây"' in fallback
+    assert posted == "Cảnh báo được gửi vào 3 cuộc trò chuyện; 1.200 cảnh báo chưa được gửi."
     for said in (one, fallback, posted):
         assert not {w.lower() for w in _WORD.findall(said)} & ENGLISH
 

@@ -99,7 +99,7 @@ REFUSALS = [
         lambda s: s.add_funds(T, "50", ADA, "stale-1", expected_version=99),
         StaleError,
         "This card is out of date; open the balance again.",
-        "Thẻ này đã cũ; hãy mở lại số dư.",
+        "Thẻ này đã cũ; hãy xem lại số dư để nhận thẻ mới.",
     ),
     Refusal(
         "settings from an out-of-date card",
@@ -114,7 +114,7 @@ REFUSALS = [
         ValidationError,
         "Set both a recharge amount and a trigger before turning auto-recharge on.",
         "Hãy đặt cả số tiền mỗi lần nạp và mức kích hoạt (khi số dư giảm xuống dưới) trước khi "
-        "bật Tự động nạp tiền.",
+        "bật tự động nạp tiền.",
     ),
     Refusal(
         "a daily recharge limit of 0",
@@ -128,7 +128,7 @@ REFUSALS = [
         lambda s: s.set_alert_thresholds(T, ADA, ["40", "30", "20", "10"]),
         ValidationError,
         "Set at most 3 low-balance thresholds.",
-        "Chỉ đặt tối đa 3 ngưỡng cảnh báo số dư thấp.",
+        "Chỉ được đặt tối đa 3 ngưỡng cảnh báo số dư thấp.",
     ),
     Refusal(
         "a zero low-balance threshold",
@@ -184,7 +184,7 @@ REFUSALS = [
         lambda s: s.account("  "),
         ValidationError,
         "A tenant id is required.",
-        "Cần có ID tổ chức (tenant ID).",
+        "Cần có ID đối tượng thuê (tenant ID).",
     ),
     Refusal(
         "granting admin to no one",
@@ -220,8 +220,8 @@ REFUSALS = [
         NotFoundError,
         "No account for tenant 'tenant-unknown': nothing was ever recorded for it. "
         "Check the tenant id (the directory id of the organisation).",
-        "Không có tài khoản cho tổ chức 'tenant-unknown': chưa từng có gì được ghi nhận cho tổ "
-        "chức này. Hãy kiểm tra tenant ID (ID thư mục của tổ chức).",
+        "Không có tài khoản cho đối tượng thuê 'tenant-unknown': chưa từng có dữ liệu nào được "
+        "ghi nhận. Hãy kiểm tra ID đối tượng thuê (tenant ID, tức ID thư mục của tổ chức).",
     ),
 ]
 
@@ -386,7 +386,7 @@ async def test_usage_and_auto_recharge_entries_are_stored_in_english(
     with speaking(Lang.VI):
         assert [shown.reason(entry.reason) for entry in usage] == [
             "ucap_out, 2 phút (c2)",
-            "ucap_out, 2 phút đến International (c1)",
+            "ucap_out đến International, 2 phút (c1)",
         ]
         assert shown.reason(recharge.reason) == "Tự động nạp tiền"
         assert shown.actor_name(recharge.actor.id, recharge.actor.name) == "Tự động nạp tiền"
@@ -399,7 +399,7 @@ def test_stored_reasons_are_shown_in_the_language_of_the_moment() -> None:
         "declined": "bị từ chối",
         "the daily limit of 5 recharges was reached": "đã đạt giới hạn tối đa 5 lần nạp mỗi ngày",
         "the payment gateway gave no answer; retried with the same key": (
-            "cổng thanh toán không phản hồi; sẽ thử lại với cùng khóa"
+            "cổng thanh toán không phản hồi; đã thử lại với cùng khóa chống trùng lặp"
         ),
         "Funds bought 2026-02-10 expired": "Tiền nạp ngày 10 thg 2, 2026 đã hết hạn",
         "call, 3 min (c9)": "cuộc gọi, 3 phút (c9)",

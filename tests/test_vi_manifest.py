@@ -80,7 +80,8 @@ def test_vi_json_translates_the_name_descriptions_and_every_command(
     package: dict[str, Any],
 ) -> None:
     manifest, vi = package["manifest"], package["vi"]
-    assert vi["name.short"] == "Tín dụng"  # the default name "Credits"
+    assert vi["name.short"] == "Tín dụng Liên lạc"  # the default name "Credits"
+    assert vi["name.full"] == "Tín dụng Liên lạc Teams: số dư, nạp tiền, cảnh báo"
     assert "Tín dụng Liên lạc" in vi["name.full"]
     assert "Tín dụng Liên lạc" in vi["description.short"]
     assert "Tín dụng Liên lạc" in vi["description.full"]

@@ -39,7 +39,7 @@ RANGE_VI = f"Hãy nhập số tiền từ 10,00{NBSP}US$ đến 10.000,00{NBSP}U
 RANGE_EN = "Enter an amount from $10.00 to $10,000.00."
 ZERO_VI = "Số tiền phải lớn hơn 0."
 ZERO_EN = "Amounts must be more than zero."
-ONE_VI = "Mỗi lần chỉ nhập một số tiền."
+ONE_VI = "Mỗi lần chỉ nhập một số tiền, ví dụ: nạp 50 đô."
 DIGITS_VI = "Hãy viết số tiền bằng chữ số, ví dụ 50 đô."
 USD_ONLY_VI = "Tài khoản được tính bằng USD. Hãy nhập số tiền bằng đô la Mỹ, ví dụ 50 đô."
 USD_ONLY_EN = "This account is in USD. Enter the amount in US dollars, e.g. $50."
@@ -358,6 +358,40 @@ def test_the_section_6_sentences_exactly() -> None:
         "Hãy viết số tiền theo dạng 1.000,50 (dấu chấm ngăn cách hàng nghìn, dấu phẩy trước "
         "phần thập phân)."
     )
+
+
+@pytest.mark.parametrize("text", ["0,001 đô", "nạp 0,050 đô", "00,100 đô", "0,999"])
+def test_a_leading_zero_has_no_thousands_reading(text: str) -> None:
+    """ "0,001" can only be a (too precise) decimal: no "one dollar" or "fifty dollars" offer."""
+    message = vi_error(text, USD, None)
+    assert message == (
+        "Số tiền USD chỉ được có tối đa 2 chữ số thập phân. Hãy viết số tiền theo dạng 1.000,50 "
+        "(dấu chấm ngăn cách hàng nghìn, dấu phẩy trước phần thập phân)."
+    )
+    assert "Nếu ý bạn" not in message and "có thể là" not in message
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        (
+            "1,000 đô",
+            "“1,000” có thể là 1 đô hoặc một nghìn đô. Hãy viết 1.000 (một nghìn) hoặc 1.",
+        ),
+        (
+            "2,500 đô",
+            "“2,500” có thể là 2,5 đô hoặc hai nghìn năm trăm đô. "
+            "Hãy viết 2.500 (hai nghìn năm trăm) hoặc 2,5.",
+        ),
+        (
+            "12,345 đô",
+            "Số tiền USD chỉ được có tối đa 2 chữ số thập phân. Nếu ý bạn là mười hai nghìn ba "
+            "trăm bốn mươi lăm đô, hãy viết 12.345.",
+        ),
+    ],
+)
+def test_a_real_thousands_reading_is_still_offered(text: str, shown: str) -> None:
+    assert vi_error(text, USD, None) == shown
 
 
 @pytest.mark.parametrize(

@@ -194,7 +194,7 @@ async def test_installing_in_a_team_in_vietnamese(client: Client, connector: Stu
     [sub] = await client.app[SERVICE].list_subscriptions(TENANT)
     assert sub.reference["locale"] == "vi-VN"
     said = connector.texts()
-    assert any("Tôi sẽ đăng cảnh báo số dư trong kênh này" in text for text in said), said
+    assert any("Tôi sẽ gửi cảnh báo số dư vào kênh này" in text for text in said), said
     assert not any("post balance alerts" in text for text in said)
     welcome = texts(connector.cards()[0])
     assert "Tín dụng Liên lạc" in welcome, welcome

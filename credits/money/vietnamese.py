@@ -74,7 +74,7 @@ SHAPES = {
     Lang.VI: re.compile(r"(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+)(?:,([0-9]+))?"),
     Lang.EN: re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]+))?"),
 }
-_AMBIGUOUS_RE = re.compile(r"([0-9]{1,3}),([0-9]{3})")
+_AMBIGUOUS_RE = re.compile(r"([1-9][0-9]{0,2}),([0-9]{3})")  # "1,000": a thousands reading too
 _EXPONENT_RE = re.compile(r"(?<![^\W_])[0-9]+(?:[.,][0-9]+)?e[+-]?[0-9]")
 _NOT_A_NUMBER_RE = re.compile(r"(?<![^\W\d_])(s?nan|inf|infinity|infinite)(?![^\W\d_])|∞")
 _NEGATIVE_RE = re.compile(r"(?<![^\W\d_])(minus|negative)(?![^\W\d_])")
