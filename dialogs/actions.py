@@ -287,16 +287,23 @@ class CardActions:
 
 _ZERO = re.compile(r"0+(?:[.,]0+)?")
 # What a person typed into a form is read with the number convention of the language the form
-# was written in (its Review button's ``lang``; the press's own language on older cards),
+# was written in (its Review button's ``lang``; English when it has none),
 # whoever presses it: "80,00" on a Vietnamese form is 80 even from an English Teams, "1.005" on
 # an English BHD form is 1.005 even from a Vietnamese one. What the bot wrote (a quick amount's
 # data, the settings prefilled) is read back strictly.
 
 
+_GROUPED = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
+
+
 def _person(value: str, lang: Lang) -> str:
-    """A form's text as the card input reader takes it; in English a thousands comma is dropped
-    ("1,000.50"), in Vietnamese the comma is the decimal mark ("1.000,50")."""
-    return value.replace(",", "") if lang is Lang.EN else value
+    """A form's text as the card input reader takes it. In English the commas of a number
+    grouped in thousands are dropped ("1,000.50"); any other comma stays, for the reader to
+    refuse ("50,00" is not 5,000, "2,5 triệu" not 25 million). In Vietnamese the comma is the
+    decimal mark ("1.000,50")."""
+    if lang is Lang.EN and _GROUPED.fullmatch(value):
+        return value.replace(",", "")
+    return value
 
 
 def _form_amount(press: AddFundsReview, view: AccountView, limits: AmountLimits) -> Money:

@@ -250,6 +250,37 @@ async def test_a_vietnamese_shape_on_an_english_form_is_refused(service: Credits
     assert all(n.get("verb") != verbs.ADD_FUNDS_CONFIRM for n in nodes(again))
 
 
+@pytest.mark.parametrize("typed", ["50,00", "1,5", "12,34", "1,0000"])
+async def test_an_english_form_never_drops_a_comma_that_is_not_a_thousands_comma(
+    service: CreditsService, typed: str
+) -> None:
+    """ "50,00" on an English form is not $5,000.00 (it once was): refused, the form again."""
+    talk = client(service)
+    form = await add_funds_form_in(talk, EN)
+    again = await one_card(talk, pressed(submit(form, verbs.ADD_FUNDS_REVIEW, amount=typed), EN))
+    assert all(n.get("verb") != verbs.ADD_FUNDS_CONFIRM for n in nodes(again))
+    assert "Commas are not allowed here" in texts(again)
+    grouped = await one_card(
+        talk, pressed(submit(form, verbs.ADD_FUNDS_REVIEW, amount="1,000.50"), EN)
+    )
+    assert button(grouped, verbs.ADD_FUNDS_CONFIRM)["amount"] == "1000.50"
+
+
+async def test_an_english_trigger_with_a_decimal_comma_is_refused(
+    make_service: ServiceFactory,
+) -> None:
+    """On a VND account "2,5 triệu" typed as the trigger of an English form is not 25 million."""
+    service = await make_service(default_currency="VND")
+    await service.set_auto_recharge(TENANT, ADMIN.actor, enabled=True, amount="5000", trigger="0")
+    talk = client(service)
+    form = await recharge_form_in(talk, EN)
+    data = submit(form, verbs.RECHARGE_REVIEW, recharge_trigger="2,5 triệu")
+    again = await one_card(talk, pressed(data, EN))
+    assert all(n.get("verb") != verbs.RECHARGE_CONFIRM for n in nodes(again))
+    view = await service.account(TENANT)
+    assert view.recharge.trigger is not None and view.recharge.trigger.minor == 0
+
+
 def test_the_lang_field_is_checked() -> None:
     base = {"verb": verbs.RECHARGE_REVIEW, "recharge_enabled": "true"}
     press = parse_card_data(dict(base, lang="vi"))
