@@ -6,6 +6,8 @@ sentence under ``speaking(Lang.VI)``, and English unchanged under ``Lang.EN``.""
 
 from __future__ import annotations
 
+import contextlib
+import time
 import unicodedata
 from decimal import ROUND_DOWN, Decimal
 
@@ -607,3 +609,192 @@ def test_card_input_in_english_is_parse_strict(value: str | int | Decimal) -> No
     with speaking(Lang.EN):
         assert result(None) == expected
     assert result(Lang.EN) == expected
+
+
+# --------------------------------------------------------------------------- no misreads
+
+VND_DIGITS_VI = "Hãy viết số tiền bằng chữ số, ví dụ 1.500.000 đồng."
+VND_DIGITS_EN = "Write the amount in digits, e.g. ₫1,500,000."
+
+# A number word after the amount goes on with it: never read the amount without it.
+WORDS_AFTER_VND = [
+    "nạp 1 triệu rưỡi",
+    "1 triệu rưỡi",
+    "1 triệu rưỡi đồng",
+    "1 triệu rưởi",
+    "1 củ rưỡi",
+    "1 tr rưỡi",
+    "1 tỷ rưỡi",
+    "1 triệu hai",
+    "1 triệu tư",
+    "1 triệu bốn",
+    "1 triệu bảy",
+    "1 triệu bẩy",
+    "1 triệu năm",
+    "1 triệu sáu",
+    "1 triệu tám",
+    "1 triệu chín",
+    "1 triệu một",
+    "2 triệu mốt",
+    "1 tỷ ba",
+    "2 triệu lẻ",
+    "1 triệu linh",
+    "1 triệu hai trăm nghìn",
+    "500 nghìn lăm",
+    "5 chục nghìn đồng",
+    "nạp 5 chục",
+    "nạp 50 vạn",
+    "50 vạn đồng",
+    "3 trăm nghìn",
+    "nạp 2 nghìn đồng rưỡi",
+]
+WORDS_AFTER_USD = [
+    "nạp 1 nghìn đô rưỡi",
+    "100 đô rưỡi",
+    "100 đô la rưỡi",
+    "100 USD rưỡi",
+    "$100 rưỡi",
+    "nạp 50 chục đô",
+    "nạp 50 vạn đô",
+    "nạp 50 đô năm",
+    "50 đô hai",
+    "nạp 50 đô mốt",
+    "nạp 1 nghìn đô tư",
+]
+
+
+@pytest.mark.parametrize("text", WORDS_AFTER_VND)
+def test_a_number_word_after_a_vnd_amount_is_refused(text: str) -> None:
+    for written in (text, nfd(text), fold(text)):
+        assert vi_error(written, VND, None) == VND_DIGITS_VI
+        assert en_error(written, VND, None) == VND_DIGITS_EN
+    assert vi_error(text, VND, VND_LIMITS).startswith(VND_DIGITS_VI)
+
+
+@pytest.mark.parametrize("text", WORDS_AFTER_USD)
+def test_a_number_word_after_a_usd_amount_is_refused(text: str) -> None:
+    for written in (text, nfd(text), fold(text)):
+        assert vi_error(written, USD, None) == DIGITS_VI
+        assert en_error(written, USD, None) == "Write the amount in digits, e.g. $50."
+
+
+# The same words elsewhere, or in everyday phrases, are no number ("năm nay" is this year,
+# "tự động" automatic, "bây giờ" now, "làm ơn" please, "Nam" a name).
+ORDINARY_WORDS_AFTER = [
+    ("nạp 50 đô năm nay", USD, 50),
+    ("năm nay nạp 50 đô", USD, 50),
+    ("nạp 50 đô năm sau", USD, 50),
+    ("nạp 50 đô cho Nam", USD, 50),
+    ("nạp 50 đô cho nhóm Ba", USD, 50),
+    ("nạp 50 đô bây giờ", USD, 50),
+    ("nạp 50 đô sau đó", USD, 50),
+    ("nạp 50 đô sau khi duyệt", USD, 50),
+    ("nạp 50 đô làm ơn", USD, 50),
+    ("nạp 50 đô tạm thời", USD, 50),
+    ("nạp 50 đô lệ phí", USD, 50),
+    ("nạp 500k tự động", VND, 500_000),
+    ("nạp 1 triệu từ ngày mai", VND, 1_000_000),
+    ("nạp 1 triệu vẫn chưa được", VND, 1_000_000),
+    ("nạp 500 nghìn đồng do sắp hết tiền", VND, 500_000),
+]
+
+
+@pytest.mark.parametrize(("text", "cur", "expected"), ORDINARY_WORDS_AFTER)
+def test_ordinary_words_after_an_amount(text: str, cur: Currency, expected: int) -> None:
+    for written in (text, nfd(text), fold(text)):
+        assert vi(written, cur) == Money(Decimal(expected), cur)
+
+
+@pytest.mark.parametrize(
+    ("text", "cur", "message"),
+    [
+        ("nạp 50 đô 50 xu", USD, ONE_VI),
+        ("nạp 20 đô 20", USD, ONE_VI),
+        ("nạp 20 đô và 20 đô", USD, ONE_VI),
+        ("20 đô, 20 đô", USD, ONE_VI),
+        ("nạp 50 đô (50)", USD, ONE_VI),
+        ("nạp 50 đô (60 đô)", USD, ONE_VI),
+        ("50 50", USD, ONE_VI),
+        ("nạp 500k (500k)", VND, ONE_VI),
+        ("nạp 500 nghìn, 500 nghìn", VND, ONE_VI),
+        ("nạp 2 củ (2 củ) 2 củ", VND, ONE_VI),
+    ],
+)
+def test_two_numbers_are_two_amounts_even_when_equal(
+    text: str, cur: Currency, message: str
+) -> None:
+    for written in (text, nfd(text), fold(text)):
+        assert vi_error(written, cur, None) == message
+    with speaking(Lang.EN), pytest.raises(AmountError):  # "500k" is refused in English
+        parse_chat(text, cur, None)
+
+
+@pytest.mark.parametrize(
+    "text", ["nạp 50 đô (50 đô)", "nạp 50 đô (50,00 US$)", "50 đô (US$50)", "50 đô (USD 50)"]
+)
+def test_the_same_amount_repeated_in_brackets(text: str) -> None:
+    """The bot's own output pasted back after the amount: one amount, written twice."""
+    for written in (text, nfd(text), fold(text)):
+        assert vi(written) == Money(Decimal(50), USD)
+
+
+@pytest.mark.parametrize(
+    ("text", "cur", "message"),
+    [
+        ("50 đồng đô la", VND, "Tài khoản được tính bằng VND."),
+        ("50 dong dollars", VND, "Tài khoản được tính bằng VND."),
+        ("500 nghìn đồng USD", VND, "Tài khoản được tính bằng VND."),
+        ("50 đô đồng", USD, USD_ONLY_VI),
+        ("50 USD VND", USD, USD_ONLY_VI),
+        ("nạp 50 xu", USD, USD_ONLY_VI),
+        ("nạp 50 cent", USD, "Tài khoản được tính bằng USD."),
+        # "do" (because) right after a multiplier reads as đô: refused, never read as đồng
+        ("nạp 500 nghìn do sắp hết tiền", VND, "Tài khoản được tính bằng VND."),
+    ],
+)
+def test_a_second_currency_is_refused(text: str, cur: Currency, message: str) -> None:
+    for written in (text, nfd(text), fold(text)):
+        assert vi_error(written, cur, None).startswith(message)
+
+
+@pytest.mark.parametrize("text", ["50 đô USD", "50 đồng VND", "US$50 đô"])
+def test_the_same_currency_twice(text: str) -> None:
+    cur = VND if "đồng" in text else USD
+    assert vi(text, cur) == Money(Decimal(50), cur)
+    assert vi(fold(text), cur) == Money(Decimal(50), cur)
+
+
+@pytest.mark.parametrize("text", ["1 triệu nghìn", "2 củ k", "1k k", "1 tr triệu"])
+def test_each_multiplier_needs_its_own_number(text: str) -> None:
+    for written in (text, nfd(text), fold(text)):
+        assert vi_error(written, VND, None).startswith(HINT_VI)
+
+
+@pytest.mark.parametrize("lang", [Lang.VI, Lang.EN])
+def test_ti_is_a_billion_in_both_languages(lang: Lang) -> None:
+    with speaking(lang):
+        for text in ("nạp 2 ti", "nap 2 ti", "nạp 2 tỉ", "2 ti dong"):
+            assert parse_chat(text, VND, WIDE) == Money(Decimal(2 * 10**9), VND)
+        with pytest.raises(AmountError):
+            parse_chat("nạp 2 ti", USD, WIDE)
+
+
+LONG_PIECES = ["1", "1.", "1,", "1 ", "1k", "k ", "1 triệu ", "rưỡi ", "1 đô ", "(1 đô ", "năm "]
+
+
+def test_long_inputs_are_quick() -> None:
+    """No input takes more than half a second, at the length limit or far beyond it."""
+    texts = [
+        ((a + b) * (size // len(a + b) + 1))[:size]
+        for a in LONG_PIECES
+        for b in LONG_PIECES
+        for size in (499, 20_000)
+    ]
+    vi("50 đô")  # warm up
+    for text in texts:
+        for lang, cur in ((Lang.VI, USD), (Lang.VI, VND), (Lang.EN, VND)):
+            with speaking(lang):
+                started = time.perf_counter()
+                with contextlib.suppress(AmountError):
+                    parse_chat(text, cur, LIMITS)
+                assert time.perf_counter() - started < 0.5, (text[:20], lang, cur)

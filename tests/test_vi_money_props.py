@@ -157,3 +157,54 @@ def test_multipliers_are_exact(whole: int, fraction: str, word: str, unit: str) 
         assert got == Money(value, VND)
     else:
         assert isinstance(got, str) and "Số tiền VND phải là số nguyên" in got
+
+
+NUMBER_WORDS = [
+    *("rưỡi", "rưởi", "mốt", "một", "hai", "ba", "tư", "bốn", "năm", "lăm", "sáu", "bảy"),
+    *("tám", "chín", "mười", "mươi", "chục", "trăm", "vạn", "lẻ", "linh"),
+]
+FOLDED_NUMBER_WORDS = [
+    *("ruoi", "mot", "hai", "ba", "bon", "tu", "nam", "lam", "sau", "bay", "tam", "chin"),
+    *("muoi", "chuc", "tram", "van", "le", "linh"),
+]
+AMOUNT_ENDS = ["", " nghìn", " triệu", "k", " củ", " tỷ", " đô", " đồng", " USD", " nghìn đô"]
+
+
+@FAST
+@given(
+    st.integers(min_value=1, max_value=999),
+    st.sampled_from(AMOUNT_ENDS),
+    st.sampled_from(NUMBER_WORDS + FOLDED_NUMBER_WORDS),
+    st.sampled_from(["", " cho nhóm A", " nhé", "."]),
+    st.sampled_from([USD, VND]),
+)
+def test_a_number_word_after_an_amount_is_never_dropped(
+    number: int, end: str, word: str, rest: str, cur: Currency
+) -> None:
+    """ "1 triệu rưỡi", "100 đô rưỡi", "5 chục": refused, never read without the word."""
+    text = f"nạp {number}{end} {word}{rest}"
+    with speaking(Lang.VI):
+        assert isinstance(outcome(text, cur), str)
+        assert isinstance(outcome(unicodedata.normalize("NFD", text), cur), str)
+    with speaking(Lang.EN):
+        if word in NUMBER_WORDS and not word.isascii():
+            assert isinstance(outcome(text, cur), str)
+
+
+@FAST
+@given(
+    st.integers(min_value=1, max_value=10**6),
+    st.integers(min_value=1, max_value=10**6),
+    st.sampled_from(["", " đô", " đồng", " USD"]),
+    st.sampled_from(["", " đô", " đồng", " USD", " xu"]),
+    st.sampled_from([" ", " và ", ", ", " rồi "]),
+    st.sampled_from([USD, VND]),
+)
+def test_two_numbers_are_never_one_amount(
+    first: int, second: int, unit: str, other: str, gap: str, cur: Currency
+) -> None:
+    """ "50 đô 50 xu", "20 đô 20": refused even when the numbers are equal."""
+    for a, b in ((first, second), (first, first)):
+        text = f"nạp {grouped(a)}{unit}{gap}{grouped(b)}{other}"
+        with speaking(Lang.VI):
+            assert isinstance(outcome(text, cur), str), text

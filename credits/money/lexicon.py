@@ -254,11 +254,6 @@ def is_number_word(exact: str, plain: str) -> bool:
     return exact in _VI_NUMBER_WORDS or plain in _FOLDED_NUMBER_WORDS or plain in _EN_NUMBER_WORDS
 
 
-def is_strong_number_word(exact: str, plain: str) -> bool:
-    """Whether a word is only ever a number ("mươi", "trăm", "hundred")."""
-    return exact in _VI_STRONG or plain in _EN_STRONG or plain in _FOLDED_STRONG
-
-
 def words_as_number(text: str, folded: str) -> bool:
     """Whether the text writes an amount in words ("năm mươi đô", "một trăm", "hai triệu")."""
     run: list[tuple[str, str]] = []
@@ -295,6 +290,51 @@ def _run_is_number(run: list[tuple[str, str]], exact: str, plain: str) -> bool:
     return bool(written) and exact in _EXACT_FOLLOWERS
 
 
+# --------------------------------------------------------------------------- after an amount
+
+# A number word right after an amount (its number, multipliers and currency) continues the
+# amount in words ("1 triệu rưỡi", "1 triệu hai", "100 đô rưỡi", "5 chục nghìn", "50 vạn"):
+# never read the amount without it. Accented forms (NFC, exact); forms folded to ASCII count
+# whatever their accents; forms typed without any accent count unless the next word shows an
+# everyday phrase ("tu dong" is tự động, "bay gio" bây giờ, "nam nay" năm nay).
+_AFTER_EXACT = frozenset(
+    [
+        *_VI_NUMBER_WORDS,
+        *("rưởi", "ruỡi", "nhăm", "chục", "vạn", "nghìn", "ngàn", "triệu", "tỷ", "tỉ"),
+    ]
+)
+_AFTER_FOLDED = frozenset({"ruoi", "muoi", "tram", "nghin", "ngan", "trieu"})
+_AFTER_UNACCENTED = frozenset([*_FOLDED_NUMBER_WORDS, *("tu", "lam", "chuc", "van", "le", "ty")])
+_EVERYDAY_PHRASES: Mapping[str, frozenset[str]] = {
+    "nam": frozenset({"nay", "sau", "toi", "ngoai", "truoc", "nao"}),
+    "tu": frozenset({"dong", "ngay", "thang"}),
+    "bay": frozenset({"gio"}),
+    "sau": frozenset({"do", "khi", "nay"}),
+    "tam": frozenset({"thoi"}),
+    "van": frozenset({"chua", "con", "khong"}),
+    "lam": frozenset({"on", "gi"}),
+    "le": frozenset({"phi"}),
+}
+_TWO_WORDS_RE = re.compile(SPACE + r"([^\W\d_]+)(?:" + SPACE + r"([^\W\d_]+))?")
+
+
+def number_word_at(text: str, folded: str, pos: int) -> bool:
+    """Whether the word right after ``pos`` (spaces skipped) is a number word that continues
+    an amount ending at ``pos``: ``text`` is the NFC text and ``folded`` its folded form."""
+    words = _TWO_WORDS_RE.match(folded, pos)
+    if words is None:
+        return False
+    exact, plain = text[words.start(1) : words.end(1)].lower(), words.group(1)
+    if plain in _EN_STRONG or plain in _AFTER_FOLDED:
+        return True
+    phrase = words.group(2) in _EVERYDAY_PHRASES.get(plain, frozenset())
+    if exact == "năm":
+        return not phrase  # "1 triệu năm" but "50 đô năm nay"
+    if exact in _AFTER_EXACT:
+        return True
+    return exact == plain and plain in _AFTER_UNACCENTED and not phrase
+
+
 # --------------------------------------------------------------------------- detection
 
 _VI_MONEY_RE = re.compile(
@@ -303,12 +343,22 @@ _VI_MONEY_RE = re.compile(
     re.I,
 )
 _FOLDED_AFTER_NUMBER_RE = re.compile(
-    r"[0-9]" + SPACE + r"(?:do|dong|trieu|nghin|ngan|tr|cu|ty)" + _END
+    r"[0-9]"
+    + SPACE
+    + r"(?:do|dong|trieu|nghin|ngan|tr|cu|ty|ti|tram|van)"
+    + _END
+    + r"|(?<![^\W\d_])(?:ruoi|muoi|chuc)"
+    + _END
 )
 
 
 def has_vietnamese_money(text: str) -> bool:
     """Whether the text writes money the Vietnamese way: đô, đồng, ₫, VND, a multiplier such as
-    triệu or nghìn, or one of those words without diacritics right after a number."""
+    triệu or nghìn, one of those words without diacritics right after a number, or a
+    Vietnamese number word ("50 vạn", "100 USD rưỡi", "100 dollars ruoi")."""
     normal = nfc(text)
-    return bool(_VI_MONEY_RE.search(normal) or _FOLDED_AFTER_NUMBER_RE.search(fold(normal)))
+    if _VI_MONEY_RE.search(normal) or _FOLDED_AFTER_NUMBER_RE.search(fold(normal)):
+        return True
+    return any(
+        word.lower() in _AFTER_EXACT and not word.isascii() for word in _WORD_RE.findall(normal)
+    )

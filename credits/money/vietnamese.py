@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from decimal import Context, Decimal, Inexact, InvalidOperation
+from itertools import pairwise
 from typing import NamedTuple, NoReturn
 
 from babel.numbers import format_decimal
@@ -32,8 +33,8 @@ from credits.money.lexicon import (
     SYMBOL_AFTER_RE,
     SYMBOL_BEFORE_RE,
     fold,
-    is_strong_number_word,
     nfc,
+    number_word_at,
     suffix_codes,
     words_as_number,
     written_symbols,
@@ -63,6 +64,7 @@ from credits.money.typed import MAX_TYPED_LENGTH, ONE_AMOUNT, TOO_LONG
 
 VI_FORMAT = N_("Write amounts like 1.000,50 (a point between thousands, a comma before decimals).")
 IN_DIGITS = N_("Write the amount in digits, e.g. $50.")
+VND_IN_DIGITS = N_("Write the amount in digits, e.g. ₫1,500,000.")
 USD_ONLY = N_("This account is in USD. Enter the amount in US dollars, e.g. $50.")
 VND_ONLY = N_("This account is in VND. Enter the amount in đồng, e.g. ₫500,000.")
 HINTS = {Lang.VI: VI_FORMAT, Lang.EN: TYPED_FORMAT}
@@ -80,7 +82,11 @@ _NOT_A_NUMBER_RE = re.compile(r"(?<![^\W\d_])(s?nan|inf|infinity|infinite)(?![^\
 _NEGATIVE_RE = re.compile(r"(?<![^\W\d_])(minus|negative)(?![^\W\d_])")
 _NEGATIVE_BEFORE_RE = re.compile(r"(?<![^\W\d_])(?:am|minus|negative)" + SPACE + r"\Z")
 _GAP_RE = re.compile(SPACE)
-_WORD_AFTER_RE = re.compile(SPACE + r"([^\W\d_]+)")
+# Between an amount and its repeat: an opening bracket and the currency written before it.
+_REPEAT_RE = re.compile(
+    SPACE + r"\(" + SPACE + r"(?:[a-z]{0,3}" + SPACE + r"[^\w\s]?" + SPACE + r")?"
+)
+_MINOR_UNIT_RE = re.compile(SPACE + r"(?:xu|cents?)(?![^\W\d_])")  # "50 xu" is not 50 đô
 _EXACT = Context(prec=2000, traps=[Inexact, InvalidOperation])
 
 
@@ -91,6 +97,10 @@ class _Read(NamedTuple):
     token: str  # the (first) number as written
     places: int  # decimals written, when there is no multiplier
     multiplied: bool
+    named: bool  # a currency is written next to it
+    start: int  # where its number starts
+    end: int  # where it ends (after its multipliers and currency)
+    minor: bool  # followed by a minor unit ("50 xu"): not an amount of the currency
 
 
 class _Text(NamedTuple):
@@ -136,14 +146,12 @@ def parse_vietnamese(
     for token in tokens:
         _check_token(source, token)
     if words_as_number(normal, folded):
-        source.fail(t(IN_DIGITS))
+        source.fail(in_digits(cur))
     found = _amounts(source)
     check_currency_mentions(normal, tokens, cur, limits)
     if not found:
         return None
-    if len({read.value for read in found}) > 1:
-        source.fail(t(ONE_AMOUNT))
-    read = max(found, key=lambda r: r.places)
+    read = _the_one(source, found)
     if read.value.is_zero():
         if allow_zero:
             return Money.zero(cur)
@@ -151,6 +159,27 @@ def parse_vietnamese(
     if not read.multiplied and read.places > cur.exponent:
         source.fail(decimals_refusal(read.token, cur, convention))
     return finish(read.value, 0, cur, limits, typed=False)
+
+
+def in_digits(cur: Currency) -> str:
+    """Ask for the amount in digits, with an example in the account's currency."""
+    return t(VND_IN_DIGITS) if cur.code == "VND" else t(IN_DIGITS)
+
+
+def _the_one(source: _Text, found: list[_Read]) -> _Read:
+    """The one amount in the text. The same amount may be repeated in brackets, both times
+    with its currency ("50 đô (50,00 US$)", the bot's own output pasted back); any other
+    second number is a second amount ("50 đô 50 xu", "20 đô 20", "20 đô và 20 đô")."""
+    for earlier, later in pairwise(found):
+        if (
+            later.value != earlier.value
+            or not (earlier.named and later.named)
+            or _REPEAT_RE.fullmatch(source.folded, earlier.end, later.start) is None
+        ):
+            source.fail(t(ONE_AMOUNT))
+    if found[0].minor:
+        _wrong_currency(source, frozenset())
+    return max(found, key=lambda r: r.places)
 
 
 def _check_whole_text(source: _Text) -> None:
@@ -201,54 +230,78 @@ def _amounts(source: _Text) -> list[_Read]:
 def _amount_at(source: _Text, index: int) -> tuple[_Read, int]:
     """The amount starting at token ``index`` ("1,5 nghìn đô", "1 triệu 200 nghìn đồng",
     "US$50"), and the index of the next token it does not use."""
-    tokens, folded = source.tokens, source.folded
-    first = tokens[index]
+    folded, first = source.folded, source.tokens[index]
     named: list[frozenset[str]] = []
     before = _mention_before(folded, first.start())
     if before is not None:
         named.append(before)
     value, places = _number(source.convention, first.group())
-    total, last, pos = Decimal(0), Decimal(0), first.end()
-    index += 1
+    total, million_dong, pos, index = _multiplied(source, value, first.end(), index + 1)
+    if million_dong:
+        named.append(_VND)  # "2 củ"
+    pos = _mentions_after(source, pos, named)
+    if pos < len(folded) and folded[pos].isalpha() and not folded[pos - 1].isspace():
+        source.fail(t(source.hint()))  # "15h", "50abc": letters glued to the amount
+    multiplied = total is not None
+    _check_after(source, pos, index, bare=not named and not multiplied)
+    _check_currencies(source, named, multiplied, pos)
+    read = _Read(
+        value=total if total is not None else value,
+        token=first.group(),
+        places=0 if multiplied else places,
+        multiplied=multiplied,
+        named=bool(named),
+        start=first.start(),
+        end=pos,
+        minor=not named and _MINOR_UNIT_RE.match(folded, pos) is not None,
+    )
+    return read, index
+
+
+def _multiplied(
+    source: _Text, value: Decimal, pos: int, index: int
+) -> tuple[Decimal | None, bool, int, int]:
+    """The multipliers after a number ending at ``pos`` ("1 triệu 200 nghìn"): the exact
+    total (None without a multiplier), whether "củ" was one, where they end and the index of
+    the next token not used. Each multiplier needs its own number ("1 triệu nghìn" is
+    refused) and they go down ("5 nghìn triệu" is refused)."""
+    tokens, folded = source.tokens, source.folded
+    total, last, fresh, million_dong = Decimal(0), Decimal(0), True, False
     while (multiplier := MULTIPLIER_RE.match(folded, pos)) is not None:
         factor = MULTIPLIERS[multiplier.group(1)]
-        if last and factor >= last:
-            source.fail(t(source.hint()))  # "5 nghìn triệu"
-        total, last, pos = (
-            _EXACT.add(total, _EXACT.multiply(value, factor)),
-            factor,
-            multiplier.end(),
-        )
-        if multiplier.group(1) == MILLION_DONG:
-            named.append(_VND)
+        if not fresh or (last and factor >= last):
+            source.fail(t(source.hint()))
+        total = _EXACT.add(total, _EXACT.multiply(value, factor))
+        last, pos, fresh = factor, multiplier.end(), False
+        million_dong = million_dong or multiplier.group(1) == MILLION_DONG
         if index < len(tokens) and _GAP_RE.fullmatch(folded, pos, tokens[index].start()):
             following = tokens[index]  # "1 triệu 200 nghìn" goes on; "1tr2" is refused
             if MULTIPLIER_RE.match(folded, following.end()) is None:
                 source.fail(t(source.hint()))
             value, _ = _number(source.convention, following.group())
-            pos, index = following.end(), index + 1
-    multiplied = bool(last)
-    after, pos = _mention_after(folded, pos)
-    if after is not None:
-        named.append(after)
-    if pos < len(folded) and folded[pos].isalpha() and not folded[pos - 1].isspace():
-        source.fail(t(source.hint()))  # "15h", "50abc": letters glued to the amount
-    _check_after(source, pos, index, bare=not named and not multiplied)
-    _check_currencies(source, named, multiplied, pos)
-    read = _Read(
-        total if multiplied else value, first.group(), 0 if multiplied else places, multiplied
-    )
-    return read, index
+            pos, index, fresh = following.end(), index + 1, True
+    return (total if last else None), million_dong, pos, index
+
+
+def _mentions_after(source: _Text, pos: int, named: list[frozenset[str]]) -> int:
+    """The currencies written right after an amount, added to ``named``, and where they end.
+    A second one is a second currency to check ("50 đồng đô la"), except a plain "do" after
+    a currency word: that is "because" ("500 nghìn đồng do sắp hết tiền")."""
+    first = True
+    while True:
+        codes, end = _mention_after(source.folded, pos)
+        if codes is None or (not first and source.normal[pos:end].strip().lower() == "do"):
+            return pos
+        named.append(codes)
+        pos, first = end, False
 
 
 def _check_after(source: _Text, pos: int, index: int, *, bare: bool) -> None:
-    """What follows an amount: no number word ("5 trăm"), and for a bare number no group of
-    three digits after a space ("1 000")."""
-    word = _WORD_AFTER_RE.match(source.folded, pos)
-    if word is not None:
-        exact = source.normal[word.start(1) : word.end(1)].lower()
-        if is_strong_number_word(exact, word.group(1)):
-            source.fail(t(IN_DIGITS))
+    """What follows an amount: no number word ("1 triệu rưỡi", "100 đô rưỡi", "5 chục", "50
+    vạn": the amount goes on in words), and for a bare number no group of three digits after
+    a space ("1 000")."""
+    if number_word_at(source.normal, source.folded, pos):
+        source.fail(in_digits(source.cur))
     if bare and index < len(source.tokens):
         following = source.tokens[index]
         gap = source.folded[pos : following.start()]
