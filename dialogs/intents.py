@@ -8,10 +8,12 @@ through the English rules here; what both share is in ``dialogs/intents_core.py`
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from credits.i18n import Lang, current
 from credits.money import AmountError, AmountLimits, Currency, parse_chat
 from dialogs.intents_core import (
+    MAX_CHARS,
     ErrorField,
     Intent,
     Kind,
@@ -20,9 +22,11 @@ from dialogs.intents_core import (
     parse_trigger,
     recharge,
     refused,
+    squeeze,
     thresholds,
+    too_long,
 )
-from dialogs.intents_vi import parse_vi, vi_interruption
+from dialogs.intents_vi import parse_vi, several_requests, vi_interruption
 
 __all__ = ["ErrorField", "Intent", "Kind", "interruption", "parse_intent", "parse_trigger"]
 
@@ -78,7 +82,10 @@ USAGE_STATUS = re.compile(
 
 
 def interruption(text: str) -> Kind | None:
-    """Help and cancel, recognised at any step of any flow."""
+    """Help and cancel, recognised at any step of any flow (not in a message over MAX_CHARS)."""
+    text = squeeze(text)
+    if len(text) > MAX_CHARS:
+        return None
     said = _words(text)
     if CANCEL.match(said):
         return Kind.CANCEL
@@ -92,20 +99,34 @@ def parse_intent(
 ) -> Intent:
     """Map a chat message, in English or Vietnamese, to an intent. Amounts are read for the
     turn's language (``lang``, else the current one); a refused amount comes back as `error`
-    so the flow can say why and ask again."""
+    so the flow can say why and ask again. White space runs are squeezed first, and a message
+    still over MAX_CHARS characters is refused unread (``too_long``)."""
     lang = lang or current()
+    text = unicodedata.normalize("NFC", squeeze(text))  # so `lowered(text)` indexes `text`
     said = _words(text)
     if not said:
         return Intent(Kind.UNKNOWN)
+    if len(said) > MAX_CHARS:
+        return too_long()
     low = lowered(text)
     whole = vi_interruption(low)
     if whole is not None:
         return Intent(whole)
     if looks_vietnamese(low):
+        several = several_requests(text, low, lambda part: _one(part, currency, limits, lang))
+        if several is not None:
+            return several
+    return _one(text, currency, limits, lang)
+
+
+def _one(text: str, currency: Currency, limits: AmountLimits, lang: Lang) -> Intent:
+    """One request: the Vietnamese rules when the text looks Vietnamese, else (or when they
+    find nothing) the English rules."""
+    if looks_vietnamese(lowered(text)):
         found = parse_vi(text, currency, limits, lang)
         if found is not None:
             return found
-    return _english(text, said, currency, limits, lang)
+    return _english(text, _words(text), currency, limits, lang)
 
 
 def _english(text: str, said: str, currency: Currency, limits: AmountLimits, lang: Lang) -> Intent:

@@ -69,6 +69,19 @@ ONE_REQUEST_RECHARGE = N_(
     '"set auto-recharge to $100 when below $20", then "alert me when below $10". '
     "Nothing was changed."
 )
+ONE_REQUEST = N_(
+    'One request per message, please, e.g. "add $50 credits", then "turn off auto-recharge". '
+    "Nothing was changed."
+)
+THRESHOLDS_REPLACED = N_(
+    "Low-balance thresholds are not removed one at a time: say all the thresholds you want and "
+    'they replace the current ones, e.g. "alert me when below $50 and $20". Nothing was changed.'
+)
+TOO_LONG = N_(
+    "That message is too long (over {most} characters): send one short request, e.g. "
+    '"balance". Nothing was changed.'
+)
+MAX_CHARS = 2000  # a longer message is not read at all (too_long): every rule stays fast
 ZERO_THRESHOLD = N_(
     "Each low-balance threshold must be more than zero, e.g. alert me below $50 and $20. "
     "Nothing was changed."
@@ -86,7 +99,33 @@ def two_requests(auto: bool) -> Intent:
     return Intent(Kind.REFUSED, error=t(ONE_REQUEST_RECHARGE if auto else ONE_REQUEST_TOPUP))
 
 
+def one_request() -> Intent:
+    """Two requests of other kinds in one message ("nạp 50 đô và bật tự động nạp"): neither is
+    done, the sentence says to ask one at a time."""
+    return Intent(Kind.REFUSED, error=t(ONE_REQUEST))
+
+
+def thresholds_replaced() -> Intent:
+    """Thresholds said with a stop word or a negation ("tắt cảnh báo khi dưới 40 đô"): nothing is
+    set; the sentence says thresholds are replaced by saying the ones wanted."""
+    return Intent(Kind.REFUSED, error=t(THRESHOLDS_REPLACED))
+
+
+def too_long() -> Intent:
+    """A message over ``MAX_CHARS`` characters (after white space is squeezed): not read."""
+    return Intent(Kind.REFUSED, error=t(TOO_LONG, most=fmt_number(MAX_CHARS)))
+
+
 # --------------------------------------------------------------------------- text forms
+
+
+_RUNS = re.compile(r"(\s)\s+")
+
+
+def squeeze(text: str) -> str:
+    """``text`` with each run of white space cut to its first character (amounts keep their
+    no-break space): what every rule reads, so no pattern meets a long run of spaces."""
+    return _RUNS.sub(r"\1", text)
 
 
 def lowered(text: str) -> str:
@@ -181,6 +220,7 @@ _ZERO = re.compile(r"\s*[$€£¥]?\s*0+(\.0+)?\s*\w*\s*")
 
 def parse_trigger(text: str, currency: Currency, lang: Lang | None = None) -> Money | None:
     """A trigger is an amount of zero or more (no purchase limits apply)."""
+    text = squeeze(text)
     if _ZERO.fullmatch(text) and re.search(r"\d", text):
         return Money.zero(currency)
     return parse_chat(text, currency, None, lang, allow_zero=True)

@@ -3,12 +3,18 @@
 They run on text that looks Vietnamese (``intents_core.looks_vietnamese``), before the English
 rules, most specific first: thresholds, alerts, history, refusals, usage, auto-recharge (settings,
 off, set), add funds, balance, help; cancel and help as a whole message also at any step.
-``None`` means no Vietnamese rule applies and the English rules decide."""
+``None`` means no Vietnamese rule applies and the English rules decide.
+
+What changes at once (thresholds, where alerts go) is never read from a question or a negation:
+a question shows the settings, a negated threshold is refused. A negation anywhere before the
+top-up verb ("ko nạp", "sếp nói đừng nạp") or a request taken back ("nạp 50 đô, à thôi") is a
+cancel; two requests of different kinds in one message are refused (``several_requests``)."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 from credits.i18n import Lang
 from credits.money import AmountError, AmountLimits, Currency, parse_chat
@@ -17,9 +23,11 @@ from dialogs.intents_core import (
     Kind,
     in_order,
     lowered,
+    one_request,
     recharge,
     refused,
     thresholds,
+    thresholds_replaced,
     two_requests,
     vi_re,
 )
@@ -115,27 +123,60 @@ CANCEL_LEAD = vi_re(
 # a negation before the top-up (or auto-recharge, or turn-on) verb: "không nạp 50 đô", "tôi không
 # muốn nạp", "chưa nạp", "khoan, đừng nạp", "không tự động nạp 80 đô", "đừng bật tự động nạp".
 # "không, nạp 50 đô" (no, add $50) is a "no" then a request: a comma is not a negation.
-_NEG = rf"(?:khoan(?: đã)?(?:\s*[,.!]+)?|chưa|đừng|chẳng|không|khỏi|{_HUY}(?: bỏ)?|bỏ qua)"
+# "ko", "k", "kg", "hông", "hổng": không as typed in chat ("500 k" is an amount, not a "no")
+_NO = r"(?:không|ko|(?<!\d\s)kg|(?<!\d\s)k|hông|hổng|chẳng|(?<!sử\s)đừng|chớ)"
+_NEG = rf"(?:khoan(?: đã)?(?:\s*[,.!]+)?|chưa|{_NO}|khỏi|{_HUY}(?: bỏ)?|bỏ qua)"
 _MODAL = r"(?: (?:muốn|cần|định|phải|được|nên|có|vội|hãy))*"
 _ON = r"(?:bật(?: lại)?|mở|kích hoạt|turn on|switch on|enable)"
+# anywhere in the message: "tuyệt đối không nạp", "tôi nghĩ không nên nạp", "sếp nói đừng nạp"
 NEGATED = vi_re(
-    r"^(?:(?:thôi|ừ|ờ|à|ok|okay|vâng|dạ|không|khoan(?: đã)?)[\s,.!]+)*"
-    r"(?:(?:tôi|mình|em|anh|chị|chúng tôi|chúng ta|chúng mình|bọn tôi|bọn mình|bên tôi|"
-    r"bên mình|ta) )?(?:(?:vẫn|còn|tạm thời|tạm|giờ|bây giờ|hôm nay|thì) )*"
-    rf"{_NEG}{_MODAL}(?: (?:việc|lệnh|yêu cầu|cái|vụ))? "
+    rf"\b{_NEG}{_MODAL}(?: (?:việc|lệnh|yêu cầu|cái|vụ))? "
     rf"(?:thêm|tự động|sạc|auto|recharge|{_BUY}|{_ON})\b"
 )
-NEG_ON = vi_re(rf"\b(?:khoan|chưa|đừng|chẳng|không|khỏi){_MODAL} {_ON}\b")
+NEG_ON = vi_re(rf"\b(?:khoan|chưa|{_NO}|khỏi){_MODAL} {_ON}\b")
+# a negated stop ("đừng dừng cảnh báo", "không tắt cảnh báo"): not a stop
+NEG_STOP = vi_re(
+    rf"\b(?:chưa|{_NO}|khỏi)(?: (?:muốn|cần|được|nên|có|phải|hãy|hề|bao giờ))* "
+    rf"(?:tắt|ngừng|(?<!sử\s)dừng|{_HUY}|bỏ|tạm dừng|xóa|xoá|stop|mute|unsubscribe)\b"
+)
+# a question: asked ("tại sao", "ai", "có ... không") or ending as one ("?", "à", "chưa")
+ASK_LEAD = vi_re(
+    r"^(?:(?:nhưng|mà|vậy|thế|ủa|ơ|ê)[\s,]+)?"
+    r"(?:tại sao|vì sao|sao(?! kê)|ai|có phải|phải chăng|why|who)\b"
+)
+ASK_END = vi_re(r"\?|\b(?:không|ko|hông|chưa|à|hả|hở|nhỉ|sao)[\s.!?]*$")
+ASK_HAS = vi_re(r"^(?:(?:bạn|bot|tôi|mình|chúng ta|hiện|hiện tại|giờ) )*(?:có|đã|đang)\b")
+ASK_NOT = vi_re(r"\b(?:không|ko|hông|chưa)\b")
+PASSIVE = vi_re(r"\bbị\b")
+# thresholds said with a stop word or a negation: nothing is set (thresholds_replaced); "thôi,"
+# (well then) and a final "thôi" (only: "40 đô thôi") are not stops
+TH_STOP = vi_re(
+    r"\b(?!thôi(?:\s*[,.!]|\s*$| (?:nhé|nha|nhe|ạ|đó|mà)\b))"
+    rf"(?:{_STOP}|{_NO}|xóa|xoá|gỡ|khỏi|remove|delete|don't|do not|no more|mute|unsubscribe)\b"
+)
 GREETING = vi_re(r"^(?:xin chào|chào|alo|a lô)\b")
 _POLITE = (
     r"(?:[\s,]+(?:đi|nhé|nhe|nha|ạ|luôn|giùm|giúp|hộ|với|cảm ơn|cám ơn|thanks?)"
     r"(?: tôi| mình| em| bạn)?)*"
 )
+# what a cancel is said of: "hủy giao dịch" (the transaction on the card), "hủy yêu cầu"
+_OBJECT = (
+    r"(?: (?:giao dịch|yêu cầu|lệnh|thao tác|việc này|cái này|nó|lần này)"
+    r"(?: này| đó| kia| vừa rồi| trên)?)?"
+)
+_OOPS = r"(?:thôi|không|ko|k|ừ|ờ|à|ok|okay|vâng|dạ|sai rồi|sai|nhầm rồi|nhầm)"
 WHOLE_CANCEL = vi_re(
-    r"(?:(?:thôi|không|ừ|ờ|à|ok|okay|vâng|dạ)[\s,.!]+)*"
-    rf"(?:{_HUY}(?: bỏ)?|thôi khỏi|thôi|khỏi|bỏ qua|(?<!sử\s)dừng(?: lại)?|ngừng(?: lại)?|"
-    r"không cần(?: nữa)?|không(?: \S+){0,5} nữa|không)"
+    rf"(?:{_OOPS}[\s,.!]+)*"
+    rf"(?:{_HUY}(?: bỏ)?{_OBJECT}|thôi khỏi|thôi|khỏi|bỏ qua|(?<!sử\s)dừng(?: lại)?|"
+    r"ngừng(?: lại)?|(?:không|ko|k|kg) cần(?: nữa)?|không(?: \S+){0,5} nữa|"
+    r"(?:không|ko) đồng ý|không|ko|kg|k|hông|hổng)"
     rf"{_POLITE}[\s.!]*"
+)
+# a request taken back at its end: "nạp 50 đô, à thôi", "nạp 50 đô. Hủy", "... à thôi"
+_BREAK = vi_re(r"[,;?!]|\.(?!\d)|\s(?=(?:à|ờ|ừ|ồ|mà) thôi\b)")
+TAKEN_BACK = vi_re(
+    rf"\s*(?:(?:ồ|ơ|mà|{_OOPS})[\s,.!]+)*"
+    rf"(?:{_HUY}(?: bỏ)?{_OBJECT}|thôi(?: khỏi)?|khỏi|bỏ qua|dừng lại|ngừng lại){_POLITE}[\s.!]*"
 )
 WHOLE_HELP = vi_re(
     r"(?:(?:xin |làm ơn |vui lòng )?(?:trợ giúp|giúp đỡ|giúp|hướng dẫn(?: sử dụng)?)"
@@ -152,7 +193,7 @@ def vi_interruption(said: str) -> Kind | None:
     that rule's: "không tự động nạp nữa" turns auto-recharge off). A negated top-up ("không
     nạp 50 đô", "chưa muốn tự động nạp 80 đô") is cancel at any length: never a purchase."""
     said = said.strip()
-    if NEGATED.match(said) and not ALERT_WORD.search(said) and not _turns_off(said):
+    if _negated(said) or _taken_back(said):
         return Kind.CANCEL
     if len(said) > _SHORT:
         return None
@@ -163,6 +204,30 @@ def vi_interruption(said: str) -> Kind | None:
     if WHOLE_HELP.fullmatch(said):
         return Kind.HELP
     return None
+
+
+def _negated(said: str) -> bool:
+    """A negated top-up, auto-recharge or turn-on anywhere ("tôi nghĩ không nên nạp 50 đô"),
+    unless it names alerts, turns auto-recharge off, or asks why ("tại sao không tự động nạp")."""
+    if NEGATED.search(said) is None or ALERT_WORD.search(said) or _turns_off(said):
+        return False
+    return not (AUTO.search(said) and ASK_LEAD.search(said))
+
+
+def _taken_back(said: str) -> bool:
+    """Whether the message ends with its request taken back: a cancel after the last break."""
+    said = said.rstrip(" .!")
+    end = max((mark.end() for mark in _BREAK.finditer(said)), default=-1)
+    return end >= 0 and TAKEN_BACK.fullmatch(said, end) is not None
+
+
+def asked(said: str) -> bool:
+    """Whether ``said`` (lowered) is a question: "tại sao ...", "ai ...", "có ... không",
+    or ending in "?", "à", "chưa", "không", "nhỉ", ..."""
+    said = said.strip()
+    if ASK_LEAD.search(said) or ASK_END.search(said):
+        return True
+    return in_order(said, ASK_HAS, ASK_NOT) is not None
 
 
 def _turns_off(said: str) -> bool:
@@ -236,6 +301,10 @@ def _alerts(said: Said, cur: Currency, lang: Lang) -> Intent | None:
     if below is not None:
         if any(p.search(low) for p in (AUTO, KICK, TOPUP_AMOUNT, TOPUP_CLAUSE)):
             return _two_requests(low)
+        if asked(low):  # "có cảnh báo khi dưới 40 đô không?": show them, change nothing
+            return Intent(Kind.ALERTS)
+        if TH_STOP.search(low):  # "tắt cảnh báo khi dưới 40 đô": never set 40
+            return thresholds_replaced()
         at, parts = below.end(), []
         for comma in _LIST.finditer(low, below.end()):
             parts.append(said.text[at : comma.start()])
@@ -246,6 +315,8 @@ def _alerts(said: Said, cur: Currency, lang: Lang) -> Intent | None:
         return None
     if TOPUP_AMOUNT.search(low) or (AUTO.search(low) and re.search(r"\d", low)):
         return _two_requests(low)
+    if asked(low) or NEG_STOP.search(low):  # "sao không gửi cảnh báo vào đây", "đừng dừng ..."
+        return Intent(Kind.ALERTS)
     if STOP_ALERTS.search(low):
         return Intent(Kind.ALERTS_STOP)
     if SEND.search(low) and HERE.search(low):
@@ -272,12 +343,14 @@ def _usage(said: str) -> Kind | None:
 def _recharge(said: Said, cur: Currency, limits: AmountLimits, lang: Lang) -> Intent:
     """Rules 4 to 6: settings, off, and set (amount and trigger in either order)."""
     low = said.low
+    if ASK_LEAD.search(low.strip()) or PASSIVE.search(low):  # "ai tắt ...", "... bị tắt à"
+        return Intent(Kind.RECHARGE_SETTINGS)
     if re.search(r"\d", low) and ON_OR_OFF.search(low):
         return Intent(Kind.RECHARGE_SETTINGS)
     if re.search(r"\d", low) and _turns_off(low):  # turning off never sets anything
         return Intent(Kind.RECHARGE_OFF)
     if not re.search(r"\d", low):
-        if SETTINGS.search(low):
+        if SETTINGS.search(low) or asked(low):
             return Intent(Kind.RECHARGE_SETTINGS)
         if STOP.search(low) or DONT.search(low) or in_order(low, NOT_ANY_MORE, ANY_MORE):
             return Intent(Kind.RECHARGE_OFF)
@@ -292,3 +365,51 @@ def _recharge(said: Said, cur: Currency, limits: AmountLimits, lang: Lang) -> In
         trigger_text = said.text[mark.end() : stop]
         amount_text = f"{said.text[: mark.start()]} {said.text[stop:]}"
     return recharge(amount_text, trigger_text, cur, limits, lang)
+
+
+# --------------------------------------------------------------------------- several requests
+
+_CLAUSE = vi_re(r"[,;](?!\d)|[.!?](?!\d)|\s(?:và|rồi|sau đó|đồng thời|and|then)\s")
+_CHANGES = frozenset(
+    {
+        Kind.ADD_FUNDS,
+        Kind.RECHARGE,
+        Kind.RECHARGE_OFF,
+        Kind.ALERTS_HERE,
+        Kind.ALERTS_STOP,
+        Kind.ALERT_THRESHOLDS,
+        Kind.USAGE_CONNECT,
+        Kind.REFUSED,
+    }
+)
+
+
+def several_requests(text: str, low: str, read: Callable[[str], Intent]) -> Intent | None:
+    """Two clauses (split on "và", ",", "rồi", "sau đó", ";", ...) that ``read`` finds to be
+    requests of different kinds ("nạp 50 đô và bật tự động nạp"): refused, nothing done; a
+    withdrawal among them is refused as one. None: at most one kind of request, read as one
+    message ("khi còn dưới 15 đô thì nạp 80 đô", "cảnh báo khi dưới 40 đô và 15 đô")."""
+    bounds = [0]
+    for mark in _CLAUSE.finditer(low):
+        bounds += [mark.start(), mark.end()]
+    bounds.append(len(low))
+    if len(bounds) < 4:
+        return None
+    found: dict[Kind, Intent] = {}
+    for start, end in zip(bounds[::2], bounds[1::2], strict=True):
+        if len(found) > 1:  # two kinds: refused whatever follows
+            break
+        if text[start:end].strip():
+            intent = read(text[start:end])
+            if intent.kind in _CHANGES:
+                found.setdefault(intent.kind, intent)
+    if len(found) < 2:
+        return None
+    if Kind.REFUSED in found:
+        return found[Kind.REFUSED]
+    if found.keys() & {Kind.ADD_FUNDS, Kind.RECHARGE} and found.keys() & {
+        Kind.ALERT_THRESHOLDS,
+        Kind.ALERTS_HERE,
+    }:
+        return _two_requests(low)
+    return one_request()

@@ -446,8 +446,8 @@ def test_the_parser_never_raises(said: str, lang: Lang) -> None:
     assert isinstance(intent.kind, Kind)
     if intent.kind is Kind.REFUSED:
         assert intent.amount is None and intent.error
-    if intent.error is not None:  # a refused trigger keeps the amount that was fine
-        assert (intent.amount is None) is (intent.error_field != "trigger")
+    if intent.error is not None:  # a refused trigger keeps the amount that was fine, if said
+        assert intent.amount is None or intent.error_field == "trigger"
         assert intent.thresholds == () and (intent.trigger is None or intent.error_field)
 
 
@@ -599,6 +599,7 @@ def test_an_alert_threshold_beside_a_purpose_is_one_request() -> None:
         ("set auto-recharge to $5 when below $20", None, "20.00", "amount", "10,00\u00a0US$"),
         ("tự động nạp 5 đô khi dưới âm 5 đô", None, None, "amount", "10,00\u00a0US$"),
         ("tự động nạp -5 đô", None, None, "amount", "lớn hơn 0"),
+        ("tự động nạp khi dưới -5 đô", None, None, "trigger", "lớn hơn 0"),  # no amount said
     ],
 )
 def test_a_refused_part_is_named_and_the_other_part_kept(
@@ -616,3 +617,274 @@ def test_only_an_auto_recharge_refusal_names_its_field() -> None:
     for said in ("nạp -5 đô", "add -5 dollars", "cảnh báo khi dưới 0 đô", "rút 50 đô"):
         intent = parse_intent(said, USD, LIMITS, Lang.VI)
         assert intent.error is not None and intent.error_field is None, said
+
+
+# ------------------------------------------------------------------------- second review fixes
+
+# Thresholds change at once (no confirm card): a threshold phrase with a stop word or a negation
+# sets nothing (refused, saying thresholds are replaced by saying the ones wanted); a question
+# shows the alerts. Never thresholds [40].
+THRESHOLDS_NOT_SET = [
+    ("tắt cảnh báo khi dưới 40 đô", Kind.REFUSED),
+    ("đừng cảnh báo khi dưới 40 đô", Kind.REFUSED),
+    ("xóa cảnh báo khi dưới 40 đô", Kind.REFUSED),
+    ("bỏ ngưỡng cảnh báo 40 đô", Kind.REFUSED),
+    ("không cảnh báo khi dưới 40 đô nữa", Kind.REFUSED),
+    ("ko cảnh báo khi dưới 40 đô nữa", Kind.REFUSED),
+    ("thôi cảnh báo khi dưới 40 đô", Kind.REFUSED),
+    ("ngừng nhắc khi còn dưới 40 đô", Kind.REFUSED),
+    ("có cảnh báo khi dưới 40 đô không?", Kind.ALERTS),
+    ("có cảnh báo khi dưới 40 đô không", Kind.ALERTS),
+    ("cảnh báo khi dưới 40 đô à", Kind.ALERTS),
+    ("đã cảnh báo khi dưới 40 đô chưa", Kind.ALERTS),
+    ("cảnh báo khi dưới 40 đô?", Kind.ALERTS),
+]
+
+
+@pytest.mark.parametrize(("said", "kind"), THRESHOLDS_NOT_SET)
+def test_a_negated_or_asked_threshold_sets_nothing(said: str, kind: Kind) -> None:
+    for form in _forms(said):
+        for lang in Lang:
+            intent = parse_intent(form, USD, LIMITS, lang)
+            assert (intent.kind, intent.thresholds, intent.amount) == (kind, (), None), form
+        assert interruption(form) is None, form
+        if kind is Kind.REFUSED:
+            en = parse_intent(form, USD, LIMITS, Lang.EN).error or ""
+            assert "replace the current ones" in en and en.endswith("Nothing was changed.")
+            with speaking(Lang.VI):
+                vi = parse_intent(form, USD, LIMITS).error or ""
+            assert "thay thế các ngưỡng hiện tại" in vi and vi.endswith("Không có gì thay đổi.")
+            assert '"cảnh báo khi số dư dưới 50 đô và 20 đô"' in vi
+
+
+@pytest.mark.parametrize("lang", list(Lang))
+def test_the_example_of_replacing_thresholds_sets_them(lang: Lang) -> None:
+    with speaking(lang):
+        said = parse_intent("tắt cảnh báo khi dưới 40 đô", USD, LIMITS).error or ""
+        (quoted,) = said.split('"')[1::2]
+        intent = parse_intent(quoted, USD, LIMITS)
+    assert [m.plain() for m in intent.thresholds] == ["50.00", "20.00"], quoted
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        row("chỉ cảnh báo khi dưới 40 đô thôi", Kind.ALERT_THRESHOLDS, thresholds=("40.00",)),
+        row("thôi, cảnh báo khi dưới 40 đô", Kind.ALERT_THRESHOLDS, thresholds=("40.00",)),
+        row("đổi ngưỡng cảnh báo thành 40 đô", Kind.ALERT_THRESHOLDS, thresholds=("40.00",)),
+        row(
+            "cảnh báo khi số dư dưới 50 đô và 20 đô",
+            Kind.ALERT_THRESHOLDS,
+            thresholds=("50.00", "20.00"),
+        ),
+    ],
+    ids=lambda case: case[0],
+)
+def test_thresholds_without_a_stop_word_are_set(case: Row) -> None:
+    for form in _forms(case[0]):
+        assert _result(parse_intent(form, USD, LIMITS, Lang.VI)) == _expect(case), form
+
+
+# Subscriptions change at once too: questions and double negations only show where alerts go.
+ALERTS_SHOWN = [
+    "tại sao không nhận được cảnh báo ở đây?",
+    "sao không gửi cảnh báo vào đây",
+    "đừng dừng cảnh báo",
+    "không tắt cảnh báo",
+    "ko tắt thông báo",
+    "có gửi cảnh báo ở đây không?",
+    "có gửi cảnh báo ở đây không",
+    "cảnh báo có gửi vào đây chưa",
+]
+
+
+@pytest.mark.parametrize("said", ALERTS_SHOWN)
+def test_a_question_or_double_negation_about_alerts_shows_them(said: str) -> None:
+    for form in _forms(said):
+        for lang in Lang:
+            assert parse_intent(form, USD, LIMITS, lang).kind is Kind.ALERTS, form
+
+
+@pytest.mark.parametrize(
+    ("said", "kind"),
+    [
+        ("dừng cảnh báo ở đây", Kind.ALERTS_STOP),
+        ("không gửi cảnh báo nữa", Kind.ALERTS_STOP),
+        ("không, tắt cảnh báo", Kind.ALERTS_STOP),
+        ("gửi cảnh báo vào đây nhé", Kind.ALERTS_HERE),
+    ],
+)
+def test_alert_requests_stay_requests(said: str, kind: Kind) -> None:
+    for form in _forms(said):
+        assert parse_intent(form, USD, LIMITS, Lang.VI).kind is kind, form
+
+
+# A negation typed short, said later in the sentence, or a request taken back at its end.
+CANCELLED = [
+    "ko nạp 50 đô",
+    "k nạp 50 đô",
+    "kg nạp 50 đô",
+    "hông nạp 50 đô",
+    "hổng nạp 50 đô",
+    "ko can nạp 50 đô",
+    "ko cần nạp thêm 50 đô",
+    "tuyệt đối không nạp 50 đô",
+    "tôi nghĩ không nên nạp 50 đô",
+    "sếp nói đừng nạp 50 đô",
+    "xin hủy nạp 50 đô",
+    "nạp 50 đô, à thôi",
+    "nạp 50 đô à thôi",
+    "nạp 50 đô. Hủy",
+    "nạp 50 đô? Không, không nạp",
+    "nạp 50 đô, thôi khỏi",
+    "tự động nạp 100 đô khi dưới 20 đô, thôi",
+    "cảnh báo khi dưới 40 đô. Hủy",
+]
+
+
+@pytest.mark.parametrize("said", CANCELLED)
+def test_a_negation_anywhere_or_a_retraction_is_cancel(said: str) -> None:
+    for form in _forms(said):
+        for lang in Lang:
+            assert _result(parse_intent(form, USD, LIMITS, lang))[0] is Kind.CANCEL, form
+        assert interruption(form) is Kind.CANCEL, form
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        row("k, nạp 50 đô", Kind.ADD_FUNDS, "50.00"),
+        row("nạp 50 đô thôi", Kind.ADD_FUNDS, "50.00"),
+        row("nạp 50 đô nhé, cảm ơn", Kind.ADD_FUNDS, "50.00"),
+        row("chào bot, nạp 50 đô", Kind.ADD_FUNDS, "50.00"),
+        row("tắt tự động nạp, không cần nữa", Kind.RECHARGE_OFF),
+        row("tự động nạp 80 đô khi dưới 15 đô được không?", Kind.RECHARGE, "80.00", "15.00"),
+    ],
+    ids=lambda case: case[0],
+)
+def test_what_is_not_taken_back(case: Row) -> None:
+    for form in _forms(case[0]):
+        assert _result(parse_intent(form, USD, LIMITS, Lang.VI)) == _expect(case), form
+        assert interruption(form) is None, form
+
+
+def test_a_thousand_written_k_is_an_amount_not_a_no() -> None:
+    limits = AmountLimits(Decimal(10_000), Decimal(100_000_000))
+    for said in ("nạp 200 k tự động khi dưới 50 k", "tự động nạp 200 k khi dưới 50 k"):
+        intent = parse_intent(said, currency("VND"), limits, Lang.VI)
+        assert _result(intent) == (Kind.RECHARGE, "200000", "50000", (), None), said
+
+
+# Typed right after a confirm card (interruption): cancel, whatever "giao dịch" means elsewhere.
+TYPED_CANCELS = [
+    "hủy giao dịch",
+    "hủy giao dịch này",
+    "ko",
+    "k",
+    "ko cần",
+    "hủy yêu cầu",
+    "sai rồi, hủy",
+    "nhầm, hủy đi",
+    "không đồng ý",
+]
+
+
+@pytest.mark.parametrize("said", TYPED_CANCELS)
+def test_cancels_typed_at_a_confirm_card(said: str) -> None:
+    for form in _forms(said):
+        assert interruption(form) is Kind.CANCEL, form
+        assert parse_intent(form, USD, LIMITS, Lang.VI).kind is Kind.CANCEL, form
+
+
+@pytest.mark.parametrize("said", ["lịch sử giao dịch", "xem giao dịch", "giao dịch gần đây"])
+def test_transactions_are_still_history(said: str) -> None:
+    for form in _forms(said):
+        assert interruption(form) is None, form
+        assert parse_intent(form, USD, LIMITS, Lang.VI).kind is Kind.HISTORY, form
+
+
+# Two requests of different kinds are refused, one request per message; nothing is merged.
+SEVERAL = [
+    "nạp 50 đô và bật tự động nạp",
+    "nạp 50 đô, bật tự động nạp khi dưới 15 đô",
+    "tắt tự động nạp và dừng cảnh báo",
+    "nạp 50 đô rồi tắt tự động nạp",
+    "nạp 50 đô; sau đó tắt tự động nạp",
+    "bật tự động nạp. Nạp 50 đô",
+    "dừng cảnh báo rồi gửi cảnh báo vào kênh này",
+    "nạp 50 đô and turn on auto-recharge",
+]
+
+
+@pytest.mark.parametrize("said", SEVERAL)
+def test_two_requests_of_other_kinds_are_refused(said: str) -> None:
+    for form in _forms(said):
+        intent = parse_intent(form, USD, LIMITS, Lang.EN)
+        assert _result(intent)[:4] == (Kind.REFUSED, None, None, ()), form
+        assert (intent.error or "").startswith("One request per message, please, e.g."), form
+        with speaking(Lang.VI):
+            vi = parse_intent(form, USD, LIMITS).error or ""
+        assert vi.startswith("Vui lòng gửi mỗi yêu cầu trong một tin nhắn, ví dụ"), vi
+        assert vi.endswith("Không có gì thay đổi."), vi
+
+
+@pytest.mark.parametrize("lang", list(Lang))
+def test_the_examples_of_one_request_work(lang: Lang) -> None:
+    with speaking(lang):
+        said = parse_intent("nạp 50 đô và bật tự động nạp", USD, LIMITS).error or ""
+        got = [parse_intent(q, USD, LIMITS) for q in said.split('"')[1::2]]
+    assert [(i.kind, i.amount and i.amount.plain()) for i in got] == [
+        (Kind.ADD_FUNDS, "50.00"),
+        (Kind.RECHARGE_OFF, None),
+    ], said
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        row(
+            "cảnh báo khi dưới 40 đô và 15 đô",
+            Kind.ALERT_THRESHOLDS,
+            None,
+            None,
+            ("40.00", "15.00"),
+        ),
+        row("khi còn dưới 15 đô thì nạp 80 đô", Kind.RECHARGE, "80.00", "15.00"),
+        row("khi số dư dưới 15 đô, tự động nạp 80 đô", Kind.RECHARGE, "80.00", "15.00"),
+        row("tự động nạp 100 đô và ngưỡng kích hoạt 20 đô", Kind.RECHARGE, "100.00", "20.00"),
+        row("bật tự động nạp, mức nạp 100 đô", Kind.RECHARGE, "100.00"),
+        row("tự động nạp 80 đô khi dưới 15 đô và báo tôi", Kind.RECHARGE, "80.00", "15.00"),
+        row("thôi, nạp 50 đô đi", Kind.ADD_FUNDS, "50.00"),
+        row("nạp 50 đô rồi", Kind.ADD_FUNDS, "50.00"),
+    ],
+    ids=lambda case: case[0],
+)
+def test_one_request_with_and_or_commas_is_one_request(case: Row) -> None:
+    for form in _forms(case[0]):
+        assert _result(parse_intent(form, USD, LIMITS, Lang.VI)) == _expect(case), form
+
+
+def test_a_withdrawal_beside_another_request_is_refused_as_a_withdrawal() -> None:
+    for said in ("nạp 50 đô rồi rút 20 đô", "tắt tự động nạp và rút 20 đô"):
+        intent = parse_intent(said, USD, LIMITS, Lang.EN)
+        assert intent.kind is Kind.REFUSED and "Billing" in (intent.error or ""), said
+
+
+# A statement or question about auto-recharge shows its settings; it never turns it off.
+AUTO_ASKED = [
+    "tại sao tự động nạp bị tạm dừng",
+    "ai tắt tự động nạp",
+    "tự động nạp bị tắt à",
+    "tự động nạp bị tắt rồi à",
+    "tại sao không tự động nạp",
+    "vì sao tự động nạp 100 đô bị tắt",
+    "tự động nạp đã tắt chưa",
+]
+
+
+@pytest.mark.parametrize("said", AUTO_ASKED)
+def test_a_question_about_auto_recharge_shows_its_settings(said: str) -> None:
+    for form in _forms(said):
+        for lang in Lang:
+            assert parse_intent(form, USD, LIMITS, lang).kind is Kind.RECHARGE_SETTINGS, form
+        assert interruption(form) is None, form
