@@ -236,7 +236,7 @@ def _unmarked(path: Path) -> list[str]:
         and isinstance(node.value, str)
         and id(node) not in allowed
         and _prose(node.value)
-        and not ("(" in node.value and "|" in node.value)  # a regular expression's part
+        and not ("|" in node.value and any(c in node.value for c in "()\\"))  # a regex part
     ]
 
 
