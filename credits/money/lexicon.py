@@ -17,6 +17,7 @@ from decimal import Decimal
 from functools import cache, lru_cache
 
 from credits.money.currencies import DOLLAR_CODES, KNOWN_CURRENCIES
+from credits.money.spelled import EN_ONES, EN_TENS
 
 SPACE = r"[^\S\n]*"  # spaces, tabs and the no-break spaces Babel writes (U+00A0, U+202F)
 _END = r"(?![^\W\d_])"  # not followed by a letter
@@ -187,39 +188,7 @@ _FOLDED_NUMBER_WORDS = frozenset(
 )
 _FOLDED_STRONG = frozenset({"muoi", "tram"})
 _EN_NUMBER_WORDS = frozenset(
-    [
-        "one",
-        "two",
-        "three",
-        "four",
-        "five",
-        "six",
-        "seven",
-        "eight",
-        "nine",
-        "ten",
-        "eleven",
-        "twelve",
-        "thirteen",
-        "fourteen",
-        "fifteen",
-        "sixteen",
-        "seventeen",
-        "eighteen",
-        "nineteen",
-        "twenty",
-        "thirty",
-        "forty",
-        "fifty",
-        "sixty",
-        "seventy",
-        "eighty",
-        "ninety",
-        "hundred",
-        "thousand",
-        "million",
-        "billion",
-    ]
+    [*EN_ONES[1:], *EN_TENS[2:], "hundred", "thousand", "million", "billion"]
 )
 _EN_STRONG = frozenset({"hundred", "thousand", "million", "billion"})
 # What may follow a number written in words: multipliers and currencies, exact or folded.

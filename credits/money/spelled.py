@@ -6,7 +6,7 @@ from __future__ import annotations
 from credits.i18n import Lang, current
 
 _VI_DIGITS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
-_EN_ONES = [
+EN_ONES = [
     "zero",
     "one",
     "two",
@@ -28,7 +28,7 @@ _EN_ONES = [
     "eighteen",
     "nineteen",
 ]
-_EN_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+EN_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 
 
 def spelled(number: int) -> str:
@@ -74,7 +74,7 @@ def _vi_group(number: int, *, full: bool) -> list[str]:
 
 def _english(number: int) -> str:
     if number == 0:
-        return _EN_ONES[0]
+        return EN_ONES[0]
     thousands, rest = divmod(number, 1000)
     words: list[str] = []
     if thousands:
@@ -88,10 +88,10 @@ def _en_group(number: int) -> list[str]:
     hundreds, rest = divmod(number, 100)
     words: list[str] = []
     if hundreds:
-        words += [_EN_ONES[hundreds], "hundred"]
+        words += [EN_ONES[hundreds], "hundred"]
     if rest >= 20:
         tens, units = divmod(rest, 10)
-        words.append(_EN_TENS[tens] + (f"-{_EN_ONES[units]}" if units else ""))
+        words.append(EN_TENS[tens] + (f"-{EN_ONES[units]}" if units else ""))
     elif rest:
-        words.append(_EN_ONES[rest])
+        words.append(EN_ONES[rest])
     return words
