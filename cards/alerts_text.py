@@ -14,15 +14,14 @@ provider wrote them. English shows the stored reason exactly.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from functools import cache
 
 from cards._elements import fmt_date
+from credits import shown as stored_text
 from credits.alert_payloads import AlertPayload, SpendShare
-from credits.i18n import N_, Lang, current, fmt_number, speaking, t, tn
+from credits.i18n import fmt_number, t, tn
 from credits.money import Currency, Money, currency
 
 __all__ = [
@@ -177,55 +176,6 @@ def spent_summary(last: str | None, top: str | None) -> str:
     return t("Unusual spend: Much more than usual in the last hour (possible toll fraud)")
 
 
-# --------------------------------------------------------------------------- reasons
-
-_KNOWN = (
-    N_("declined"),
-    N_("card declined by the issuer (sandbox)"),
-    N_("the daily limit of {limit} recharges was reached"),
-    N_("the monthly cap of {amount} would be exceeded"),
-    N_(
-        "the payment has not settled for {minutes} minutes; check with the payment provider "
-        "before retrying"
-    ),
-)
-_NUMBER = r"(?P<{}>\d{{1,9}})"
-_AMOUNT = r"(?P<amount>\S.{0,40}?)"
-
-
-@cache
-def _pattern(message: str) -> re.Pattern[str]:
-    """The English message as a pattern: its ``{placeholders}`` match what fills them."""
-    pattern = re.escape(message)
-    for name in ("limit", "minutes"):
-        pattern = pattern.replace(re.escape("{" + name + "}"), _NUMBER.format(name))
-    return re.compile(pattern.replace(re.escape("{amount}"), _AMOUNT))
-
-
-def _money(shown: str, cur: Currency) -> str:
-    """An amount the domain wrote in English (``"$500.00"``) written again for the language;
-    as it was when it does not read back exactly."""
-    try:
-        with speaking(Lang.EN):
-            amount = Money(Decimal(re.sub(r"[^\d.]", "", shown)), cur)
-            if amount.format() != shown.strip():
-                return shown
-    except (InvalidOperation, ArithmeticError, ValueError, TypeError):
-        return shown
-    return amount.format()
-
-
 def reason_text(reason: str, cur: Currency) -> str:
     """The stored reason in the current language (exactly as stored in English)."""
-    if current() is Lang.EN:
-        return reason
-    for message in _KNOWN:
-        found = _pattern(message).fullmatch(reason.strip())
-        if found is None:
-            continue
-        values = {
-            name: _money(value, cur) if name == "amount" else fmt_number(int(value))
-            for name, value in found.groupdict().items()
-        }
-        return t(message, **values)
-    return reason
+    return stored_text.reason(reason, cur) or reason
