@@ -24,6 +24,7 @@ __all__ = [
     "RECHARGE_CONFIRM",
     "RECHARGE_FORM",
     "RECHARGE_REVIEW",
+    "SIGNED",
     "USAGE_CHECK",
     "USAGE_CONNECT",
     "USAGE_STATUS",
@@ -80,6 +81,9 @@ VERBS = frozenset(
         USAGE_CHECK,
     }
 )
+
+SIGNED = frozenset({ADD_FUNDS_CONFIRM, RECHARGE_CONFIRM})
+"""The confirm verbs: their buttons carry ``sig``, the bot's signature of their data."""
 
 Style = Literal["positive", "destructive"]
 

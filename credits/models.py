@@ -78,6 +78,25 @@ class RechargeStatus(StrEnum):
     RETRY = "retry"  # the gateway gave no answer: charged again later with the same key
 
 
+class HistoryScope(StrEnum):
+    """What a history shows: money entries and settings changes, or one of the two."""
+
+    ALL = "all"
+    MONEY = "money"
+    SETTINGS = "settings"
+
+
+@dataclass(frozen=True, slots=True)
+class CapsChange:
+    """A change to the auto-recharge caps; a field left None is not changed."""
+
+    daily_limit: int | None = None  # recharges a day
+    monthly_cap: Money | None = None  # the most recharged in a calendar month (UTC)
+    clear_monthly_cap: bool = False
+    max_recharge: Money | None = None  # the largest single recharge
+    clear_max_recharge: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class RechargeSettings:
     enabled: bool

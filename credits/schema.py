@@ -86,6 +86,9 @@ accounts = Table(
     Column("consecutive_declines", Integer, nullable=False, server_default=text("0")),
     Column("daily_recharge_limit", Integer, nullable=True),
     Column("monthly_recharge_cap_minor", BigInteger, nullable=True),
+    Column("max_recharge_minor", BigInteger, nullable=True),  # the largest single auto-recharge
+    # the last receipt number given (a succeeded purchase or recharge takes the next one)
+    Column("last_receipt_no", BigInteger, nullable=False, server_default=text("0")),
     Column("alert_thresholds", JSON, nullable=False),
     Column("alert_armed", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
@@ -178,6 +181,7 @@ payments = Table(
     Column("claimed_by", String(100), nullable=True),
     Column("lease_until", UTCDateTime, nullable=True),
     Column("entry_seq", BigInteger, nullable=True),
+    Column("receipt_no", BigInteger, nullable=True),  # numbered per account when it succeeds
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     CheckConstraint("amount_minor > 0", name="amount_positive"),
@@ -194,6 +198,7 @@ payments = Table(
         postgresql_where=text("kind = 'auto_recharge' AND status IN ('pending', 'charging')"),
     ),
     Index("ix_payments_status", "status", "lease_until"),
+    Index("uq_payments_account_receipt", "account_id", "receipt_no", unique=True),
     Index("ix_payments_account_created", "account_id", "created_at"),
 )
 
@@ -358,4 +363,17 @@ usage_sources = Table(
     Column("last_error", Text, nullable=True),
     CheckConstraint("status IN ('idle', 'claimed')", name="status"),
     Index("ix_usage_sources_due", "status", "next_run_at"),
+)
+
+# one-time codes printed by `credits-bot admins claim-code`: the first admin of a tenant types it
+# in chat to become its admin; only the code's SHA-256 is kept, and it is used once
+claim_codes = Table(
+    "claim_codes",
+    metadata,
+    Column("tenant_id", String(100), primary_key=True),
+    Column("code_hash", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_by", String(100), nullable=True),
+    Column("used_at", UTCDateTime, nullable=True),
 )

@@ -48,6 +48,8 @@ SAVED = (
     "consecutive_declines",
     "daily_recharge_limit",
     "monthly_recharge_cap_minor",
+    "max_recharge_minor",
+    "last_receipt_no",
     "alert_thresholds",
     "alert_armed",
 )
@@ -74,6 +76,8 @@ class Account:
     consecutive_declines: int
     daily_recharge_limit: int | None
     monthly_recharge_cap_minor: int | None
+    max_recharge_minor: int | None
+    last_receipt_no: int
     alert_thresholds: list[int]
     alert_armed: dict[str, bool]
     created_at: datetime
@@ -97,6 +101,8 @@ class Account:
             consecutive_declines=row.consecutive_declines,
             daily_recharge_limit=row.daily_recharge_limit,
             monthly_recharge_cap_minor=row.monthly_recharge_cap_minor,
+            max_recharge_minor=row.max_recharge_minor,
+            last_receipt_no=row.last_receipt_no,
             alert_thresholds=list(row.alert_thresholds),
             alert_armed=dict(row.alert_armed),
             created_at=row.created_at,

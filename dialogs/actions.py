@@ -4,12 +4,8 @@ or forged card can be told apart from a real one; who may act comes from the sen
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import re
 import uuid
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -28,13 +24,13 @@ from cards import (
     recharge_form,
 )
 from cards import actions as verbs
-from cards._elements import input_value, nodes
-from cards.actions import execute
+from cards._elements import input_value
 from credits.errors import CreditsError, RequestCancelled, StaleError
 from credits.i18n import N_, Lang, t
 from credits.models import AccountView, VoidOutcome
 from credits.money import AmountError, AmountLimits, Money, parse_card_input, parse_strict
 from credits.service import CreditsService
+from dialogs import controls
 from dialogs.caller import Caller
 from dialogs.card_data import (
     AddFundsConfirm,
@@ -55,6 +51,9 @@ from dialogs.card_data import (
     UsageConnectPress,
     UsageStatusPress,
 )
+from dialogs.card_kit import CardResult as CardResult
+from dialogs.card_kit import CardSigner as CardSigner
+from dialogs.card_kit import Kit, show_balance
 from dialogs.intents import parse_trigger
 from dialogs.usage_source import UsageSourceCards
 
@@ -68,31 +67,6 @@ NOT_CANCELLED = N_(
 ALREADY_DONE = N_(
     "This request was already done; cancelling can't undo it. Open the balance to see it."
 )
-
-
-@dataclass(frozen=True, slots=True)
-class CardResult:
-    card: dict[str, Any]
-    final: bool = False  # True: the acted-on card is finished; replace it in place
-
-
-class CardSigner:
-    """Signs what a confirm button will do, bound to the tenant, so a payload edited by the
-    client (another amount, another tenant) is refused."""
-
-    def __init__(self, secret: bytes) -> None:
-        self._secret = secret
-
-    def sign(self, tenant_id: str, data: dict[str, Any]) -> str:
-        body = json.dumps(
-            [tenant_id, {k: v for k, v in data.items() if k != "sig"}], sort_keys=True, default=str
-        )
-        return hmac.new(self._secret, body.encode(), hashlib.sha256).hexdigest()[:32]
-
-    def verify(self, tenant_id: str, press: AddFundsConfirm | RechargeConfirm) -> bool:
-        """Whether the press carries this card's signature of its data (for this tenant)."""
-        expected = self.sign(tenant_id, press.signed_data())
-        return press.sig is not None and hmac.compare_digest(press.sig, expected)
 
 
 class CardActions:
@@ -139,15 +113,7 @@ class CardActions:
         return history_card(page, await self.service.account(caller.tenant_id))
 
     def _sign_buttons(self, caller: Caller, card: dict[str, Any]) -> dict[str, Any]:
-        """Add a signature to every confirm button's data (and its Action.Execute copy)."""
-        for action in _actions(card):
-            data = action.get("data")
-            if isinstance(data, dict) and data.get("verb") in (
-                verbs.ADD_FUNDS_CONFIRM,
-                verbs.RECHARGE_CONFIRM,
-            ):
-                data["sig"] = self.signer.sign(caller.tenant_id, data)
-        return card
+        return self.signer.sign_buttons(caller.tenant_id, card)
 
     # ------------------------------------------------------------------ buttons pressed
 
@@ -159,13 +125,13 @@ class CardActions:
                 "This button can't be used: {problem}. Nothing was changed.", problem=press.problem
             )
             return CardResult(
-                outcome_card(t("Not done"), message, style="attention", actions=[_show_balance()])
+                outcome_card(t("Not done"), message, style="attention", actions=[show_balance()])
             )
         if isinstance(press, UnknownButton):
             log.info("unknown card button", verb=press.verb)
             return CardResult(
                 outcome_card(
-                    t("Not understood"), t("I don't know that button."), actions=[_show_balance()]
+                    t("Not understood"), t("I don't know that button."), actions=[show_balance()]
                 )
             )
         if isinstance(press, HelpPress):
@@ -211,6 +177,10 @@ class CardActions:
                 return CardResult(await self.usage.status(caller))
             case UsageCheckPress():
                 return CardResult(await self.usage.check(caller))
+            case _:  # a control's button (caps, admins, statements): dialogs/controls.py
+                handler = controls.pressed(press)
+                assert handler is not None, type(press)
+                return await handler(Kit(self.service, self.signer), caller, press)
 
     async def _add_funds(self, caller: Caller, press: AddFundsConfirm) -> CardResult:
         if not self.signer.verify(caller.tenant_id, press):
@@ -227,7 +197,7 @@ class CardActions:
         if await self.service.was_applied(caller.tenant_id, press.request_key):
             message = t("These settings were saved already; nothing was changed again.")
             return CardResult(
-                outcome_card(t("Already saved"), message, actions=[_show_balance()]), final=True
+                outcome_card(t("Already saved"), message, actions=[show_balance()]), final=True
             )
         view = await self.service.set_auto_recharge(
             caller.tenant_id,
@@ -255,12 +225,12 @@ class CardActions:
         if outcome is VoidOutcome.ALREADY_DONE:
             return CardResult(
                 outcome_card(
-                    t("Already done"), t(ALREADY_DONE), style="warning", actions=[_show_balance()]
+                    t("Already done"), t(ALREADY_DONE), style="warning", actions=[show_balance()]
                 ),
                 final=True,
             )
         return CardResult(
-            outcome_card(t("Cancelled"), t("Nothing was changed."), actions=[_show_balance()]),
+            outcome_card(t("Cancelled"), t("Nothing was changed."), actions=[show_balance()]),
             final=True,
         )
 
@@ -272,15 +242,15 @@ class CardActions:
             return CardResult(await self.recharge_form(caller, error=message))
         if isinstance(error, RequestCancelled):
             return CardResult(
-                outcome_card(t("Cancelled"), message, actions=[_show_balance()]), final=True
+                outcome_card(t("Cancelled"), message, actions=[show_balance()]), final=True
             )
         if isinstance(error, StaleError):
             return CardResult(
-                outcome_card(t("Out of date"), message, style="warning", actions=[_show_balance()]),
+                outcome_card(t("Out of date"), message, style="warning", actions=[show_balance()]),
                 final=True,
             )
         return CardResult(
-            outcome_card(t("Not done"), message, style="attention", actions=[_show_balance()]),
+            outcome_card(t("Not done"), message, style="attention", actions=[show_balance()]),
             final=True,
         )
 
@@ -351,12 +321,3 @@ def _recharge_trigger(press: RechargeReview, view: AccountView) -> Money | None:
     if money is None:
         raise AmountError(t("Enter the trigger as a number, e.g. 20."))
     return money
-
-
-def _show_balance() -> dict[str, Any]:
-    return execute(t("Show balance"), verbs.BALANCE)
-
-
-def _actions(card: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every action object anywhere in a card (a list: the caller changes their data)."""
-    return [node for node in nodes(card) if str(node.get("type", "")).startswith("Action.")]

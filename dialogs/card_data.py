@@ -15,162 +15,67 @@ from functools import cache
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
     TypeAdapter,
     ValidationError,
-    model_validator,
 )
 from pydantic_core import ErrorDetails
 
 from cards import actions as verbs
 from credits.i18n import N_, Lang, current, fmt_number, t
-from credits.text import checked, clean_name
+from credits.text import clean_name
+from dialogs.card_fields import (
+    ALLOWED,
+    VERB_MAX,
+    Amount,
+    Confirm,
+    FormPress,
+    LegacyKey,
+    PressBase,
+    Request,
+    Seq,
+    Toggle,
+    TrueFalse,
+    Version,
+    with_allowed,
+)
 
-AMOUNT_MAX = 32  # the forms' Input.Text maxLength
-REQUEST_MAX = 150  # the store's idempotency keys
-SIG_MAX = 64
-INT64_MAX = 2**63 - 1
-VERB_MAX = 40
-
-_TEXT_ID = N_("text of 1 to {max} characters, without control characters")
-_TRUE_FALSE = N_('"true" or "false"')
-_ALLOWED = {
-    "verb": N_("the name of one of this bot's buttons"),
-    "amount": N_('an amount as text, e.g. "50", of at most {max} characters'),
-    "trigger": N_('an amount as text, e.g. "20", or "", of at most {max} characters'),
-    "request": _TEXT_ID,
-    "key": _TEXT_ID,
-    "sig": N_("the card's signature: hexadecimal, at most {max} characters"),
-    "version": N_("a whole number from 0 to {max}"),
-    "before": N_("a whole number from 1 to {max}"),
-    "enabled": _TRUE_FALSE,
-    "recharge_enabled": _TRUE_FALSE,
-    "recharge_amount": N_('an amount as text, e.g. "100", of at most {max} characters'),
-    "recharge_trigger": N_('an amount as text, e.g. "20", of at most {max} characters'),
-    "lang": N_('the language the form is written in: "en" or "vi"'),
-}
-_MAX = {"request": REQUEST_MAX, "key": REQUEST_MAX, "sig": SIG_MAX}
-_SEMANTIC_MAX = {"version": INT64_MAX, "before": INT64_MAX}
 _IT_WAS = N_("(it was {kind})")
 
 
-def allowed(field: str) -> str | None:
-    """What a field of a button's data may hold, in the turn's language; None for a field no
-    button has."""
-    message = _ALLOWED.get(field)
-    if message is None:
-        return None
-    if field in _SEMANTIC_MAX:  # the whole digits, as in a program (no grouping)
-        return t(message, max=str(_SEMANTIC_MAX[field]))
-    return t(message, max=fmt_number(_MAX.get(field, AMOUNT_MAX)))
-
-
-def _with_allowed(said: str, field: str) -> str:
-    """``"<said>; allowed: <what>"``."""
-    return t("{said}; allowed: {allowed}", said=said, allowed=allowed(field))
-
-
-def _request(value: str) -> str:
-    return checked(value, "request", REQUEST_MAX)
-
-
-def _legacy_key(value: str) -> str:
-    return checked(value, "key", REQUEST_MAX)
-
-
-def _toggle(value: object) -> object:
-    """An Input.Toggle's value; typed at a terminal it may come in another case."""
-    return value.strip().lower() if isinstance(value, str) else value
-
-
-Amount = Annotated[str, StringConstraints(max_length=AMOUNT_MAX)]
-Request = Annotated[str, AfterValidator(_request)]
-LegacyKey = Annotated[str, AfterValidator(_legacy_key)]
-Sig = Annotated[str, StringConstraints(pattern=rf"^[0-9a-f]{{1,{SIG_MAX}}}$")]
-Version = Annotated[int, Field(ge=0, le=INT64_MAX)]
-Seq = Annotated[int, Field(ge=1, le=INT64_MAX)]
-TrueFalse = Literal["true", "false"]
-Toggle = Annotated[TrueFalse, BeforeValidator(_toggle)]
-FormLang = Literal["en", "vi"]  # the values of credits.i18n.Lang
-
-
-class _Press(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True, strict=True)
-
-
-class _FormPress(_Press):
-    """A form's Review button: ``lang`` is the language the form was written in, whose number
-    convention reads what was typed into it. Absent: an English form (English forms carry
-    none, and every card sent before there was another language was English), or a quick
-    amount, whose data are machine values."""
-
-    lang: FormLang | None = None
-
-    @property
-    def form_lang(self) -> Lang:
-        """The convention of the form's inputs: its own language, else English."""
-        return Lang(self.lang) if self.lang is not None else Lang.EN
-
-
-class _Confirm(_Press):
-    """A confirm button: the request (its idempotency key) and a signature of its data."""
-
-    request: Request | None = None
-    key: LegacyKey | None = None  # cards sent before the rename to `request`
-    sig: Sig | None = None
-
-    @model_validator(mode="after")
-    def _has_request(self) -> _Confirm:
-        if self.request is None and self.key is None:
-            raise ValueError(_with_allowed(t("'{field}' is missing", field="request"), "request"))
-        return self
-
-    @property
-    def request_key(self) -> str:
-        found = self.request if self.request is not None else self.key
-        assert found is not None  # _has_request checked it
-        return found
-
-    def signed_data(self) -> dict[str, Any]:
-        """The data the signature covers: the button's data as the card carried it."""
-        return self.model_dump(exclude_unset=True, exclude={"sig"})
-
-
-class BalancePress(_Press):
+class BalancePress(PressBase):
     verb: Literal["balance"]
 
 
-class AddFundsPress(_Press):
+class AddFundsPress(PressBase):
     verb: Literal["add_funds"]
 
 
-class AddFundsReview(_FormPress):
+class AddFundsReview(FormPress):
     verb: Literal["add_funds_review"]
     amount: Amount = ""
 
 
-class AddFundsConfirm(_Confirm):
+class AddFundsConfirm(Confirm):
     verb: Literal["add_funds_confirm"]
     amount: Amount
 
 
-class RechargeFormPress(_Press):
+class RechargeFormPress(PressBase):
     verb: Literal["recharge_form"]
 
 
-class RechargeReview(_FormPress):
+class RechargeReview(FormPress):
     verb: Literal["recharge_review"]
     recharge_enabled: Toggle = "false"
     recharge_amount: Amount = ""
     recharge_trigger: Amount = ""
 
 
-class RechargeConfirm(_Confirm):
+class RechargeConfirm(Confirm):
     verb: Literal["recharge_confirm"]
     enabled: TrueFalse
     amount: Amount = ""
@@ -178,12 +83,12 @@ class RechargeConfirm(_Confirm):
     version: Version
 
 
-class HistoryPress(_Press):
+class HistoryPress(PressBase):
     verb: Literal["history"]
     before: Seq | None = None
 
 
-class CancelPress(_Press):
+class CancelPress(PressBase):
     verb: Literal["cancel"]
     request: Request | None = None
     key: LegacyKey | None = None  # cards sent before the rename to `request`
@@ -194,19 +99,19 @@ class CancelPress(_Press):
         return self.request if self.request is not None else self.key
 
 
-class HelpPress(_Press):
+class HelpPress(PressBase):
     verb: Literal["help"]
 
 
-class UsageConnectPress(_Press):
+class UsageConnectPress(PressBase):
     verb: Literal["usage_connect"]
 
 
-class UsageStatusPress(_Press):
+class UsageStatusPress(PressBase):
     verb: Literal["usage_status"]
 
 
-class UsageCheckPress(_Press):
+class UsageCheckPress(PressBase):
     verb: Literal["usage_check"]
 
 
@@ -272,7 +177,7 @@ def parse_card_data(data: object) -> Checked:
         return BadButton(t("the button's data must be an object {was}", was=_was(data)))
     verb = data.get("verb")
     if verb is None:
-        return BadButton(_with_allowed(t("'{field}' is missing", field="verb"), "verb"))
+        return BadButton(with_allowed(t("'{field}' is missing", field="verb"), "verb"))
     if not isinstance(verb, str):
         return BadButton(t("'{field}' must be text {was}", field="verb", was=_was(verb)))
     if verb not in verbs.VERBS:
@@ -330,9 +235,9 @@ def _problem(error: ErrorDetails, skip: int) -> str:
         said = t("'{field}' is missing", field=field)
     else:
         said = t("'{field}' is not valid {was}", field=field, was=_was(error.get("input")))
-    if field is None or field not in _ALLOWED or _says_allowed(said):
+    if field is None or field not in ALLOWED or _says_allowed(said):
         return said
-    return _with_allowed(said, field)
+    return with_allowed(said, field)
 
 
 def _says_allowed(said: str) -> bool:

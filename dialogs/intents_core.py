@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Literal
 
 from credits.i18n import N_, Lang, fmt_number, t
+from credits.models import CapsChange, HistoryScope
 from credits.money import AmountError, AmountLimits, Currency, Money, parse_chat
 from credits.service import MAX_THRESHOLDS
 
@@ -32,6 +33,14 @@ class Kind(StrEnum):
     USAGE_STATUS = "usage_status"  # how the pull from Microsoft 365 is going
     GREETING = "greeting"
     USAGE_REPORT = "usage_report"  # spend by caller and by destination, this month and 7 days
+    CAPS = "caps"  # change the auto-recharge caps (`caps`)
+    CAPS_SHOW = "caps_show"  # show the caps and what is left of them
+    ADMINS = "admins"  # who the billing admins are
+    ADMIN_GRANT = "admin_grant"  # make someone an admin (`person`, or an @mention)
+    ADMIN_REVOKE = "admin_revoke"  # remove someone as admin (`person`, or an @mention)
+    ADMIN_CLAIM = "admin_claim"  # the first admin types a claim code (`code`); anyone may
+    STATEMENT = "statement"  # a month's statement (`month`, `year`; None: this month)
+    RECEIPT = "receipt"  # a receipt again (`number`)
     REFUSED = "refused"  # a request the bot will not do from chat (withdraw, refund): say `error`
     UNKNOWN = "unknown"
 
@@ -49,6 +58,13 @@ class Intent:
     # which part of an auto-recharge request `error` refuses: "amount" (then `trigger` holds
     # the trigger if it was fine) or "trigger" (then `amount` holds the amount, which was fine)
     error_field: ErrorField | None = None
+    caps: CapsChange | None = None  # Kind.CAPS
+    person: str | None = None  # Kind.ADMIN_GRANT / ADMIN_REVOKE: the name as typed, if any
+    code: str | None = None  # Kind.ADMIN_CLAIM
+    scope: HistoryScope = HistoryScope.ALL  # Kind.HISTORY
+    month: int | None = None  # Kind.STATEMENT: 1-12, None for this month
+    year: int | None = None  # Kind.STATEMENT: None for the latest such month not in the future
+    number: int | None = None  # Kind.RECEIPT
 
 
 NO_WITHDRAWALS = N_(

@@ -25,11 +25,13 @@ from cards import help_card, usage_card, welcome_card
 from credits.errors import CreditsError
 from credits.i18n import N_, t
 from credits.money import AmountError, Currency, Money, parse_chat, parse_strict
+from dialogs import controls
 from dialogs.actions import NOT_ALLOWED, CardActions
 from dialogs.alerts_chat import alert_reference as alert_reference  # bot/teams.py uses it
 from dialogs.alerts_chat import alerts_reply, amount_list
 from dialogs.caller import get_caller
 from dialogs.card_data import Checked, parse_card_data
+from dialogs.card_kit import Kit
 from dialogs.confirm_wait import (
     CONFIRM_WAIT,
     ConfirmWait,
@@ -237,10 +239,21 @@ class MainDialog(ComponentDialog):
         if intent.kind is Kind.REFUSED:  # not done from chat, for anyone: say so, change nothing
             await context.send_activity(intent.error or t(SUGGESTIONS))
             return await step.end_dialog()
+        if controls.handles(intent.kind):  # caps, admins, statements: admins only, but a claim
+            return await self._control(step, intent)
         if not caller.is_admin:
             await context.send_activity(t(NOT_ALLOWED))
             return await step.end_dialog()
         return await self._admin_intent(step, intent)
+
+    async def _control(self, step: WaterfallStepContext, intent: Intent) -> DialogTurnResult:
+        kit = Kit(self.actions.service, self.actions.signer)
+        answer = await controls.said(kit, step.context, get_caller(step.context), intent)
+        if answer.text:
+            await step.context.send_activity(answer.text)
+        if answer.card is not None:
+            return await self._show_confirm(step, answer.card)
+        return await step.end_dialog()
 
     async def _admin_intent(self, step: WaterfallStepContext, intent: Intent) -> DialogTurnResult:
         context, caller = step.context, get_caller(step.context)

@@ -30,6 +30,11 @@ PACKAGES = ("bot", "cards", "credits", "dialogs")
 KEYWORDS = {"t": None, "tn": (1, 2), "N_": None}
 # (path prefix, .po file): the first prefix that matches a source file decides its catalogue
 FILES = (
+    *(  # the admin controls: each area's modules (credits/caps.py, dialogs/caps_intents.py...)
+        (f"{package}/{area}", f"{area}.po")
+        for area in ("caps", "admins", "audit", "statement")
+        for package in ("credits", "dialogs", "cards", "bot")
+    ),
     ("credits/money/", "money.po"),
     ("cards/alerts", "alerts.po"),
     ("cards/usage", "usage.po"),

@@ -1,0 +1,59 @@
+"""The admin controls (caps, admins, audit, statements and receipts): their intents and card
+buttons, routed here from dialogs/main.py and dialogs/actions.py to the module of each area.
+
+Who may do what is decided here, once: a route is for billing admins unless it says `public`
+(a claim code, which is how the first admin becomes one), and every press of a control's
+button is an admin press (dialogs/card_data.py refuses the others before they get here)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from botbuilder.core import TurnContext
+
+from credits.i18n import N_, t
+from dialogs.caller import Caller
+from dialogs.card_kit import CardResult, Kit, Said
+from dialogs.intents_core import Intent, Kind
+
+NOT_ALLOWED = N_("Only billing admins can see or change Communications Credits.")
+
+
+IntentHandler = Callable[[Kit, TurnContext, Caller, Intent], Awaitable[Said]]
+PressHandler = Callable[[Kit, Caller, Any], Awaitable[CardResult]]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    handler: IntentHandler
+    public: bool = False  # True: anyone may ask (the handler decides what they get)
+
+
+def _routes() -> dict[Kind, Route]:
+    """Each area's intents (imported when first asked for, so nothing is built at import)."""
+    return {}
+
+
+def _presses() -> dict[type, PressHandler]:
+    """Each area's buttons, by the type of their press (dialogs/card_data.py's union)."""
+    return {}
+
+
+def handles(kind: Kind) -> bool:
+    """Whether ``kind`` is a control's intent (routed by `said`)."""
+    return kind in _routes()
+
+
+async def said(kit: Kit, context: TurnContext, caller: Caller, intent: Intent) -> Said:
+    """The answer to a control's intent; a non-admin asking an admin's control is refused."""
+    route = _routes()[intent.kind]
+    if not route.public and not caller.is_admin:
+        return Said(text=t(NOT_ALLOWED))
+    return await route.handler(kit, context, caller, intent)
+
+
+def pressed(press: object) -> PressHandler | None:
+    """The handler of a control's button, None for a button of dialogs/actions.py's own."""
+    return _presses().get(type(press))
