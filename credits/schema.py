@@ -374,6 +374,7 @@ claim_codes = Table(
     Column("code_hash", String(64), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
+    Column("failures", Integer, nullable=False, server_default=text("0")),  # wrong codes typed
     Column("used_by", String(100), nullable=True),
     Column("used_at", UTCDateTime, nullable=True),
 )

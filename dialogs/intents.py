@@ -12,6 +12,7 @@ import unicodedata
 
 from credits.i18n import Lang, current
 from credits.money import AmountError, AmountLimits, Currency, parse_chat
+from dialogs.control_intents import control_intent
 from dialogs.intents_core import (
     MAX_CHARS,
     ErrorField,
@@ -121,7 +122,10 @@ def parse_intent(
 
 def _one(text: str, currency: Currency, limits: AmountLimits, lang: Lang) -> Intent:
     """One request: the Vietnamese rules when the text looks Vietnamese, else (or when they
-    find nothing) the English rules."""
+    find nothing) the English rules. The admin controls' phrasings come first."""
+    control = control_intent(text, currency, limits, lang)
+    if control is not None:
+        return control
     if looks_vietnamese(lowered(text)):
         found = parse_vi(text, currency, limits, lang)
         if found is not None:

@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column("code_hash", sa.String(length=64), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("expires_at", UTCDateTime(), nullable=False),
+        sa.Column("failures", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("used_by", sa.String(length=100), nullable=True),
         sa.Column("used_at", UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("tenant_id", name=op.f("pk_claim_codes")),
