@@ -15,6 +15,10 @@ RUN pip install --no-cache-dir --upgrade pip \
 FROM ${PYTHON_IMAGE}
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 COPY --from=build /wheels /wheels
+# DejaVu Sans for the statement PDFs (names with accents); a base without apt or a registry
+# still builds, and its PDFs fall back to Helvetica with transliterated names
+RUN (apt-get update -qq && apt-get install -y -qq --no-install-recommends fonts-dejavu-core \
+      && rm -rf /var/lib/apt/lists/*) || echo "no fonts-dejavu-core: statement PDFs use Helvetica"
 RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels \
  && useradd --create-home --uid 10001 credits
 USER credits

@@ -14,7 +14,11 @@ import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 
+from bot.admins_cli import add_admins_commands
+from bot.audit_cli import add_audit_commands
+from bot.caps_cli import add_caps_commands
 from bot.manifest import add_manifest_command
+from bot.statement_cli import add_statement_commands
 from bot.usage_cli import add_usage_commands
 from credits.config import CreditsConfig
 from credits.db import Database
@@ -165,9 +169,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="the language the session is in, as Teams would send it: en-US or vi-VN "
         "(default: CREDITS_CHAT_LOCALE, else en-US)",
     )
-    add_usage_commands(sub)
-    add_manifest_command(sub)
+    _add_area_commands(sub)
     return parser
+
+
+def _add_area_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The commands kept in modules of their own (bot/usage_cli.py, bot/caps_cli.py, ...)."""
+    add_usage_commands(sub)
+    add_statement_commands(sub)
+    add_admins_commands(sub)
+    add_audit_commands(sub)
+    add_caps_commands(sub)
+    add_manifest_command(sub)
 
 
 def _chat(args: argparse.Namespace) -> int:

@@ -219,7 +219,9 @@ class CreditsBot(ActivityHandler):
         if in_team and not await self.service.list_subscriptions(caller.tenant_id):
             # the first team the bot joins gets the alerts until an admin says otherwise
             conversation_id, reference = subscription_reference(activity)
-            await self.service.subscribe(caller.tenant_id, conversation_id, reference, caller.actor)
+            await self.service.subscribe(
+                caller.tenant_id, conversation_id, reference, caller.actor, automatic=True
+            )
             await turn_context.send_activity(
                 t('I\'ll post balance alerts in this channel. Say "stop alerts here" to stop them.')
             )

@@ -20,7 +20,10 @@ from cards._elements import (
     text,
 )
 from cards._elements import facts as fact_set
+from cards.audit import SCOPE_TITLES, empty_text, history_buttons, settings_row
+from cards.caps import balance_rows
 from credits import shown as stored_text
+from credits.audit_models import ActivityPage
 from credits.i18n import N_, fmt_number, t, tn
 from credits.models import (
     AccountView,
@@ -28,6 +31,7 @@ from credits.models import (
     Entry,
     EntryKind,
     HistoryPage,
+    HistoryScope,
     PaymentStatus,
     PaymentView,
     RechargeSettings,
@@ -45,6 +49,7 @@ __all__ = [
     "outcome_card",
     "recharge_summary",
     "runway_text",
+    "waiting_text",
     "welcome_card",
 ]
 
@@ -116,7 +121,20 @@ HELP_ROWS = (
     (N_('"set auto-recharge to $100 when below $20"'), N_("Turn on or change auto-recharge")),
     (N_('"turn off auto-recharge"'), N_("Stop automatic top-ups")),
     (N_('"recharge settings"'), N_("Open the auto-recharge form")),
-    (N_('"history"'), N_("Recent purchases, recharges and usage")),
+    (
+        N_('"recharge limits / at most 3 recharges a day"'),
+        N_("Caps on auto-recharge: recharges a day, an amount a month, the largest recharge"),
+    ),
+    (N_('"admins / make @Ada an admin"'), N_("Who the billing admins are; add or remove one")),
+    (N_('"history"'), N_("Recent purchases, recharges, usage and settings changes")),
+    (
+        N_('"history settings / transactions"'),
+        N_("Who changed which setting and when, or the money alone"),
+    ),
+    (
+        N_('"statement for November / receipt 42"'),
+        N_("A month's statement: balances, purchases, recharges, usage; a receipt again"),
+    ),
     (
         N_('"usage / top callers"'),
         N_("Spend by caller and destination, this month and the last 7 days"),
@@ -199,42 +217,34 @@ def _span(hours: float) -> str:
 SAY_ALERTS_HERE = N_('Say "send alerts here" in a channel to post them there.')
 
 
+def waiting_text(waiting: int) -> str:
+    """``"2 alerts have not been delivered yet."``"""
+    return tn(
+        "{n} alert has not been delivered yet.", "{n} alerts have not been delivered yet.", waiting
+    )
+
+
 def alert_reach_text(reach: AlertReach) -> str:
     """Where alerts go now and how many wait, in plain words (the balance card and "alerts")."""
-    waiting = fmt_number(reach.waiting)
+    waiting = f" {waiting_text(reach.waiting)}" if reach.waiting else ""
     if reach.conversations:
-        if reach.waiting:
-            return tn(
-                "Alerts are posted in {n} conversation; {waiting} not delivered yet.",
-                "Alerts are posted in {n} conversations; {waiting} not delivered yet.",
+        return (
+            tn(
+                "Alerts are posted in {n} conversation.",
+                "Alerts are posted in {n} conversations.",
                 reach.conversations,
-                waiting=waiting,
             )
-        return tn(
-            "Alerts are posted in {n} conversation.",
-            "Alerts are posted in {n} conversations.",
-            reach.conversations,
+            + waiting
         )
     if reach.personal_fallback:
-        admins = reach.personal_chats
-        if reach.waiting:
-            where = tn(
-                "No channel or chat is subscribed to alerts, so they go to the 1:1 chats of "
-                "{n} admin with the bot instead; {waiting} not delivered yet.",
-                "No channel or chat is subscribed to alerts, so they go to the 1:1 chats of "
-                "{n} admins with the bot instead; {waiting} not delivered yet.",
-                admins,
-                waiting=waiting,
-            )
-        else:
-            where = tn(
-                "No channel or chat is subscribed to alerts, so they go to the 1:1 chats of "
-                "{n} admin with the bot instead.",
-                "No channel or chat is subscribed to alerts, so they go to the 1:1 chats of "
-                "{n} admins with the bot instead.",
-                admins,
-            )
-        return f"{where} {t(SAY_ALERTS_HERE)}"
+        where = tn(
+            "No channel or chat is subscribed to alerts, so they go to the 1:1 chat an admin "
+            "has with the bot instead.",
+            "No channel or chat is subscribed to alerts, so they go to the 1:1 chats {n} "
+            "admins have with the bot instead.",
+            reach.personal_chats,
+        )
+        return f"{where}{waiting} {t(SAY_ALERTS_HERE)}"
     if reach.waiting:
         where = tn(
             "No conversation receives alerts, so {n} alert is waiting.",
@@ -276,9 +286,7 @@ def _below_threshold(view: AccountView) -> bool:
 
 
 def _balance_facts(view: AccountView, alerts: tuple[str, str] | None) -> list[tuple[str, str]]:
-    rows = [(t("Auto-recharge"), recharge_summary(view.recharge))]
-    if view.recharge.monthly_cap is not None:
-        rows.append((t("Monthly cap"), view.recharge.monthly_cap.format()))
+    rows = balance_rows(view, (t("Auto-recharge"), recharge_summary(view.recharge)))
     if view.last_recharge is not None:
         rows.append((t("Last recharge"), _last_recharge(view.last_recharge)))
     if view.runway_days is not None:
@@ -413,30 +421,23 @@ def _history_header() -> Element:
     )
 
 
-def history_card(page: HistoryPage, view: AccountView) -> Card:
-    body: list[Element] = [
-        heading(t("Activity")),
-        text(
-            t("Balance now: {balance}", balance=view.balance.format()),
-            subtle=True,
-            spacing="None",
-        ),
-    ]
-    shown = page.entries[:MAX_HISTORY_ROWS]
-    next_before = page.next_before
-    if len(page.entries) > len(shown):
-        next_before = shown[-1].seq  # older entries than the last row drawn
-    if not shown:
-        body.append(text(t("No activity yet.")))
+def history_card(page: HistoryPage | ActivityPage, view: AccountView) -> Card:
+    """A page of the history: money entries and settings changes (cards/audit.py) of its scope,
+    with buttons to page and to switch scope; a `HistoryPage` (the ledger alone) as always."""
+    if isinstance(page, HistoryPage):
+        page = ActivityPage.of_ledger(page)
+    page = page.head(MAX_HISTORY_ROWS)  # older rows than the last drawn: on the next page
+    title = N_("Activity") if page.scope is None else SCOPE_TITLES[page.scope]
+    balance = t("Balance now: {balance}", balance=view.balance.format())
+    body: list[Element] = [heading(t(title)), text(balance, subtle=True, spacing="None")]
+    if not page.rows:
+        body.append(text(empty_text(page.scope)))
     else:
-        body.append(_history_header())
-        body.extend(_history_row(entry) for entry in shown)
+        if page.scope is not HistoryScope.SETTINGS:
+            body.append(_history_header())
+        body.extend(_history_row(r) if isinstance(r, Entry) else settings_row(r) for r in page.rows)
         body.append(text(t("Newest first. Times are UTC."), subtle=True, size="Small"))
-    buttons: list[Element] = []
-    if next_before is not None:
-        buttons.append(act.execute(t("Older"), act.HISTORY, before=next_before))
-    if shown and shown[0].seq < view.last_seq:
-        buttons.append(act.execute(t("Newest"), act.HISTORY))
+    buttons = history_buttons(page, view.last_seq)
     buttons.append(act.execute(t("Show balance"), act.BALANCE))
     return card(body, buttons)
 

@@ -17,14 +17,23 @@ __all__ = [
     "ADD_FUNDS",
     "ADD_FUNDS_CONFIRM",
     "ADD_FUNDS_REVIEW",
+    "ADMINS",
+    "ADMIN_CONFIRM",
+    "ADMIN_PICK",
     "BALANCE",
     "CANCEL",
+    "CAPS",
+    "CAPS_CONFIRM",
+    "CAPS_FORM",
+    "CAPS_REVIEW",
     "HELP",
     "HISTORY",
+    "RECEIPT",
     "RECHARGE_CONFIRM",
     "RECHARGE_FORM",
     "RECHARGE_REVIEW",
     "SIGNED",
+    "STATEMENT",
     "USAGE_CHECK",
     "USAGE_CONNECT",
     "USAGE_STATUS",
@@ -51,7 +60,10 @@ RECHARGE_CONFIRM = "recharge_confirm"
 """Data: ``enabled`` ("true"/"false"), ``amount``, ``trigger`` (plain or ""), ``version`` (int),
 ``request``."""
 HISTORY = "history"
-"""Data: ``before`` (int seq) for older pages; absent for the newest page."""
+"""Data: ``scope`` ("all", "money" or "settings"; absent: all), and for an older page where it
+starts: ``before`` (money entries below this seq) and ``before_change`` (settings changes below
+this id), as the page's cursor says (credits/audit_models.py). An Older button of a card sent
+before there were scopes carries ``before`` alone: it pages the money entries."""
 CANCEL = "cancel"
 """Data: ``request`` when a confirmation is cancelled (an admin's Cancel voids that request: a
 Confirm of the same card pressed later changes nothing); absent on forms."""
@@ -63,6 +75,30 @@ USAGE_STATUS = "usage_status"
 """Show the status of usage from Microsoft 365. Data: none."""
 USAGE_CHECK = "usage_check"
 """Pull usage from Microsoft 365 now (the next worker round), then show the status. Data: none."""
+CAPS = "caps"
+"""Show the auto-recharge caps and what is left of them. Data: none."""
+CAPS_FORM = "caps_form"
+"""Show the form that changes the auto-recharge caps. Data: none."""
+CAPS_REVIEW = "caps_review"
+"""Submit of the caps form: inputs ``caps_per_day``, ``caps_monthly_cap``, ``caps_max_recharge``
+(an empty amount: no such cap); data ``lang`` (the form's language, whose convention reads them)."""
+CAPS_CONFIRM = "caps_confirm"
+"""Data: ``per_day`` (digits or ""), ``monthly_cap`` and ``max_recharge`` (plain or ""),
+``clear_monthly_cap`` and ``clear_max_recharge`` ("true"/"false"), ``version`` (int),
+``request``."""
+ADMINS = "admins"
+"""Show the billing admins. Data: none."""
+ADMIN_PICK = "admin_pick"
+"""One of the people a name matched (or an admin's Remove button): show the confirm card of
+that change. Data: ``change`` ("grant"/"revoke"), ``person`` (a Microsoft Entra object id),
+``name``; signed."""
+ADMIN_CONFIRM = "admin_confirm"
+"""Data: ``change`` ("grant"/"revoke"), ``person`` (a Microsoft Entra object id), ``name``,
+``request``; signed."""
+STATEMENT = "statement"
+"""Show a month's statement. Data: ``month`` ("2026-11"; absent: this month)."""
+RECEIPT = "receipt"
+"""Show one of the tenant's numbered receipts again. Data: ``number`` (int, from 1)."""
 
 VERBS = frozenset(
     {
@@ -79,10 +115,19 @@ VERBS = frozenset(
         USAGE_CONNECT,
         USAGE_STATUS,
         USAGE_CHECK,
+        CAPS,
+        CAPS_FORM,
+        CAPS_REVIEW,
+        CAPS_CONFIRM,
+        ADMINS,
+        ADMIN_PICK,
+        ADMIN_CONFIRM,
+        STATEMENT,
+        RECEIPT,
     }
 )
 
-SIGNED = frozenset({ADD_FUNDS_CONFIRM, RECHARGE_CONFIRM})
+SIGNED = frozenset({ADD_FUNDS_CONFIRM, RECHARGE_CONFIRM, CAPS_CONFIRM, ADMIN_PICK, ADMIN_CONFIRM})
 """The confirm verbs: their buttons carry ``sig``, the bot's signature of their data."""
 
 Style = Literal["positive", "destructive"]

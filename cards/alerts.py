@@ -92,6 +92,20 @@ def _show_balance() -> Element:
     return act.execute(t("Show balance"), act.BALANCE)
 
 
+def _receipt_fact(p: RechargeSucceeded) -> tuple[tuple[str, str], ...]:
+    """The recharge's receipt number; none in an alert written before receipts were numbered."""
+    if p.receipt_no is None or p.receipt_no < 1:
+        return ()
+    return ((t("Receipt"), t("No. {number}", number=str(p.receipt_no))),)
+
+
+def _receipt_button(p: RechargeSucceeded) -> tuple[Element, ...]:
+    if p.receipt_no is None or p.receipt_no < 1:
+        return ()
+    title = t("Receipt {number}", number=str(p.receipt_no))
+    return (act.execute(title, act.RECEIPT, number=p.receipt_no),)
+
+
 def _history() -> Element:
     return act.execute(t("Show history"), act.HISTORY)
 
@@ -191,8 +205,10 @@ def _recharge_succeeded(p: RechargeSucceeded, f: Format) -> _Parts:
             if amount
             else t("Funds were added to Communications Credits."),
         ),
-        (((t("Added"), amount),) if amount else ()) + ((t("New balance"), f.balance(p)),),
-        (_show_balance(),),
+        (((t("Added"), amount),) if amount else ())
+        + ((t("New balance"), f.balance(p)),)
+        + _receipt_fact(p),
+        (*_receipt_button(p), _show_balance()),
         t("Auto-recharge: {amount} was added", amount=amount)
         if amount
         else t("Auto-recharge: funds were added"),

@@ -19,6 +19,7 @@ from cards._elements import (
 )
 from cards._elements import facts as fact_set
 from cards.account import recharge_summary
+from cards.caps import held_note
 from credits import shown as stored_text
 from credits.i18n import N_, Lang, current, fmt_number, t
 from credits.models import AccountView, FundingResult
@@ -144,6 +145,9 @@ def receipt_card(result: FundingResult, view: AccountView) -> Card:
     ]
     if result.payment is not None and result.payment.reference:
         rows.append((t("Payment reference"), result.payment.reference))
+    if result.payment is not None and result.payment.receipt_no is not None:
+        number = str(result.payment.receipt_no)  # an identifier: no grouping
+        rows.insert(0, (t("Receipt"), t("No. {number}", number=number)))
     added = t("Added {amount}", amount=abs(entry.amount).format())
     body: list[Element] = [heading(added, color="good"), fact_set(rows)]
     if result.replayed:
@@ -304,9 +308,11 @@ def _turning_on_notes(
     if view.recharge.paused:
         notes.append(text(t("This clears the pause after declined payments.")))
     if new_trigger is not None and new_amount is not None and view.balance < new_trigger:
+        held = held_note(view.caps, new_amount, new_trigger)  # a cap holds it back: says till when
         notes.append(
             text(
-                t(
+                held
+                or t(
                     "The balance is already below {trigger}, so a recharge will start right "
                     "away and charge {amount}.",
                     trigger=new_trigger.format(),

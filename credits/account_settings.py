@@ -8,7 +8,8 @@ from collections.abc import Sequence
 
 from sqlalchemy import select, update
 
-from credits import inputs, recharge, shown, views
+from credits import caps, inputs, recharge, shown, views
+from credits.audit import SettingsAction
 from credits.errors import IdempotencyConflict, RequestCancelled, StaleError, ValidationError
 from credits.i18n import t, tn
 from credits.inputs import CONFLICT, AmountInput, clean_key, request_hash
@@ -16,10 +17,12 @@ from credits.models import (
     CANCELLED_REQUEST,
     AccountView,
     Actor,
+    CapsChange,
     PaymentKind,
     PaymentStatus,
     VoidOutcome,
 )
+from credits.money import Money
 from credits.schema import operations, payments
 from credits.store import Deps, LockedAccount
 
@@ -53,6 +56,12 @@ async def set_auto_recharge(
             raise ValidationError(
                 t("Set both a recharge amount and a trigger before turning auto-recharge on.")
             )
+        caps.check_settings(
+            caps.settings_of(account, deps.config),
+            enabled=final_enabled,
+            amount=None if new_amount is None else Money.from_minor(new_amount, cur),
+            trigger=None if new_trigger is None else Money.from_minor(new_trigger, cur),
+        )
         details: Details = {}
         if new_amount is not None:
             details["recharge_amount_minor"] = new_amount
@@ -82,30 +91,29 @@ async def set_recharge_caps(
     deps: Deps,
     tenant_id: str,
     actor: Actor,
+    change: CapsChange,
     *,
-    daily_limit: int | None,
-    monthly_cap: AmountInput | None,
-    clear_monthly_cap: bool,
     expected_version: int | None,
+    idempotency_key: str | None,
 ) -> AccountView:
+    """Change the auto-recharge caps (credits/caps.py says what is allowed), once per key (a
+    confirm card's request: a second Confirm is a replay, a voided key raises RequestCancelled).
+    A queued recharge the new caps refuse is withdrawn before it is charged; an owed one they
+    allow starts at once (a declined one waits for the next debit, as before)."""
     async with deps.store.locked(tenant_id) as account:
-        details: Details = {}
-        if daily_limit is not None:
-            if isinstance(daily_limit, bool) or not 1 <= daily_limit <= 100:
-                raise ValidationError(t("The daily recharge limit must be from 1 to 100."))
-            details["daily_recharge_limit"] = daily_limit
-        cap = account.monthly_recharge_cap_minor
-        if clear_monthly_cap:
-            cap = details["monthly_recharge_cap_minor"] = None
-        elif monthly_cap is not None:
-            cap = inputs.money(monthly_cap, account.currency, None).minor
-            details["monthly_recharge_cap_minor"] = cap
-        await _audit(deps, account, "recharge_caps", actor, details, None, expected_version)
-        before = _recharge_settings(account)
-        if daily_limit is not None:
-            account.daily_recharge_limit = daily_limit
-        account.monthly_recharge_cap_minor = cap
-        await _apply(deps, account, before)
+        now = caps.settings_of(account, deps.config)
+        plan = caps.plan(deps.config, now, change, account.currency)
+        action = SettingsAction.RECHARGE_CAPS.value
+        replay = await _audit(
+            deps, account, action, actor, plan.details, idempotency_key, expected_version
+        )
+        if not replay:
+            if plan.daily_limit is not None:
+                account.daily_recharge_limit = plan.daily_limit
+            account.monthly_recharge_cap_minor = plan.monthly_cap_minor
+            account.max_recharge_minor = plan.max_recharge_minor
+            account.settings_version += 1
+            await recharge.after_caps_change(deps, account)
         return await views.view(deps, account.conn, account)
 
 

@@ -98,9 +98,16 @@ class RechargeSucceeded(AlertPayload):
     kind: ClassVar[AlertKind] = AlertKind.RECHARGE_SUCCEEDED
     amount_minor: int | None = None
     payment_id: int | None = None
+    receipt_no: int | None = None  # the recharge's receipt number (None in alerts written before)
 
     def _fields(self) -> dict[str, JsonValue]:
-        return {"amount_minor": self.amount_minor, "payment_id": self.payment_id}
+        data: dict[str, JsonValue] = {
+            "amount_minor": self.amount_minor,
+            "payment_id": self.payment_id,
+        }
+        if self.receipt_no is not None:
+            data["receipt_no"] = self.receipt_no
+        return data
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -306,7 +313,9 @@ _READERS: dict[AlertKind, Callable[[_Stored], AlertPayload]] = {
     AlertKind.LOW_BALANCE: lambda s: LowBalance(threshold_minor=s.minor("threshold_minor")),
     AlertKind.DEPLETED: lambda s: Depleted(),
     AlertKind.RECHARGE_SUCCEEDED: lambda s: RechargeSucceeded(
-        amount_minor=s.minor("amount_minor"), payment_id=s.integer("payment_id")
+        amount_minor=s.minor("amount_minor"),
+        payment_id=s.integer("payment_id"),
+        receipt_no=s.integer("receipt_no"),
     ),
     AlertKind.RECHARGE_FAILED: lambda s: _recharge_failed(s, RechargeFailed),
     AlertKind.RECHARGE_PAUSED: lambda s: _recharge_failed(s, RechargePaused),

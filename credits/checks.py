@@ -1,5 +1,6 @@
 """The periodic checks, account by account (each in its own locked transaction): expire lots past
-their expiry, warn once of funds about to expire, and watch runway and unusual spend."""
+their expiry, warn once of funds about to expire, watch runway and unusual spend, and start an
+owed auto-recharge a cap held back once the cap allows it (no debit needed)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ async def run_checks(deps: Deps) -> CheckReport:
             count = await ledger.expire_lots(deps, account)
             if count:
                 fired += await recharge.after_change(deps, account, cause="expiry")
+            else:  # a recharge a cap held back, once the cap allows it (after 00:00 UTC, the 1st)
+                fired += await recharge.resume_held(deps, account)
             fired += await _warn_expiring(deps, account)
             fired += await _watch_spend(deps, account)
         expired += count

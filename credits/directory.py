@@ -1,6 +1,6 @@
-"""Who is who: the admins of a tenant (from the configuration, or granted), the channels
-subscribed to its alerts (their conversation references), and the admins' 1:1 chats with the
-bot, where alerts go when no conversation of the tenant is subscribed."""
+"""Who is who: the channels subscribed to a tenant's alerts (their conversation references), and
+the admins' 1:1 chats with the bot, where alerts go when no conversation of the tenant is
+subscribed (the admins themselves: credits/admins.py)."""
 
 from __future__ import annotations
 
@@ -10,86 +10,30 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from credits import outbox
-from credits.errors import NotFoundError, ValidationError
+from credits import audit, outbox
+from credits.audit import SettingsAction
+from credits.errors import ValidationError
 from credits.i18n import t
-from credits.models import Actor, Admin, AlertReach, PersonalChat, Subscription
+from credits.models import Actor, AlertReach, PersonalChat, Subscription
 from credits.schema import admins, personal_chats, subscriptions
 from credits.store import Deps, tenant_key
 
 
-async def is_admin(deps: Deps, tenant_id: str, aad_object_id: str | None) -> bool:
-    if not aad_object_id:
-        return False
-    if aad_object_id in deps.config.admins:
-        return True
-    async with deps.db.read() as conn:
-        found = await conn.execute(
-            select(admins.c.aad_object_id).where(
-                admins.c.tenant_id == tenant_id, admins.c.aad_object_id == aad_object_id
-            )
-        )
-        return found.first() is not None
-
-
-async def list_admins(deps: Deps, tenant_id: str) -> list[Admin]:
-    listed = [Admin(a, a, "config") for a in deps.config.admins]
-    async with deps.db.read() as conn:
-        rows = (
-            await conn.execute(
-                select(admins).where(admins.c.tenant_id == tenant_id).order_by(admins.c.name)
-            )
-        ).all()
-    return listed + [
-        Admin(r.aad_object_id, r.name, "granted", r.granted_by, r.granted_at) for r in rows
-    ]
-
-
-async def grant_admin(deps: Deps, tenant_id: str, aad_object_id: str, name: str, by: Actor) -> bool:
-    """True if granted now, False if already an admin."""
-    if not aad_object_id.strip():
-        raise ValidationError(t("Name the person by their Microsoft Entra object id."))
-    if await is_admin(deps, tenant_id, aad_object_id):
-        return False
-    insert = deps.store.upsert_insert
-    async with deps.db.write() as conn:
-        result = await conn.execute(
-            insert(admins)
-            .values(
-                tenant_id=tenant_key(tenant_id),
-                aad_object_id=aad_object_id,
-                name=name[:200] or aad_object_id,
-                granted_by=by.id,
-                granted_at=deps.clock.now(),
-            )
-            .on_conflict_do_nothing()
-        )
-        return bool(result.rowcount)
-
-
-async def revoke_admin(deps: Deps, tenant_id: str, aad_object_id: str) -> bool:
-    if aad_object_id in deps.config.admins:
-        raise ValidationError(
-            t("This admin is set in the bot's configuration (CREDITS_ADMINS); remove them there.")
-        )
-    async with deps.db.write() as conn:
-        result = await conn.execute(
-            delete(admins).where(
-                admins.c.tenant_id == tenant_id, admins.c.aad_object_id == aad_object_id
-            )
-        )
-        if not result.rowcount:
-            raise NotFoundError(t("That person is not an admin here."))
-        return True
-
-
 async def subscribe(
-    deps: Deps, tenant_id: str, conversation_id: str, reference: dict[str, Any], actor: Actor
+    deps: Deps,
+    tenant_id: str,
+    conversation_id: str,
+    reference: dict[str, Any],
+    actor: Actor,
+    *,
+    automatic: bool = False,
 ) -> bool:
-    """Store a channel's conversation reference for alerts; True if new, False if updated."""
-    tenant_id = tenant_key(tenant_id)
+    """Store a channel's conversation reference for alerts; True if new, False if updated. A new
+    subscription is audited (`alerts_subscribed`, by `actor`; `automatic`: the bot's own, at
+    install) in the same transaction, the account locked."""
     json.dumps(reference)  # must be plain JSON
-    async with deps.db.write() as conn:
+    async with deps.store.locked(tenant_id) as account:
+        conn, tenant_id = account.conn, account.tenant_id
         found = await conn.execute(
             update(subscriptions)
             .where(
@@ -109,19 +53,38 @@ async def subscribe(
                 created_at=deps.clock.now(),
             )
         )
+        details = audit.conversation_details(conversation_id, reference, automatic=automatic)
+        await audit.record(deps, conn, account.id, SettingsAction.ALERTS_SUBSCRIBED, actor, details)
         await outbox.wake(deps, conn, tenant_id)  # alerts that waited for a conversation
         return True
 
 
-async def unsubscribe(deps: Deps, tenant_id: str, conversation_id: str) -> bool:
-    async with deps.db.write() as conn:
-        result = await conn.execute(
-            delete(subscriptions).where(
-                subscriptions.c.tenant_id == tenant_id,
-                subscriptions.c.conversation_id == conversation_id,
+async def unsubscribe(
+    deps: Deps, tenant_id: str, conversation_id: str, actor: Actor | None = None
+) -> bool:
+    """End a conversation's subscription; True if there was one. Audited
+    (`alerts_unsubscribed`) in the same transaction: by `actor`, or, with none, by the bot's
+    delivery (the bot was removed from the conversation, or it is gone)."""
+    async with deps.store.locked(tenant_id) as account:
+        conn = account.conn
+        gone = (
+            await conn.execute(
+                delete(subscriptions)
+                .where(
+                    subscriptions.c.tenant_id == account.tenant_id,
+                    subscriptions.c.conversation_id == conversation_id,
+                )
+                .returning(subscriptions.c.reference)
             )
+        ).all()
+        if not gone:
+            return False
+        details = audit.conversation_details(
+            conversation_id, gone[0].reference, automatic=actor is None
         )
-        return bool(result.rowcount)
+        action = SettingsAction.ALERTS_UNSUBSCRIBED
+        await audit.record(deps, conn, account.id, action, actor or audit.DELIVERY, details)
+        return True
 
 
 async def list_subscriptions(deps: Deps, tenant_id: str) -> list[Subscription]:

@@ -97,6 +97,41 @@ class CapsChange:
     clear_max_recharge: bool = False
 
 
+class CapStop(StrEnum):
+    """Which cap stops auto-recharge now (`CapStatus.stopped`)."""
+
+    DAILY_LIMIT = "daily_limit"  # the recharges of today reached the daily limit
+    MONTHLY_CAP = "monthly_cap"  # the next recharge would take this month over the cap
+    MAX_RECHARGE = "max_recharge"  # the recharge amount is above the largest single recharge
+
+
+@dataclass(frozen=True, slots=True)
+class CapStatus:
+    """The auto-recharge caps and what is left of them now, counted as the recharge rule
+    counts (credits/caps.py): open and succeeded auto-recharges since 00:00 UTC today and since
+    the 1st of the month."""
+
+    daily_limit: int
+    used_today: int
+    monthly_cap: Money | None
+    recharged_this_month: Money
+    max_recharge: Money | None
+    stopped: CapStop | None = None  # None: no cap stops auto-recharge now
+    resumes_at: datetime | None = None  # when the stop ends; None: when the settings change
+
+    @property
+    def left_today(self) -> int:
+        return max(0, self.daily_limit - self.used_today)
+
+    @property
+    def left_this_month(self) -> Money | None:
+        """What may still be recharged this month; None without a monthly cap."""
+        if self.monthly_cap is None:
+            return None
+        left = self.monthly_cap.minor - self.recharged_this_month.minor
+        return Money.from_minor(max(0, left), self.monthly_cap.currency)
+
+
 @dataclass(frozen=True, slots=True)
 class RechargeSettings:
     enabled: bool
@@ -106,6 +141,7 @@ class RechargeSettings:
     consecutive_declines: int
     daily_limit: int
     monthly_cap: Money | None
+    max_recharge: Money | None = None  # the largest single recharge; None: no such cap
 
     @property
     def active(self) -> bool:
@@ -124,6 +160,7 @@ class PaymentView:
     attempts: int
     created_at: datetime
     updated_at: datetime
+    receipt_no: int | None = None  # numbered per account when it succeeds (credits/recharge.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +185,7 @@ class AccountView:
     effective_thresholds: tuple[Money, ...]  # what the low-balance alert watches
     last_seq: int
     alerts: AlertReach | None = None  # where alerts go; None when not looked up
+    caps: CapStatus | None = None  # the caps and what is left of them; None when not looked up
 
     @property
     def depleted(self) -> bool:
@@ -263,13 +301,22 @@ class AlertReach:
         return not self.conversations and not self.personal_chats
 
 
+class AdminSource(StrEnum):
+    """How someone is a billing admin of a tenant."""
+
+    CONFIG = "config"  # listed in CREDITS_ADMINS (every tenant's; removed only there)
+    GRANTED = "granted"  # made one by an admin, in chat or on the command line
+    CLAIMED = "claimed"  # the tenant's first admin, by a claim code
+
+
 @dataclass(frozen=True, slots=True)
 class Admin:
     aad_object_id: str
     name: str
-    source: str  # "config" | "granted"
+    source: AdminSource
     granted_by: str | None = None
     granted_at: datetime | None = None
+    granted_by_name: str | None = None  # who granted it, as the audit trail says
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,13 +1,16 @@
 """Auto-recharge and payment settlement.
 
 - After every change to an account (`after_change`): the alert rules, then at most one
-  auto-recharge job per crossing below the trigger, within the daily limit and monthly cap
-  (a refusal is a failed-recharge alert).
+  auto-recharge job per crossing below the trigger, within the caps (credits/caps.py; a refusal
+  is a failed-recharge alert, once per cap, value and period, and the recharge stays owed:
+  `resume_held` starts it when the caps allow, from the periodic checks or a caps change, and
+  `after_caps_change` withdraws a queued one a lowered cap refuses).
 - The runner: `claim` takes due jobs (and payments whose worker vanished) under a lease,
   `process` charges each with its own key and settles it.
 - `charge` asks the gateway (a timeout or error is "no answer": retried later, same key), and
-  `settle` records its answer for any payment, a purchase or a recharge, crediting at most once;
-  a declined recharge counts towards the pause.
+  `settle` records its answer for any payment, a purchase or a recharge, crediting at most once
+  (a credit takes the account's next receipt number); a declined recharge counts towards the
+  pause.
 - Payments unsettled for too long are reported once each, not retried blindly.
 """
 
@@ -15,25 +18,27 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 import structlog
-from sqlalchemy import Row, and_, func, or_, select, update
+from sqlalchemy import Row, and_, or_, select, update
 
-from credits import alerting, ledger, outbox, shown
+from credits import alerting, caps, ledger, outbox, shown
 from credits.alert_payloads import AlertKind, RechargeFailed, RechargePaused, RechargeSucceeded
-from credits.clock import start_of_day, start_of_month
 from credits.inputs import request_hash
 from credits.models import (
     AUTO,
     Actor,
+    CapStop,
     EntryKind,
     PaymentKind,
     PaymentStatus,
     PaymentView,
     RechargeOutcome,
+    RechargeSettings,
     RechargeStatus,
 )
 from credits.money import Currency, Money, currency
@@ -95,10 +100,13 @@ async def _maybe_recharge(deps: Deps, account: LockedAccount) -> list[AlertKind]
     if open_job is not None:
         return []
     now = deps.clock.now()
-    refusal = await _cap_refusal(deps, account, amount, now)
+    settings = caps.settings_of(account, deps.config)
+    refusal = _cap_refusal(account, settings, await caps.used(account.conn, account.id, now), now)
     if refusal is not None:
-        key = f"{account.id}:capped:{account.last_seq}"
-        payload = RechargeFailed(amount_minor=amount, reason=refusal, capped=True)
+        reason, period = refusal
+        account.recharge_armed = True  # still owed: the first change the caps allow recharges
+        key = f"{account.id}:capped:{period}"  # one alert for each cap, value and period
+        payload = RechargeFailed(amount_minor=amount, reason=reason, capped=True)
         written = await outbox.write(deps, account, payload, key)
         return [AlertKind.RECHARGE_FAILED] if written else []
     await account.conn.execute(
@@ -119,34 +127,78 @@ async def _maybe_recharge(deps: Deps, account: LockedAccount) -> list[AlertKind]
     return []
 
 
-async def _cap_refusal(
-    deps: Deps, account: LockedAccount, amount: int, now: datetime
-) -> str | None:
-    mine = and_(
-        payments.c.account_id == account.id,
-        payments.c.kind == PaymentKind.AUTO_RECHARGE.value,
-        payments.c.status.in_((*OPEN, PaymentStatus.SUCCEEDED.value)),
+def _cap_refusal(
+    account: LockedAccount, settings: RechargeSettings, used: caps.Used, now: datetime
+) -> tuple[str, str] | None:
+    """Why the caps refuse a recharge of ``settings.amount`` now (the stored reason) and the
+    refusal's period: its cap, the cap's value and when it ends (a raised cap is a new period,
+    alerted again); None when they allow one. Counted as the balance card counts them."""
+    status = caps.status(settings, used, now, account.currency)
+    if status.stopped is CapStop.DAILY_LIMIT:
+        reason = shown.daily_limit(status.daily_limit)
+        value = str(status.daily_limit)
+    elif status.stopped is CapStop.MONTHLY_CAP and status.monthly_cap is not None:
+        reason = shown.stored(shown.MONTHLY_CAP, cap=status.monthly_cap)
+        value = str(status.monthly_cap.minor)
+    elif status.stopped is CapStop.MAX_RECHARGE and status.max_recharge and settings.amount:
+        reason = shown.stored(shown.MAX_RECHARGE, amount=settings.amount, cap=status.max_recharge)
+        value = f"{status.max_recharge.minor}:{settings.amount.minor}"
+    else:
+        return None
+    until = status.resumes_at.isoformat() if status.resumes_at else f"v{account.settings_version}"
+    return reason, f"{status.stopped.value}:{value}:{until}"
+
+
+async def resume_held(deps: Deps, account: LockedAccount) -> list[AlertKind]:
+    """Start a recharge the caps held back once they allow it, with no debit needed (the
+    periodic checks, after 00:00 UTC or the 1st; a caps change). Only an owed recharge no
+    decline waits on: on, not paused, armed, below the trigger, no declines since the last
+    success (a declined one waits for the next debit, as before). Reads nothing otherwise."""
+    trigger = account.recharge_trigger_minor
+    owed = (
+        account.recharge_enabled
+        and account.recharge_amount_minor is not None
+        and trigger is not None
+        and not account.recharge_paused
+        and account.recharge_armed
+        and account.consecutive_declines == 0
+        and account.balance_minor < trigger
     )
-    today = (
+    return await _maybe_recharge(deps, account) if owed else []
+
+
+async def after_caps_change(deps: Deps, account: LockedAccount) -> list[AlertKind]:
+    """After the caps changed: a queued (not yet charging) auto-recharge the new caps refuse is
+    withdrawn (never charged; still owed, alerted once as capped), and an owed recharge they now
+    allow starts."""
+    queued = (
         await account.conn.execute(
-            select(func.count()).where(mine, payments.c.created_at >= start_of_day(now))
-        )
-    ).scalar_one()
-    limit = account.daily_recharge_limit or deps.config.daily_recharge_limit
-    if today >= limit:
-        return shown.stored(shown.DAILY_LIMIT, limit=limit)
-    cap = account.monthly_recharge_cap_minor
-    if cap is not None:
-        month = (
-            await account.conn.execute(
-                select(func.coalesce(func.sum(payments.c.amount_minor), 0)).where(
-                    mine, payments.c.created_at >= start_of_month(now)
-                )
+            select(payments.c.id, payments.c.amount_minor).where(
+                payments.c.account_id == account.id,
+                payments.c.kind == PaymentKind.AUTO_RECHARGE.value,
+                payments.c.status == PaymentStatus.PENDING.value,
             )
-        ).scalar_one()
-        if int(month) + amount > cap:
-            return shown.stored(shown.MONTHLY_CAP, cap=Money.from_minor(cap, account.currency))
-    return None
+        )
+    ).first()
+    if queued is not None:
+        now = deps.clock.now()
+        settings = replace(
+            caps.settings_of(account, deps.config),
+            amount=Money.from_minor(queued.amount_minor, account.currency),
+        )
+        others = await caps.used(account.conn, account.id, now, exclude=queued.id)
+        refusal = _cap_refusal(account, settings, others, now)
+        if refusal is None:
+            return []
+        withdrawn = await account.conn.execute(
+            update(payments)
+            .where(payments.c.id == queued.id, payments.c.status == PaymentStatus.PENDING.value)
+            .values(status=PaymentStatus.CANCELLED.value, reason=refusal[0], updated_at=now)
+        )
+        if not withdrawn.rowcount:  # a runner is charging it now: too late to withdraw
+            return []
+        account.recharge_armed = True
+    return await resume_held(deps, account)
 
 
 # ---------------------------------------------------------------------- charge and settle
@@ -203,6 +255,8 @@ async def _credit(
         payment.idempotency_key,
         payment.request_hash,
     )
+    # the account's next receipt number, under its lock: replicas never give one twice or skip one
+    account.last_receipt_no += 1
     await account.conn.execute(
         update(payments)
         .where(payments.c.id == payment.id)
@@ -210,6 +264,7 @@ async def _credit(
             status=PaymentStatus.SUCCEEDED.value,
             reference=result.reference,
             entry_seq=entry.seq,
+            receipt_no=account.last_receipt_no,
             lease_until=None,
             updated_at=deps.clock.now(),
         )
@@ -217,7 +272,11 @@ async def _credit(
     if is_auto:
         account.consecutive_declines = 0
         account.recharge_armed = True
-        added = RechargeSucceeded(amount_minor=payment.amount_minor, payment_id=payment.id)
+        added = RechargeSucceeded(
+            amount_minor=payment.amount_minor,
+            payment_id=payment.id,
+            receipt_no=account.last_receipt_no,
+        )
         await outbox.write(deps, account, added, payment.idempotency_key)
     await after_change(deps, account, cause=kind.value)
 
@@ -384,4 +443,5 @@ def payment_view(row: Row[Any], cur: Currency) -> PaymentView:
         attempts=row.attempts,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        receipt_no=row.receipt_no,
     )

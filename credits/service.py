@@ -11,7 +11,8 @@ Each method delegates to the module that holds the rule (see docs/design.md, "Th
 - credits/account_settings.py: auto-recharge settings, caps, thresholds, voided requests
 - credits/checks.py: expiry, expiring funds, runway, unusual spend
 - credits/outbox.py: the alert outbox and its deliveries
-- credits/directory.py: admins and subscriptions; credits/views.py: what is shown
+- credits/admins.py, credits/admins_claim.py: admins, granted and revoked; the claim code
+- credits/directory.py: subscriptions; credits/views.py: what is shown
 
 Every change runs in one write transaction that first locks the tenant's account row, so changes
 to one account are serialised on SQLite and PostgreSQL alike, across processes and replicas.
@@ -26,14 +27,22 @@ from typing import Any
 
 from credits import (
     account_settings,
+    admins,
+    admins_claim,
+    audit_read,
+    caps,
     directory,
     funding,
     ingest,
     shown,
+    statement_read,
+    statement_receipts,
     usage_report,
     views,
 )
 from credits.account_settings import MAX_THRESHOLDS as MAX_THRESHOLDS
+from credits.admins_claim import ClaimCode
+from credits.audit_models import ActivityPage, HistoryCursor
 from credits.clock import Clock, SystemClock
 from credits.config import CreditsConfig
 from credits.db import Database
@@ -44,9 +53,11 @@ from credits.models import (
     Actor,
     Admin,
     AlertReach,
+    CapsChange,
     Entry,
     FundingResult,
     HistoryPage,
+    HistoryScope,
     PaymentView,
     PersonalChat,
     Subscription,
@@ -56,6 +67,13 @@ from credits.models import (
 from credits.money import AmountLimits, Currency, currency
 from credits.payments import PaymentGateway, gateway_from_config
 from credits.service_workers import WorkerMethods
+from credits.statement_models import (
+    Receipt,
+    ReceiptRange,
+    Statement,
+    StatementLine,
+    StatementMonth,
+)
 from credits.store import Deps, Store
 from credits.usage_report import CallRow, Period, UsageBreakdown, UsageSummary
 
@@ -201,20 +219,36 @@ class CreditsService(WorkerMethods):
         self,
         tenant_id: str,
         actor: Actor,
+        change: CapsChange | None = None,
         *,
         daily_limit: int | None = None,
         monthly_cap: AmountInput | None = None,
         clear_monthly_cap: bool = False,
+        max_recharge: AmountInput | None = None,
+        clear_max_recharge: bool = False,
         expected_version: int | None = None,
+        idempotency_key: str | None = None,
     ) -> AccountView:
+        """Change the auto-recharge caps: ``change``, or the same told field by field (amounts
+        as text, Decimal or Money). Once per key, as `set_auto_recharge`; refused (saying what
+        is allowed) outside credits/caps.py's bounds or below the recharge amount."""
+        if change is None:
+            change = caps.change_from(
+                await self.currency_of(tenant_id),
+                self.limits(),
+                daily_limit=daily_limit,
+                monthly_cap=monthly_cap,
+                clear_monthly_cap=clear_monthly_cap,
+                max_recharge=max_recharge,
+                clear_max_recharge=clear_max_recharge,
+            )
         return await account_settings.set_recharge_caps(
             self.deps,
             tenant_id,
             actor,
-            daily_limit=daily_limit,
-            monthly_cap=monthly_cap,
-            clear_monthly_cap=clear_monthly_cap,
+            change,
             expected_version=expected_version,
+            idempotency_key=idempotency_key,
         )
 
     async def set_alert_thresholds(
@@ -272,29 +306,114 @@ class CreditsService(WorkerMethods):
         NotFoundError, before any row, for a tenant with no account."""
         return usage_report.calls(self.deps, tenant_id, period)
 
-    # ------------------------------------------------------------------ admins, subscriptions
+    # ---- audit: the settings changes, and the history of money and settings together
+
+    async def activity(
+        self,
+        tenant_id: str,
+        *,
+        scope: HistoryScope = HistoryScope.ALL,
+        limit: int = 10,
+        cursor: HistoryCursor | None = None,
+    ) -> ActivityPage:
+        """The history of ``scope``, newest first: money entries and settings changes merged
+        (ALL), the ledger alone as `history` gives it (MONEY), or the settings changes alone
+        (SETTINGS, the audit trail: auto-recharge, caps, thresholds, admins, alert
+        subscriptions, each with who and when). `next_cursor` pages to older rows."""
+        return await audit_read.activity(self.deps, tenant_id, scope, limit, cursor)
+
+    # ---- admins: who they are, granted and revoked (audited, confirmable), the claim code
 
     async def is_admin(self, tenant_id: str, aad_object_id: str | None) -> bool:
-        return await directory.is_admin(self.deps, tenant_id, aad_object_id)
+        return await admins.is_admin(self.deps, tenant_id, aad_object_id)
 
     async def list_admins(self, tenant_id: str) -> list[Admin]:
-        return await directory.list_admins(self.deps, tenant_id)
+        """The configuration's admins, then the granted ones, with who granted each and when."""
+        return await admins.list_admins(self.deps, tenant_id)
 
-    async def grant_admin(self, tenant_id: str, aad_object_id: str, name: str, by: Actor) -> bool:
-        """True if granted now, False if already an admin."""
-        return await directory.grant_admin(self.deps, tenant_id, aad_object_id, name, by)
+    async def grant_admin(
+        self,
+        tenant_id: str,
+        aad_object_id: str,
+        name: str,
+        by: Actor,
+        *,
+        idempotency_key: str | None = None,
+    ) -> bool:
+        """True if granted now (or a replay of this request), False if already an admin.
+        Audited; a confirm card's request applies once, and not after its Cancel."""
+        return await admins.grant(
+            self.deps, tenant_id, aad_object_id, name, by, idempotency_key=idempotency_key
+        )
 
-    async def revoke_admin(self, tenant_id: str, aad_object_id: str) -> bool:
-        return await directory.revoke_admin(self.deps, tenant_id, aad_object_id)
+    async def revoke_admin(
+        self, tenant_id: str, aad_object_id: str, by: Actor, *, idempotency_key: str | None = None
+    ) -> bool:
+        """Remove a granted admin; refused for an admin of the configuration, someone who is not
+        an admin, and the tenant's last admin. Audited and confirmable like `grant_admin`."""
+        return await admins.revoke(
+            self.deps, tenant_id, aad_object_id, by, idempotency_key=idempotency_key
+        )
+
+    async def new_claim_code(self, tenant_id: str) -> ClaimCode:
+        """A one-time code (valid 24 hours) with which the first admin of a tenant that has
+        none claims the bot in chat; refused when the tenant has an admin."""
+        return await admins_claim.new_code(self.deps, tenant_id)
+
+    async def claim_admin(self, tenant_id: str, code: str, claimant: Actor) -> None:
+        """Make the sender of ``code`` the tenant's first admin; ClaimRefused says why not."""
+        await admins_claim.claim(self.deps, tenant_id, code, claimant)
+
+    # ---- statements and numbered receipts
+
+    async def statement(self, tenant_id: str, year: int, month: int) -> Statement:
+        """The statement of a UTC calendar month: the opening balance, each kind of entry's
+        count and sum, the closing balance (always the opening plus the month's entries) and the
+        month's receipts. A month not begun yet, or before the account was opened, is refused
+        (ValidationError, saying which months have one); NotFoundError for an unknown tenant."""
+        return await statement_read.month_statement(
+            self.deps, tenant_id, StatementMonth(year, month)
+        )
+
+    def statement_lines(
+        self, tenant_id: str, year: int, month: int
+    ) -> AsyncIterator[StatementLine]:
+        """The month's ledger entries, oldest first, with their receipt numbers and gateway
+        references; read a page at a time (the finance CSV and PDF). Refused as `statement`."""
+        return statement_read.month_lines(self.deps, tenant_id, StatementMonth(year, month))
+
+    async def receipt(self, tenant_id: str, number: int) -> Receipt:
+        """The tenant's receipt `number` (a purchase or auto-recharge that succeeded, numbered
+        1, 2, 3... per account); NotFoundError saying the numbers there are otherwise."""
+        return await statement_receipts.receipt(self.deps, tenant_id, number)
+
+    async def receipt_range(self, tenant_id: str) -> ReceiptRange:
+        """The tenant's receipts run from 1 to `last`."""
+        return await statement_receipts.receipt_range(self.deps, tenant_id)
+
+    # ------------------------------------------------------------------ admins, subscriptions
 
     async def subscribe(
-        self, tenant_id: str, conversation_id: str, reference: dict[str, Any], actor: Actor
+        self,
+        tenant_id: str,
+        conversation_id: str,
+        reference: dict[str, Any],
+        actor: Actor,
+        *,
+        automatic: bool = False,
     ) -> bool:
-        """Store a channel's conversation reference for alerts; True if new, False if updated."""
-        return await directory.subscribe(self.deps, tenant_id, conversation_id, reference, actor)
+        """Store a channel's conversation reference for alerts; True if new, False if updated.
+        A new one is audited (`automatic`: the bot's own subscription at install)."""
+        return await directory.subscribe(
+            self.deps, tenant_id, conversation_id, reference, actor, automatic=automatic
+        )
 
-    async def unsubscribe(self, tenant_id: str, conversation_id: str) -> bool:
-        return await directory.unsubscribe(self.deps, tenant_id, conversation_id)
+    async def unsubscribe(
+        self, tenant_id: str, conversation_id: str, actor: Actor | None = None
+    ) -> bool:
+        """End a subscription, audited: by `actor`, or with none by the bot's delivery (the
+        bot was removed from the conversation, or it is gone)."""
+        return await directory.unsubscribe(self.deps, tenant_id, conversation_id, actor)
 
     async def list_subscriptions(self, tenant_id: str) -> list[Subscription]:
         return await directory.list_subscriptions(self.deps, tenant_id)

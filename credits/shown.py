@@ -33,7 +33,9 @@ SANDBOX_DECLINED = N_("card declined by the issuer (sandbox)")
 NO_ANSWER = N_("the payment gateway gave no answer; retried with the same key")
 SETTINGS_CHANGED = N_("auto-recharge settings changed")  # a queued recharge withdrawn
 DAILY_LIMIT = N_("the daily limit of {limit} recharges was reached")
+DAILY_LIMIT_ONE = N_("the daily limit of 1 recharge was reached")  # DAILY_LIMIT for 1
 MONTHLY_CAP = N_("the monthly cap of {cap} would be exceeded")
+MAX_RECHARGE = N_("the recharge of {amount} is more than the largest single recharge of {cap}")
 STUCK = N_(
     "the payment has not settled for {minutes} minutes; "
     "check with the payment provider before retrying"
@@ -52,6 +54,7 @@ UNKNOWN_DESTINATION = N_("Unknown destination")
 
 _PLAIN = frozenset(
     {PURCHASE, AUTO_RECHARGE, DECLINED, SANDBOX_DECLINED, NO_ANSWER, SETTINGS_CHANGED}
+    | {DAILY_LIMIT_ONE}
 )
 _SYSTEM_ACTORS = {"auto": AUTO_RECHARGE, "usage": USAGE_ACTOR, "expiry": EXPIRY_ACTOR}
 _SHARES = frozenset({UNKNOWN_CALLER, UNKNOWN_DESTINATION})
@@ -61,6 +64,11 @@ def stored(template: str, **values: object) -> str:
     """A reason as the store keeps it: the English template filled in, amounts in English."""
     with speaking(Lang.EN):
         return template.format(**{k: _english(v) for k, v in values.items()})
+
+
+def daily_limit(limit: int) -> str:
+    """The stored reason of a recharge the daily limit refused ("1 recharge", "2 recharges")."""
+    return DAILY_LIMIT_ONE if limit == 1 else stored(DAILY_LIMIT, limit=limit)
 
 
 def _english(value: object) -> object:
@@ -73,6 +81,8 @@ def _english(value: object) -> object:
 def reason(text: str | None, cur: Currency | str | None = None) -> str | None:
     """A stored reason in the language of the moment. `cur` (the account's currency) lets an
     amount in it be shown the language's way; without it the stored amount is kept."""
+    if text == "the daily limit of 1 recharges was reached":  # stored before DAILY_LIMIT_ONE
+        text = DAILY_LIMIT_ONE
     if text is None or current() is Lang.EN:
         return text
     if text in _PLAIN:
@@ -99,7 +109,7 @@ def share_name(name: str) -> str:
 
 # ---------------------------------------------------------------- matching a stored reason
 
-_TEMPLATES = (DAILY_LIMIT, MONTHLY_CAP, STUCK, EXPIRED, CALL_TO, CALL_NOWHERE)
+_TEMPLATES = (DAILY_LIMIT, MONTHLY_CAP, MAX_RECHARGE, STUCK, EXPIRED, CALL_TO, CALL_NOWHERE)
 _SHAPES: Mapping[str, str] = {
     "limit": r"[0-9]+",
     "minutes": r"[0-9]+",
@@ -167,6 +177,7 @@ _RENDER: Mapping[str, Callable[[_Shown], str]] = {
     "date": _date,
     "kind": _kind,
     "cap": _money,
+    "amount": _money,
 }
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from credits import directory, ledger, rules
+from credits import caps, directory, ledger, rules
 from credits.errors import ValidationError
 from credits.i18n import t
 from credits.models import (
@@ -65,12 +65,13 @@ async def view(deps: Deps, conn: AsyncConnection, account: Account) -> AccountVi
     effective = rules.effective_thresholds(
         account.alert_thresholds, account.recharge_enabled, account.recharge_trigger_minor
     )
+    settings = recharge_settings(deps, account)
     return AccountView(
         tenant_id=account.tenant_id,
         currency=cur,
         balance=Money.from_minor(account.balance_minor, cur),
         version=account.settings_version,
-        recharge=recharge_settings(deps, account),
+        recharge=settings,
         last_recharge=last_recharge,
         recharge_in_progress=last_recharge is not None and last_recharge.status.open,
         daily_burn=Money.from_minor(int(burn.to_integral_value()), cur),
@@ -84,22 +85,12 @@ async def view(deps: Deps, conn: AsyncConnection, account: Account) -> AccountVi
         effective_thresholds=tuple(Money.from_minor(t, cur) for t in effective),
         last_seq=account.last_seq,
         alerts=await directory.alert_reach(deps, conn, account.tenant_id),
+        caps=caps.status(settings, await caps.used(conn, account.id, now), now, cur),
     )
 
 
 def recharge_settings(deps: Deps, account: Account) -> RechargeSettings:
-    def money(minor: int | None) -> Money | None:
-        return None if minor is None else Money.from_minor(minor, account.currency)
-
-    return RechargeSettings(
-        enabled=account.recharge_enabled,
-        amount=money(account.recharge_amount_minor),
-        trigger=money(account.recharge_trigger_minor),
-        paused=account.recharge_paused,
-        consecutive_declines=account.consecutive_declines,
-        daily_limit=account.daily_recharge_limit or deps.config.daily_recharge_limit,
-        monthly_cap=money(account.monthly_recharge_cap_minor),
-    )
+    return caps.settings_of(account, deps.config)
 
 
 async def history(deps: Deps, tenant_id: str, limit: int, before_seq: int | None) -> HistoryPage:

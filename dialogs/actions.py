@@ -18,19 +18,20 @@ from cards import (
     confirm_funds_card,
     confirm_recharge_card,
     help_card,
-    history_card,
     outcome_card,
     receipt_card,
     recharge_form,
 )
 from cards import actions as verbs
 from cards._elements import input_value
+from credits import caps
+from credits.audit_models import HistoryCursor
 from credits.errors import CreditsError, RequestCancelled, StaleError
 from credits.i18n import N_, Lang, t
-from credits.models import AccountView, VoidOutcome
+from credits.models import AccountView, HistoryScope, VoidOutcome
 from credits.money import AmountError, AmountLimits, Money, parse_card_input, parse_strict
 from credits.service import CreditsService
-from dialogs import controls
+from dialogs import audit_chat, controls
 from dialogs.caller import Caller
 from dialogs.card_data import (
     AddFundsConfirm,
@@ -108,9 +109,14 @@ class CardActions:
         view = await self.service.account(caller.tenant_id)
         return recharge_form(view, error, limits=self.service.limits())
 
-    async def history(self, caller: Caller, before: int | None = None) -> dict[str, Any]:
-        page = await self.service.history(caller.tenant_id, limit=10, before_seq=before)
-        return history_card(page, await self.service.account(caller.tenant_id))
+    async def history(
+        self,
+        caller: Caller,
+        scope: HistoryScope = HistoryScope.ALL,
+        cursor: HistoryCursor | None = None,
+    ) -> dict[str, Any]:
+        """The history card (dialogs/audit_chat.py): money and settings, or one of the two."""
+        return await audit_chat.history(self.service, caller.tenant_id, scope, cursor)
 
     def _sign_buttons(self, caller: Caller, card: dict[str, Any]) -> dict[str, Any]:
         return self.signer.sign_buttons(caller.tenant_id, card)
@@ -165,12 +171,13 @@ class CardActions:
                 amount_ = _recharge_amount(press, view, limits)
                 trigger = _recharge_trigger(press, view)
                 enabled = press.recharge_enabled == "true"
+                caps.check_settings(view.recharge, enabled=enabled, amount=amount_, trigger=trigger)
                 card = await self.confirm_recharge(caller, enabled, amount_, trigger, view)
                 return CardResult(card)
             case RechargeConfirm():
                 return await self._set_recharge(caller, press)
             case HistoryPress():
-                return CardResult(await self.history(caller, press.before))
+                return CardResult(await self.history(caller, *audit_chat.paging(press)))
             case UsageConnectPress():
                 return CardResult(await self.usage.connect(caller))
             case UsageStatusPress():

@@ -10,8 +10,8 @@ from babel.lists import format_list
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
-from cards.account import alert_reach_text
-from credits.i18n import Lang, current, fmt_number, t, tn
+from cards.account import alert_reach_text, waiting_text
+from credits.i18n import Lang, current, t, tn
 from credits.money import Money
 from credits.service import CreditsService
 from dialogs.caller import Caller
@@ -52,7 +52,7 @@ async def alerts_reply(
             )
         return said
     if kind is Kind.ALERTS_STOP:
-        if await service.unsubscribe(caller.tenant_id, conversation_id):
+        if await service.unsubscribe(caller.tenant_id, conversation_id, caller.actor):
             return t("Alerts will no longer be posted here.")
         return t("Alerts are not posted here; nothing changed.")
     return await _where_alerts_go(service, caller.tenant_id, conversation_id)
@@ -88,18 +88,16 @@ def _alerts_go(here: bool, others: int, waiting: int) -> str:
     """Where alerts go: here or not, how many other conversations, how many wait."""
     if others and here:
         where = tn(
-            "Alerts go here and in {n} other conversation",
-            "Alerts go here and in {n} other conversations",
+            "Alerts go here and to {n} other conversation.",
+            "Alerts go here and to {n} other conversations.",
             others,
         )
     elif others:
         where = tn(
-            "Alerts go not here and in {n} other conversation",
-            "Alerts go not here and in {n} other conversations",
+            "Alerts go to {n} other conversation, not here.",
+            "Alerts go to {n} other conversations, not here.",
             others,
         )
     else:
-        where = t("Alerts go here") if here else t("Alerts go not here")
-    if waiting:
-        return t("{where}; {count} not delivered yet.", where=where, count=fmt_number(waiting))
-    return f"{where}."
+        where = t("Alerts go here.") if here else t("Alerts do not go here.")
+    return f"{where} {waiting_text(waiting)}" if waiting else where

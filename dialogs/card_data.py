@@ -27,6 +27,8 @@ from pydantic_core import ErrorDetails
 from cards import actions as verbs
 from credits.i18n import N_, Lang, current, fmt_number, t
 from credits.text import clean_name
+from dialogs.admins_data import AdminConfirm, AdminPick, AdminsPress
+from dialogs.caps_data import CapsConfirm, CapsFormPress, CapsPress, CapsReview
 from dialogs.card_fields import (
     ALLOWED,
     VERB_MAX,
@@ -36,12 +38,14 @@ from dialogs.card_fields import (
     LegacyKey,
     PressBase,
     Request,
+    Scope,
     Seq,
     Toggle,
     TrueFalse,
     Version,
     with_allowed,
 )
+from dialogs.statement_data import ReceiptPress, StatementPress
 
 _IT_WAS = N_("(it was {kind})")
 
@@ -84,8 +88,14 @@ class RechargeConfirm(Confirm):
 
 
 class HistoryPress(PressBase):
+    """A page of the history: ``scope`` (absent: all, or the ledger alone for an Older button
+    sent before there were scopes, which carries only ``before``), and where an older page
+    starts: money entries below ``before``, settings changes below ``before_change``."""
+
     verb: Literal["history"]
     before: Seq | None = None
+    before_change: Seq | None = None
+    scope: Scope | None = None
 
 
 class CancelPress(PressBase):
@@ -127,6 +137,15 @@ AdminPress = (
     | UsageConnectPress
     | UsageStatusPress
     | UsageCheckPress
+    | CapsPress
+    | CapsFormPress
+    | CapsReview
+    | CapsConfirm
+    | AdminsPress
+    | AdminPick
+    | AdminConfirm
+    | StatementPress
+    | ReceiptPress
 )
 """The buttons only billing admins may press."""
 Press = AdminPress | CancelPress | HelpPress

@@ -24,6 +24,8 @@ REQUEST_MAX = 150  # the store's idempotency keys
 SIG_MAX = 64
 INT64_MAX = 2**63 - 1
 VERB_MAX = 40
+PERSON_MAX = 100  # a Microsoft Entra object id, as the store keeps it
+NAME_MAX = 200
 
 _TEXT_ID = N_("text of 1 to {max} characters, without control characters")
 _TRUE_FALSE = N_('"true" or "false"')
@@ -36,14 +38,40 @@ ALLOWED = {
     "sig": N_("the card's signature: hexadecimal, at most {max} characters"),
     "version": N_("a whole number from 0 to {max}"),
     "before": N_("a whole number from 1 to {max}"),
+    "before_change": N_("a whole number from 1 to {max}"),
+    "scope": N_('what the history shows: "all", "money" or "settings"'),
     "enabled": _TRUE_FALSE,
     "recharge_enabled": _TRUE_FALSE,
     "recharge_amount": N_('an amount as text, e.g. "100", of at most {max} characters'),
     "recharge_trigger": N_('an amount as text, e.g. "20", of at most {max} characters'),
     "lang": N_('the language the form is written in: "en" or "vi"'),
+    "per_day": N_('a number of recharges a day as text, e.g. "3", or ""'),
+    "monthly_cap": N_('an amount as text, e.g. "500", or "", of at most {max} characters'),
+    "max_recharge": N_('an amount as text, e.g. "150", or "", of at most {max} characters'),
+    "clear_monthly_cap": _TRUE_FALSE,
+    "clear_max_recharge": _TRUE_FALSE,
+    "caps_per_day": N_("a number from 1 to 100 as text, of at most {max} characters"),
+    "caps_monthly_cap": N_('an amount as text, e.g. "500", or "", of at most {max} characters'),
+    "caps_max_recharge": N_('an amount as text, e.g. "150", or "", of at most {max} characters'),
+    "change": N_('what the card changes: "grant" or "revoke"'),
+    "person": N_("a Microsoft Entra object id: text of 1 to {max} characters"),
+    "name": N_("a name of at most {max} characters"),
+    "month": N_('a month as "YYYY-MM", e.g. "2026-11", from 2000-01 to 2100-12'),
+    "number": N_("a receipt number: a whole number from 1 to {max}"),
 }
-_MAX = {"request": REQUEST_MAX, "key": REQUEST_MAX, "sig": SIG_MAX}
-_SEMANTIC_MAX = {"version": INT64_MAX, "before": INT64_MAX}
+_MAX = {
+    "request": REQUEST_MAX,
+    "key": REQUEST_MAX,
+    "sig": SIG_MAX,
+    "person": PERSON_MAX,
+    "name": NAME_MAX,
+}
+_SEMANTIC_MAX = {
+    "version": INT64_MAX,
+    "before": INT64_MAX,
+    "before_change": INT64_MAX,
+    "number": INT64_MAX,
+}
 
 
 def allowed(field: str) -> str | None:
@@ -81,6 +109,7 @@ LegacyKey = Annotated[str, AfterValidator(_legacy_key)]
 Sig = Annotated[str, StringConstraints(pattern=rf"^[0-9a-f]{{1,{SIG_MAX}}}$")]
 Version = Annotated[int, Field(ge=0, le=INT64_MAX)]
 Seq = Annotated[int, Field(ge=1, le=INT64_MAX)]
+Scope = Literal["all", "money", "settings"]  # the values of credits.models.HistoryScope
 TrueFalse = Literal["true", "false"]
 Toggle = Annotated[TrueFalse, BeforeValidator(_toggle)]
 FormLang = Literal["en", "vi"]  # the values of credits.i18n.Lang

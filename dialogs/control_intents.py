@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from credits.i18n import Lang
 from credits.money import AmountLimits, Currency
+from dialogs import admins_intents, audit_intents, caps_intents, statement_intents
 from dialogs.intents_core import Intent
 
 Parser = Callable[[str, Currency, AmountLimits, Lang], Intent | None]
@@ -14,7 +15,13 @@ Parser = Callable[[str, Currency, AmountLimits, Lang], Intent | None]
 
 def _parsers() -> tuple[Parser, ...]:
     """Each area's parser, most specific first."""
-    return ()
+    return (
+        caps_intents.parse,
+        admins_intents.parse,
+        audit_intents.parse,
+        audit_intents.added_thresholds,
+        statement_intents.parse,
+    )
 
 
 def control_intent(

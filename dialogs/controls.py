@@ -14,9 +14,13 @@ from typing import Any
 from botbuilder.core import TurnContext
 
 from credits.i18n import N_, t
+from dialogs import admins_chat, caps_chat, statement_chat
+from dialogs.admins_data import AdminConfirm, AdminPick, AdminsPress
 from dialogs.caller import Caller
+from dialogs.caps_data import CapsConfirm, CapsFormPress, CapsPress, CapsReview
 from dialogs.card_kit import CardResult, Kit, Said
 from dialogs.intents_core import Intent, Kind
+from dialogs.statement_data import ReceiptPress, StatementPress
 
 NOT_ALLOWED = N_("Only billing admins can see or change Communications Credits.")
 
@@ -33,12 +37,31 @@ class Route:
 
 def _routes() -> dict[Kind, Route]:
     """Each area's intents (imported when first asked for, so nothing is built at import)."""
-    return {}
+    return {
+        Kind.CAPS: Route(caps_chat.said_caps),
+        Kind.CAPS_SHOW: Route(caps_chat.said_show),
+        Kind.ADMINS: Route(admins_chat.said_admins),
+        Kind.ADMIN_GRANT: Route(admins_chat.said_grant),
+        Kind.ADMIN_REVOKE: Route(admins_chat.said_revoke),
+        Kind.ADMIN_CLAIM: Route(admins_chat.said_claim, public=True),
+        Kind.STATEMENT: Route(statement_chat.said_statement),
+        Kind.RECEIPT: Route(statement_chat.said_receipt),
+    }
 
 
 def _presses() -> dict[type, PressHandler]:
     """Each area's buttons, by the type of their press (dialogs/card_data.py's union)."""
-    return {}
+    return {
+        CapsPress: caps_chat.show_pressed,
+        CapsFormPress: caps_chat.form_pressed,
+        CapsReview: caps_chat.review_pressed,
+        CapsConfirm: caps_chat.confirm_pressed,
+        AdminsPress: admins_chat.admins_pressed,
+        AdminPick: admins_chat.pick_pressed,
+        AdminConfirm: admins_chat.confirm_pressed,
+        StatementPress: statement_chat.statement_pressed,
+        ReceiptPress: statement_chat.receipt_pressed,
+    }
 
 
 def handles(kind: Kind) -> bool:

@@ -52,7 +52,12 @@ BALANCE = re.compile(
     r"\b(balance|how much|credits? left|remaining|funds left|show (me )?(the )?credits?)\b"
 )
 REFUSE = re.compile(
-    r"\b(refunds?|withdraw(al)?|take (it |them |the money |funds |credits? )?back)\b"
+    r"\b(refund\w*|withdraw\w*|take (it |them |the money |funds |credits? )?back|"
+    r"(money|funds|cash|credits?) back|charge ?backs?|cash out)\b|"
+    # a purchase already made, taken back ("cancel" alone is the cancel interruption)
+    r"\b(cancel|undo|reverse|revert|void) (my |our |the |that )?(last|previous|latest|"
+    r"most recent|recent|earlier|yesterday'?s) (purchase|payment|top[- ]?up|transaction|charge|"
+    r"recharge|auto[- ]?recharge)s?\b"
 )
 HISTORY = re.compile(r"\b(history|transactions|activity|ledger|statement|recent)\b")
 ALERTS_HERE = re.compile(
@@ -187,8 +192,9 @@ def _recharge(text: str, said: str, currency: Currency, limits: AmountLimits, la
 
 def _thresholds(text: str, currency: Currency, lang: Lang) -> Intent:
     """ "alert me when below $50 and $20" : up to three low-balance thresholds. A comma
-    followed by a digit is a thousands separator ("$1,500"), not a list separator."""
+    followed by a digit is a thousands separator ("$1,500"), not a list separator; amounts
+    with only a space between them ("$50 $20") are two."""
     below = BELOW.search(text.lower())
     tail = text[below.end() :] if below else ""
-    parts = re.split(r",(?!\d)|\band\b|\bor\b", tail)
+    parts = re.split(r",(?!\d)|\band\b|\bor\b|(?<=\d)\s+(?=[$€£¥]?\s*\d)", tail)  # "$50 $20"
     return thresholds(parts, currency, lang, zero_refused=False)

@@ -60,11 +60,15 @@ class Intent:
     error_field: ErrorField | None = None
     caps: CapsChange | None = None  # Kind.CAPS
     person: str | None = None  # Kind.ADMIN_GRANT / ADMIN_REVOKE: the name as typed, if any
+    mentioned: bool = False  # Kind.ADMIN_GRANT / ADMIN_REVOKE: `person` is a Teams @mention
     code: str | None = None  # Kind.ADMIN_CLAIM
     scope: HistoryScope = HistoryScope.ALL  # Kind.HISTORY
     month: int | None = None  # Kind.STATEMENT: 1-12, None for this month
     year: int | None = None  # Kind.STATEMENT: None for the latest such month not in the future
     number: int | None = None  # Kind.RECEIPT
+    months_ago: int = 0  # Kind.STATEMENT: "last month" is 1 (then `month` and `year` are None)
+    export: bool = False  # Kind.STATEMENT: "export history": also say how to get the file
+    adding: bool = False  # Kind.ALERT_THRESHOLDS: added to the ones set ("also alert me below")
 
 
 NO_WITHDRAWALS = N_(

@@ -82,7 +82,17 @@ HISTORY = vi_re(
     r"\b(?:lịch sử|giao dịch|sao kê|biến động số dư|(?:xem )?hoạt động gần đây|xem hoạt động|"
     r"history)\b|^hoạt động$"
 )
-REFUSE = vi_re(r"\b(?:rút|trừ(?! khi)|hoàn tiền|hoàn lại|lấy lại tiền|refund|withdraw|take back)\b")
+HISTORY_LEAD = vi_re(r"(?:xem |cho (?:tôi|mình) xem )?(?:lịch sử|sao kê|biến động số dư|history)\b")
+REFUSE = vi_re(
+    r"\b(?:rút|trừ(?! khi)|hoàn tiền|hoàn lại|hoàn trả|lấy lại tiền|lấy tiền lại|trả lại tiền|"
+    r"trả tiền lại|đòi lại tiền|refund|withdraw|take back)\b"
+)
+# a purchase already made, cancelled ("hủy lần nạp gần nhất"): a refund, not the cancel of a card
+PAST_PURCHASE = vi_re(
+    rf"\b(?:{_HUY}(?: bỏ)?|hoàn tác) (?:giao dịch |lần |khoản |đợt )?(?:nạp|mua|thanh toán)"
+    r"(?: tiền| thêm)?(?: \S+){0,2} "
+    r"(?:gần nhất|gần đây|trước(?: đó)?|hôm qua|lần trước|cuối(?: cùng)?)\b"
+)
 USAGE_REPORT = vi_re(
     r"^(?:xem |cho (?:tôi |mình )?xem )?(?:báo cáo |thống kê |tình hình |mức )?"
     r"(?:sử dụng|chi tiêu|cuộc gọi)(?: tháng này| theo (?:người gọi|người dùng|điểm đến|quốc gia))?"
@@ -193,6 +203,8 @@ def vi_interruption(said: str) -> Kind | None:
     that rule's: "không tự động nạp nữa" turns auto-recharge off). A negated top-up ("không
     nạp 50 đô", "chưa muốn tự động nạp 80 đô") is cancel at any length: never a purchase."""
     said = said.strip()
+    if PAST_PURCHASE.search(said):  # a refund asked for, not a cancel (parse_vi refuses it)
+        return None
     if _negated(said) or _taken_back(said):
         return Kind.CANCEL
     if len(said) > _SHORT:
@@ -252,10 +264,10 @@ def parse_vi(text: str, cur: Currency, limits: AmountLimits, lang: Lang) -> Inte
     if found is not None:
         return found
     low = said.low
+    if PAST_PURCHASE.search(low) or (REFUSE.search(low) and not HISTORY_LEAD.match(low.strip())):
+        return refused()  # "hoàn tiền giao dịch gần nhất" asks for money back, not the history
     if HISTORY.search(low.strip()):
         return Intent(Kind.HISTORY)
-    if REFUSE.search(low):
-        return refused()
     if HELP_LEAD.search(low.strip()) and not re.search(r"\d", low):
         return Intent(Kind.HELP)
     usage = _usage(low.strip())

@@ -22,13 +22,14 @@ from botbuilder.dialogs.prompts import PromptOptions, PromptValidatorContext, Te
 from botbuilder.schema import Activity, ActivityTypes
 
 from cards import help_card, usage_card, welcome_card
+from credits import caps
 from credits.errors import CreditsError
 from credits.i18n import N_, t
 from credits.money import AmountError, Currency, Money, parse_chat, parse_strict
-from dialogs import controls
+from dialogs import audit_guards, controls
 from dialogs.actions import NOT_ALLOWED, CardActions
 from dialogs.alerts_chat import alert_reference as alert_reference  # bot/teams.py uses it
-from dialogs.alerts_chat import alerts_reply, amount_list
+from dialogs.alerts_chat import alerts_reply
 from dialogs.caller import get_caller
 from dialogs.card_data import Checked, parse_card_data
 from dialogs.card_kit import Kit
@@ -260,7 +261,8 @@ class MainDialog(ComponentDialog):
         if intent.kind is Kind.BALANCE:
             await context.send_activity(card_message(await self.actions.balance(caller)))
         elif intent.kind is Kind.HISTORY:
-            await context.send_activity(card_message(await self.actions.history(caller)))
+            card = await self.actions.history(caller, intent.scope)
+            await context.send_activity(card_message(card))
         elif intent.kind is Kind.USAGE_REPORT:
             summary = await self.actions.service.usage_summary(caller.tenant_id)
             await context.send_activity(card_message(usage_card(summary)))
@@ -276,17 +278,9 @@ class MainDialog(ComponentDialog):
             await context.send_activity(card_message(await self.actions.usage.connect(caller)))
         elif intent.kind is Kind.USAGE_STATUS:
             await context.send_activity(card_message(await self.actions.usage.status(caller)))
-        elif intent.kind is Kind.ALERT_THRESHOLDS:
-            if intent.error:
-                await context.send_activity(intent.error)
-            else:
-                view = await self.actions.service.set_alert_thresholds(
-                    caller.tenant_id, caller.actor, list(intent.thresholds)
-                )
-                shown = amount_list(view.thresholds)
-                await context.send_activity(
-                    t("I'll alert when the balance falls below {amounts}.", amounts=shown)
-                )
+        elif intent.kind is Kind.ALERT_THRESHOLDS:  # at most 3: a fourth is refused, saying so
+            said = await audit_guards.thresholds_reply(self.actions.service, caller, intent)
+            await context.send_activity(said)
         elif intent.kind is Kind.ADD_FUNDS:
             if intent.amount is not None:
                 card = await self.actions.confirm_funds(caller, intent.amount)
@@ -431,6 +425,7 @@ class MainDialog(ComponentDialog):
             trigger: Money | None = _plain_trigger(options["trigger"], view.currency)
         else:  # typed at the prompt
             trigger = parse_trigger(_as_amount(step.result), view.currency)
+        caps.check_settings(view.recharge, enabled=True, amount=amount, trigger=trigger)
         card = await self.actions.confirm_recharge(caller, True, amount, trigger, view)
         return await self._show_confirm(step, card)
 

@@ -80,6 +80,11 @@ class StubConnector:
     calls: list[Call] = field(default_factory=list)
     url: str = ""
     _failures: list[_Failure] = field(default_factory=list)
+    # the conversation's members as `GET .../members`, `.../pagedmembers` and `.../members/{id}`
+    # answer them (Teams' TeamsChannelAccount shape: id, name, aadObjectId, email...), and the
+    # paths of those requests, in order
+    roster: list[dict[str, Any]] = field(default_factory=list)
+    roster_asks: list[str] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @classmethod
@@ -108,6 +113,7 @@ class StubConnector:
         app.router.add_delete(activity, self._activity)
         app.router.add_get(base + "/members", self._members)
         app.router.add_get(base + "/members/{member_id:[^/]+}", self._member)
+        app.router.add_get(base + "/pagedmembers", self._paged_members)
         return app
 
     # ------------------------------------------------------------------ what the bot sent
@@ -195,8 +201,20 @@ class StubConnector:
         )
 
     async def _members(self, request: web.Request) -> web.Response:
-        return web.json_response([])
+        self.roster_asks.append(request.path)
+        return web.json_response(self.roster)
+
+    async def _paged_members(self, request: web.Request) -> web.Response:
+        self.roster_asks.append(request.path)
+        return web.json_response({"members": self.roster})
 
     async def _member(self, request: web.Request) -> web.Response:
+        self.roster_asks.append(request.path)
         member_id = request.match_info["member_id"]
+        for member in self.roster:
+            if member.get("id") == member_id:
+                return web.json_response(member)
+        if self.roster:  # someone not in the roster: as the connector answers
+            missing = {"error": {"code": "MemberNotFoundInConversation"}}
+            return web.json_response(missing, status=404)
         return web.json_response({"id": member_id, "name": "Stub User", "aadObjectId": member_id})

@@ -221,7 +221,7 @@ async def test_with_no_channel_alerts_go_to_admins_personal_chats_only(
     await service.grant_admin(TENANT, "bob-aad", "Bob Viewer", admin)
     await post(client, bob_message(connector.url, "balance"))
     assert set(await kept_chats(service)) == {ADMIN_ID, "bob-aad"}
-    await service.revoke_admin(TENANT, "bob-aad")
+    await service.revoke_admin(TENANT, "bob-aad", admin)
     connector.clear()
 
     await put_alerts(service, BURST, tenant=TENANT)
@@ -309,7 +309,10 @@ async def test_the_balance_card_and_alerts_say_where_alerts_go_and_how_many_wait
     assert said.startswith(nowhere) and "send alerts here" in said
 
     # the 1:1 fallback: once Alex talked to the bot in his 1:1 chat
-    fallback = "they go to the 1:1 chats of 1 admin with the bot instead; 2 not delivered yet."
+    fallback = (
+        "they go to the 1:1 chat an admin has with the bot instead. "
+        "2 alerts have not been delivered yet."
+    )
     card = await reply_to(client, connector, personal_message(connector.url, "balance"))
     assert fallback in card
     said = await reply_to(client, connector, personal_message(connector.url, "alerts"))
@@ -321,7 +324,7 @@ async def test_the_balance_card_and_alerts_say_where_alerts_go_and_how_many_wait
     card = await reply_to(client, connector, channel_message(connector.url, "balance"))
     assert "Posted in 1 conversation, 2 not delivered yet" in card
     said = await reply_to(client, connector, channel_message(connector.url, "alerts"))
-    assert said.startswith("Alerts go here; 2 not delivered yet.")
+    assert said.startswith("Alerts go here. 2 alerts have not been delivered yet.")
     assert (await dispatcher(service, adapter, fake_time).run_once("w1")).acked == 2
     assert len(cards_in(connector, TEAM)) == 1
     await post(client, channel_message(connector.url, "balance"))
@@ -338,4 +341,4 @@ def test_waiting_count_in_words() -> None:
     assert alert_reach_text(one).startswith("No conversation receives alerts, so 1 alert is")
     assert "longer than 36 hours" in alert_reach_text(one)
     none = AlertReach(conversations=0, personal_chats=2, waiting=0, expiry=timedelta(hours=72))
-    assert "1:1 chats of 2 admins with the bot instead." in alert_reach_text(none)
+    assert "1:1 chats 2 admins have with the bot instead." in alert_reach_text(none)

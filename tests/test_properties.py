@@ -538,6 +538,9 @@ class Run:
         if final_enabled and (final_amount is None or final_trigger is None):
             await self.refused(self.main, ValidationError, call)
             return set()
+        if final_enabled and final_amount <= final_trigger:  # type: ignore[operator]
+            await self.refused(self.main, ValidationError, call)  # it could not lift the balance
+            return set()
         model.recharge_enabled = final_enabled
         model.recharge_amount, model.recharge_trigger = final_amount, final_trigger
         before = self.last[self.main]

@@ -213,12 +213,12 @@ async def test_one_recharge_per_crossing(service: CreditsService) -> None:
 async def test_recharge_keeps_going_until_above_trigger_within_daily_limit(
     service: CreditsService,
 ) -> None:
-    await service.set_auto_recharge(T, ADA, enabled=True, amount="10", trigger="50")
-    await service.ingest_usage([call("big", "25.00")])  # -25
+    await service.set_auto_recharge(T, ADA, enabled=True, amount="60", trigger="50")
+    await service.ingest_usage([call("big", "300.00")])  # -300
     for _ in range(10):
         await service.process_payments("w")
     view = await service.account(T)
-    assert view.balance == usd("25.00")  # 5 recharges a day, then it stops
+    assert view.balance == usd("0.00")  # 5 recharges a day, then it stops
     alerts = await service.list_alerts(T)
     failed = [a for a in alerts if a.kind is AlertKind.RECHARGE_FAILED]
     assert len(failed) == 1 and "daily limit" in failed[0].payload.to_json()["reason"]
@@ -377,10 +377,10 @@ async def test_admins_granted_and_revoked(make_service: Any) -> None:
     assert await service.is_admin(T, "bob")
     assert not await service.is_admin("tenant-b", "bob")
     assert {a.aad_object_id for a in await service.list_admins(T)} == {"cfg-admin", "bob"}
-    await service.revoke_admin(T, "bob")
+    await service.revoke_admin(T, "bob", ADA)
     assert not await service.is_admin(T, "bob")
     with pytest.raises(ValidationError):
-        await service.revoke_admin(T, "cfg-admin")
+        await service.revoke_admin(T, "cfg-admin", ADA)
 
 
 async def test_subscriptions(service: CreditsService) -> None:

@@ -424,7 +424,7 @@ def test_runway_and_alert_reach_in_vietnamese() -> None:
         "loại bỏ."
     )
     assert "2 người quản trị thanh toán" in fallback and '"gửi cảnh báo vào đây"' in fallback
-    assert posted == "Cảnh báo được gửi vào 3 cuộc trò chuyện; 1.200 cảnh báo chưa được gửi."
+    assert posted == "Cảnh báo được gửi vào 3 cuộc trò chuyện. 1.200 cảnh báo chưa được gửi."
     for said in (one, fallback, posted):
         assert not {w.lower() for w in _WORD.findall(said)} & ENGLISH
 
@@ -552,7 +552,11 @@ EXPECTED: dict[str, tuple[Kind, ...]] = {
     '"set auto-recharge to $100 when below $20"': (Kind.RECHARGE,),
     '"turn off auto-recharge"': (Kind.RECHARGE_OFF,),
     '"recharge settings"': (Kind.RECHARGE_SETTINGS,),
+    '"recharge limits / at most 3 recharges a day"': (Kind.CAPS_SHOW, Kind.CAPS),
+    '"admins / make @Ada an admin"': (Kind.ADMINS, Kind.ADMIN_GRANT),
     '"history"': (Kind.HISTORY,),
+    '"history settings / transactions"': (Kind.HISTORY, Kind.HISTORY),
+    '"statement for November / receipt 42"': (Kind.STATEMENT, Kind.RECEIPT),
     '"usage / top callers"': (Kind.USAGE_REPORT, Kind.USAGE_REPORT),
     '"connect usage / usage status"': (Kind.USAGE_CONNECT, Kind.USAGE_STATUS),
     '"send alerts here / stop alerts here"': (Kind.ALERTS_HERE, Kind.ALERTS_STOP),

@@ -195,14 +195,14 @@ REFUSALS = [
     ),
     Refusal(
         "revoking an admin of the configuration",
-        lambda s: s.revoke_admin(T, "aad-configured"),
+        lambda s: s.revoke_admin(T, "aad-configured", ADA),
         ValidationError,
         "This admin is set in the bot's configuration (CREDITS_ADMINS); remove them there.",
         "Người quản trị này được đặt trong cấu hình của bot (CREDITS_ADMINS); hãy xóa họ ở đó.",
     ),
     Refusal(
         "revoking someone who is not an admin",
-        lambda s: s.revoke_admin(T, "aad-nobody"),
+        lambda s: s.revoke_admin(T, "aad-nobody", ADA),
         NotFoundError,
         "That person is not an admin here.",
         "Người đó không phải là người quản trị ở đây.",

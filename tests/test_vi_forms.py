@@ -110,9 +110,9 @@ async def test_a_vietnamese_recharge_form_reviewed_from_english(service: Credits
     assert "add $80.00 whenever the balance falls below $15.00" in shown.lower()
     assert "8,000" not in shown and "1,500" not in shown
     # typed the Vietnamese way on the Vietnamese form: read that way from English too
-    typed = submit(form, verbs.RECHARGE_REVIEW, recharge_amount="100,5", recharge_trigger="1.000")
+    typed = submit(form, verbs.RECHARGE_REVIEW, recharge_amount="1.500,5", recharge_trigger="1.000")
     data = button(await one_card(talk, pressed(typed, EN)), verbs.RECHARGE_CONFIRM)
-    assert (data["amount"], data["trigger"]) == ("100.50", "1000.00")
+    assert (data["amount"], data["trigger"]) == ("1500.50", "1000.00")
     await untouched(service, 8000, 1500)
 
 

@@ -113,7 +113,7 @@ MORE: list[Row] = [
     row("tự động nạp đã bật chưa", Kind.RECHARGE_SETTINGS),
     row("kiểm tra tự động nạp", Kind.RECHARGE_SETTINGS),
     row("Lịch sử giao dịch", Kind.HISTORY),
-    row("sao kê", Kind.HISTORY),
+    row("sao kê", Kind.STATEMENT),  # a statement (bank "sao kê"): issue 13
     row("biến động số dư", Kind.HISTORY),
     row("trợ giúp", Kind.HELP),
     row("hướng dẫn sử dụng tự động nạp", Kind.HELP),

@@ -3,7 +3,8 @@
 - accounts.max_recharge_minor: the largest single auto-recharge an admin allows (None: no cap);
 - accounts.last_receipt_no: the account's last receipt number (each purchase and recharge that
   succeeds takes the next one);
-- payments.receipt_no: a succeeded payment's receipt number, unique per account;
+- payments.receipt_no: a succeeded payment's receipt number, unique per account (the payments
+  that succeeded before this revision are numbered by it, in payment id order);
 - claim_codes: one-time codes the command line prints so the first admin of a tenant can claim
   the bot in chat (only a hash of the code is kept).
 
@@ -45,6 +46,25 @@ def upgrade() -> None:
         sa.Column("used_by", sa.String(length=100), nullable=True),
         sa.Column("used_at", UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("tenant_id", name=op.f("pk_claim_codes")),
+    )
+    _number_receipts()
+
+
+def _number_receipts() -> None:
+    """Receipt numbers for the payments that succeeded before there were any: per account, 1, 2,
+    3... in payment id order, and each account's last number. Plain SQL both backends run."""
+    op.execute(
+        "UPDATE payments SET receipt_no = ("
+        " SELECT COUNT(*) FROM payments AS earlier"
+        " WHERE earlier.account_id = payments.account_id"
+        " AND earlier.status = 'succeeded' AND earlier.id <= payments.id"
+        ") WHERE status = 'succeeded'"
+    )
+    op.execute(
+        "UPDATE accounts SET last_receipt_no = ("
+        " SELECT COUNT(*) FROM payments"
+        " WHERE payments.account_id = accounts.id AND payments.status = 'succeeded'"
+        ")"
     )
 
 

@@ -1,0 +1,293 @@
+"""The billing admins in chat (DialogTestClient on a real store, SQLite and PostgreSQL), in English
+and Vietnamese: "admins" shows them; removing one asks on a confirm card that applies once (a
+second click says so, a typed cancel voids it, a forged card is refused), a name that matches
+several admins asks which first; an admin of the configuration and the last admin are refused
+with the reason; a name with no Teams roster to look in (as in `credits-bot chat`) says how to
+@mention instead; the claim code; and a non-admin is refused every time, nothing changed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botbuilder.schema import Activity, ActivityTypes
+from botbuilder.testing import DialogTestClient
+from card_helpers import button, texts
+from conftest import ServiceFactory
+from dialog_helpers import ADMIN, TENANT, VIEWER, client
+from sqlalchemy import select
+
+from cards import actions as verbs
+from credits.models import Actor
+from credits.schema import operations
+from credits.service import CreditsService
+
+VI, EN = "vi-VN", "en-US"
+CARD = "application/vnd.microsoft.card.adaptive"
+NOT_ALLOWED = "Only billing admins can see or change Communications Credits."
+NOT_ALLOWED_VI = "Chỉ người quản trị thanh toán mới có thể xem hoặc thay đổi Tín dụng Liên lạc."
+BOB = ("aad-bob", "Bob Byron")
+BEA = ("aad-bea", "Bea Marley")
+ADA_ACTOR = Actor(ADMIN.aad_object_id, ADMIN.name)
+
+
+def said(text: str, locale: str = EN) -> Activity:
+    return Activity(type=ActivityTypes.message, text=text, locale=locale)
+
+
+def pressed(data: dict[str, Any], locale: str = EN) -> Activity:
+    return Activity(type=ActivityTypes.message, value=data, locale=locale)
+
+
+async def turn(talk: DialogTestClient, activity: Activity) -> list[Activity]:
+    replies = [await talk.send_activity(activity)]
+    while (more := talk.get_next_reply()) is not None:
+        replies.append(more)
+    return [r for r in replies if r is not None]
+
+
+def cards_in(replies: list[Activity]) -> list[dict[str, Any]]:
+    return [a.content for r in replies for a in r.attachments or [] if a.content_type == CARD]
+
+
+def shown(replies: list[Activity]) -> str:
+    return "\n".join([r.text or "" for r in replies] + [texts(c) for c in cards_in(replies)])
+
+
+async def with_admins(make_service: ServiceFactory, **config: Any) -> CreditsService:
+    """Ada (the caller) made an admin by the configuration's admin; Bob and Bea granted too."""
+    service = await make_service(**config)
+    granter = Actor("cfg-admin", "Carol Config")
+    for aad, name in ((ADMIN.aad_object_id, ADMIN.name), BOB, BEA):
+        await service.grant_admin(TENANT, aad, name, granter)
+    return service
+
+
+async def state(service: CreditsService) -> tuple[object, ...]:
+    async with service.db.read() as conn:
+        rows = (await conn.execute(select(operations).order_by(operations.c.id))).all()
+    return (await service.list_admins(TENANT), [tuple(r) for r in rows])
+
+
+# --------------------------------------------------------------------------- who they are
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "title", "how"),
+    [
+        ("admins", EN, "Billing admins", "Made an admin by Carol Config on"),
+        ("who are the admins?", EN, "Billing admins", "Set in the bot's configuration"),
+        ("quản trị viên", VI, "Người quản trị thanh toán", "Được Carol Config đặt làm"),
+        ("ai là quản trị viên", VI, "Người quản trị thanh toán", "Đặt trong cấu hình của bot"),
+        ("ai la quan tri vien", EN, "Billing admins", "Made an admin by Carol Config"),
+    ],
+)
+async def test_the_admins_card(
+    make_service: ServiceFactory, text: str, locale: str, title: str, how: str
+) -> None:
+    service = await with_admins(make_service, admins=("cfg-admin",))
+    [card] = cards_in(await turn(client(service), said(text, locale)))
+    shows = texts(card)
+    assert title in shows and how in shows
+    for name in ("Ada Admin", "Bob Byron", "Bea Marley", "cfg-admin"):
+        assert name in shows
+
+
+# --------------------------------------------------------------------------- removing one
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "title"),
+    [
+        ("remove Bob as admin", EN, "Remove Bob Byron as a billing admin?"),
+        ("remove @Bob from admins", EN, "Remove Bob Byron as a billing admin?"),
+        ("revoke Bob Byron", EN, "Remove Bob Byron as a billing admin?"),
+        ("xóa Bob khỏi quản trị viên", VI, "Gỡ quyền người quản trị thanh toán của Bob Byron?"),
+        ("bỏ quyền quản trị của Bob", VI, "Gỡ quyền người quản trị thanh toán của Bob Byron?"),
+        ("xoa bob khoi quan tri vien", VI, "Gỡ quyền người quản trị thanh toán của Bob Byron?"),
+    ],
+)
+async def test_removing_an_admin_is_confirmed_once(
+    make_service: ServiceFactory, text: str, locale: str, title: str
+) -> None:
+    service = await with_admins(make_service)
+    talk = client(service)
+    [card] = cards_in(await turn(talk, said(text, locale)))
+    assert title in texts(card) and "aad-bob" in texts(card)
+    data = button(card, verbs.ADMIN_CONFIRM)
+    [after] = cards_in(await turn(talk, pressed(data, locale)))
+    assert "Bob Byron" not in texts(after).split("\n", 3)[-1]  # listed no more (the note aside)
+    assert not await service.is_admin(TENANT, "aad-bob")
+    again = shown(await turn(talk, pressed(data, locale)))
+    assert ("made already" in again) if locale == EN else ("đã được thực hiện" in again)
+    async with service.db.read() as conn:
+        [row] = (
+            await conn.execute(select(operations).where(operations.c.action == "admin_revoked"))
+        ).all()
+    assert (row.actor_id, row.details["aad_object_id"]) == (ADMIN.aad_object_id, "aad-bob")
+
+
+async def test_a_name_that_matches_several_admins_asks_which(
+    make_service: ServiceFactory,
+) -> None:
+    service = await with_admins(make_service)
+    await service.grant_admin(TENANT, "aad-bob-2", "Bob Marley", ADA_ACTOR)
+    talk = client(service)
+    [choice] = cards_in(await turn(talk, said("revoke bob")))
+    assert "2 people match" in texts(choice)
+    picks = [n for n in choice["body"][-1]["actions"]]
+    assert [p["title"] for p in picks] == ["Bob Byron", "Bob Marley"]
+    [confirm] = cards_in(await turn(talk, pressed(picks[1]["data"])))
+    assert "Remove Bob Marley as a billing admin?" in texts(confirm)
+    await turn(talk, pressed(button(confirm, verbs.ADMIN_CONFIRM)))
+    assert await service.is_admin(TENANT, "aad-bob")
+    assert not await service.is_admin(TENANT, "aad-bob-2")
+
+
+async def test_a_typed_cancel_voids_the_card(make_service: ServiceFactory) -> None:
+    service = await with_admins(make_service)
+    talk = client(service)
+    [card] = cards_in(await turn(talk, said("remove Bea as admin")))
+    assert "Cancelled. Nothing was changed." in shown(await turn(talk, said("cancel")))
+    before = await state(service)
+    later = shown(await turn(talk, pressed(button(card, verbs.ADMIN_CONFIRM))))
+    assert "cancelled" in later.lower()
+    assert await service.is_admin(TENANT, "aad-bea")
+    assert (await state(service))[0] == before[0]
+
+
+async def test_a_forged_card_is_refused(make_service: ServiceFactory) -> None:
+    service = await with_admins(make_service)
+    talk = client(service)
+    [card] = cards_in(await turn(talk, said("remove Bea as admin")))
+    forged = dict(button(card, verbs.ADMIN_CONFIRM), person="aad-bob")
+    before = await state(service)
+    assert "can't be used" in shown(await turn(talk, pressed(forged)))
+    assert await state(service) == before
+
+
+@pytest.mark.parametrize("locale", [EN, VI])
+async def test_a_configured_or_last_admin_or_a_stranger_is_not_removed(
+    make_service: ServiceFactory, locale: str
+) -> None:
+    service = await make_service(admins=("cfg-admin",))
+    talk = client(service)
+    before = await state(service)
+    answer = shown(await turn(talk, said("remove cfg-admin as admin", locale)))
+    assert "CREDITS_ADMINS" in answer and cards_in(await turn(talk, said("admins"))) != []
+    stranger = shown(await turn(talk, said("remove Zed as admin", locale)))
+    assert "cfg-admin" in stranger and ("not a billing admin" in stranger or locale == VI)
+    assert await state(service) == before
+    alone = client(await _only_ada(make_service))
+    refused = shown(await turn(alone, said("remove Ada as admin", locale)))
+    assert ("last billing admin" in refused) if locale == EN else ("cuối cùng" in refused)
+
+
+async def _only_ada(make_service: ServiceFactory) -> CreditsService:
+    service = await make_service()
+    await service.grant_admin(TENANT, ADMIN.aad_object_id, ADMIN.name, ADA_ACTOR)
+    return service
+
+
+# --------------------------------------------------------------------------- making one
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "expected"),
+    [
+        ("make Ada Lovelace an admin", EN, "can't look up the members"),
+        ("add Ada as admin", EN, "@mention them"),
+        ("cho Ada làm quản trị viên", VI, "không tra được danh sách thành viên"),
+        ("thêm @Ada làm quản trị viên", VI, "@nhắc đến"),
+    ],
+)
+async def test_without_a_roster_a_name_says_how_to_mention(
+    make_service: ServiceFactory, text: str, locale: str, expected: str
+) -> None:
+    """`credits-bot chat` and this client have no Bot Connector: no roster to look in."""
+    service = await with_admins(make_service)
+    before = await state(service)
+    answer = shown(await turn(client(service), said(text, locale)))
+    assert expected in answer and "credits-bot admins grant --tenant tenant-a" in answer
+    assert await state(service) == before
+
+
+async def test_asking_without_a_name_and_for_oneself(make_service: ServiceFactory) -> None:
+    service = await with_admins(make_service)
+    talk = client(service)
+    assert "Say who" in shown(await turn(talk, said("add an admin")))
+    assert "Say which admin" in shown(await turn(talk, said("remove an admin")))
+    assert "Ada Admin is a billing admin already" in shown(
+        await turn(talk, said("make me an admin"))
+    )
+    [card] = cards_in(await turn(talk, said("remove me as admin")))
+    assert "Remove Ada Admin as a billing admin?" in texts(card)
+
+
+# --------------------------------------------------------------------------- non-admins
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("admins", EN),
+        ("who are the admins", EN),
+        ("make Bob an admin", EN),
+        ("make <at>Bob Byron</at> an admin", EN),
+        ("remove Bob as admin", EN),
+        ("revoke Ada", EN),
+        ("quản trị viên", VI),
+        ("thêm @Bob làm quản trị viên", VI),
+        ("xóa Ada khỏi quản trị viên", VI),
+        ("bỏ quyền quản trị của Ada", VI),
+    ],
+)
+async def test_a_non_admin_is_refused_and_nothing_changes(
+    make_service: ServiceFactory, text: str, locale: str
+) -> None:
+    service = await with_admins(make_service)
+    before = await state(service)
+    replies = await turn(client(service, VIEWER), said(text, locale))
+    assert shown(replies) == (NOT_ALLOWED if locale == EN else NOT_ALLOWED_VI)
+    assert await state(service) == before
+
+
+async def test_a_non_admin_pressing_an_admins_button_is_refused(
+    make_service: ServiceFactory,
+) -> None:
+    service = await with_admins(make_service)
+    [card] = cards_in(await turn(client(service), said("remove Bea as admin")))
+    before = await state(service)
+    viewer = client(service, VIEWER)
+    for data in (button(card, verbs.ADMIN_CONFIRM), {"verb": verbs.ADMINS}):
+        assert "Only billing admins" in shown(await turn(viewer, pressed(data)))
+    assert await state(service) == before
+
+
+# --------------------------------------------------------------------------- the claim code
+
+
+@pytest.mark.parametrize(("word", "locale"), [("claim", EN), ("nhận quyền", VI)])
+async def test_the_first_admin_claims_the_bot(
+    make_service: ServiceFactory, word: str, locale: str
+) -> None:
+    service = await make_service()
+    made = await service.new_claim_code(TENANT)
+    talk = client(service, VIEWER)
+    wrong = shown(await turn(talk, said(f"{word} ZZZZ-ZZZZ", locale)))
+    assert ("4 more tries" in wrong) if locale == EN else ("còn 4 lần thử" in wrong)
+    assert await service.list_admins(TENANT) == []
+    done = shown(await turn(talk, said(f"{word} {made.code}", locale)))
+    assert ("You are now a billing admin" in done) if locale == EN else ("Bạn đã là" in done)
+    [bob] = await service.list_admins(TENANT)
+    assert (bob.aad_object_id, bob.name) == (VIEWER.aad_object_id, VIEWER.name)
+    again = shown(await turn(client(service, VIEWER), said(f"{word} {made.code}", locale)))
+    assert ("already" in again) if locale == EN else ("đã có người quản trị" in again)
+
+
+async def test_an_admin_or_a_code_less_claim_is_answered(make_service: ServiceFactory) -> None:
+    service = await make_service()
+    assert "nothing to claim" in shown(await turn(client(service), said("claim ABCD-EFGH")))
+    assert "Type the claim code" in shown(await turn(client(service, VIEWER), said("claim")))
+    nothing = shown(await turn(client(service, VIEWER), said("claim ABCD-EFGH")))
+    assert "There is no claim code" in nothing and "--tenant tenant-a" in nothing
