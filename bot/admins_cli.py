@@ -8,15 +8,20 @@
 
 A grant or a revoke is audited with the person at the terminal as its actor (``cli:<user>``)
 and refused as in chat (an admin of CREDITS_ADMINS, the last admin: exit 2, nothing changed).
-A claim code is only for a tenant with no admin; only its hash is kept. This module only adds
-the commands; `bot/cli.py` runs them with the facade and its refusals."""
+A grant's --aad-id must be a Microsoft Entra object id, a GUID (kept in lower case, as Teams
+sends it): anything else could never speak to the bot, yet would count as an admin. A revoke
+takes any id, compared without regard to case, so a row from before can be removed. A claim
+code is only for a tenant with no admin; only its hash is kept, and printing it is audited.
+This module only adds the commands; `bot/cli.py` runs them with the facade and its refusals."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import re
 
 from bot.settings import Settings
+from credits.errors import ValidationError
 from credits.i18n import fmt_datetime
 from credits.models import Actor, Admin, AdminSource
 from credits.service import CreditsService
@@ -34,7 +39,7 @@ def add_admins_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     listed = admins.add_parser("list", help="the tenant's admins, and how each is one")
     listed.set_defaults(handler=_list)
     grant = admins.add_parser("grant", help="make someone a billing admin of the tenant")
-    grant.add_argument("--aad-id", required=True, help="their Microsoft Entra object id")
+    grant.add_argument("--aad-id", required=True, help="their Microsoft Entra object id (a GUID)")
     grant.add_argument("--name", required=True, help="their name, as the admins card shows it")
     grant.set_defaults(handler=_grant)
     revoke = admins.add_parser("revoke", help="remove a granted admin (never the last one)")
@@ -50,6 +55,21 @@ def add_admins_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     code.set_defaults(handler=_claim_code)
     for action in (listed, grant, revoke, code):
         action.add_argument("--tenant", required=True, help="the tenant (directory) id")
+
+
+_GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _object_id(typed: str) -> str:
+    """A grant's --aad-id: a GUID, in lower case (as Teams sends it); refused otherwise."""
+    found = typed.strip().lower()
+    if not _GUID.fullmatch(found):
+        raise ValidationError(
+            f"--aad-id must be a Microsoft Entra object id, a GUID such as "
+            f"00000000-0000-0000-0000-000000000000 (not {typed.strip()[:60]!r}). "
+            "Nothing was changed."
+        )
+    return found
 
 
 def _actor() -> Actor:
@@ -78,7 +98,8 @@ async def _list(service: CreditsService, args: argparse.Namespace) -> int:
 
 
 async def _grant(service: CreditsService, args: argparse.Namespace) -> int:
-    done = await service.grant_admin(args.tenant, args.aad_id, args.name, _actor())
+    person = _object_id(args.aad_id)
+    done = await service.grant_admin(args.tenant, person, args.name, _actor())
     print(f"{args.name} is now a billing admin." if done else f"{args.name} is an admin already.")
     return 0
 
@@ -90,7 +111,7 @@ async def _revoke(service: CreditsService, args: argparse.Namespace) -> int:
 
 
 async def _claim_code(service: CreditsService, args: argparse.Namespace) -> int:
-    made = await service.new_claim_code(args.tenant)
+    made = await service.new_claim_code(args.tenant, _actor())
     print(f"Claim code for tenant {made.tenant_id}: {made.code}")
     print(f"The first admin types this to the bot in Teams (a 1:1 chat):  claim {made.code}")
     print(f"It works once, for 24 hours (until {fmt_datetime(made.expires_at)}); five wrong codes")

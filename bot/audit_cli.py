@@ -57,7 +57,7 @@ def add_audit_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
 async def run_audit(service: CreditsService, args: argparse.Namespace) -> int:
     cursor = None if args.before_change is None else HistoryCursor(None, args.before_change)
     page = await service.activity(
-        args.tenant, scope=HistoryScope.SETTINGS, limit=args.limit, cursor=cursor
+        args.tenant, scope=HistoryScope.SETTINGS, limit=args.limit, cursor=cursor, known_only=True
     )
     if not page.rows:
         print("No settings changes.")
@@ -75,7 +75,9 @@ def _scoped(ledger: Handler) -> Handler:
         cursor = None
         if args.before is not None or args.before_change is not None:
             cursor = HistoryCursor(args.before, args.before_change)
-        page = await service.activity(args.tenant, scope=scope, limit=args.limit, cursor=cursor)
+        page = await service.activity(
+            args.tenant, scope=scope, limit=args.limit, cursor=cursor, known_only=True
+        )
         _print(page)
         return 0
 
@@ -96,13 +98,13 @@ def _print(page: ActivityPage) -> None:
 
 def _money(entry: Entry) -> str:
     return (
-        f"{entry.seq:>6}  {entry.created_at:%Y-%m-%d %H:%M}  {entry.kind.value:<13} "
+        f"{entry.seq:>6}  {entry.created_at:%Y-%m-%d %H:%M} UTC  {entry.kind.value:<13} "
         f"{entry.amount!s:>12} {entry.balance_after!s:>12}  {entry.actor.name}: {entry.reason}"
     )
 
 
 def _change(change: SettingsChange) -> str:
     return (
-        f"{'#' + str(change.id):>6}  {change.at:%Y-%m-%d %H:%M}  {change.action.value:<20} "
+        f"{'#' + str(change.id):>6}  {change.at:%Y-%m-%d %H:%M} UTC  {change.action.value:<20} "
         f"{describe(change)}  [{who(change.actor)}, {change.actor.id}]"
     )

@@ -84,6 +84,7 @@ from bot.sending import (
     sleep_unless_stopped,
 )
 from cards.alerts import coalesced_card
+from credits import audit
 from credits.i18n import Lang, lang_of, speaking
 from credits.models import Alert
 from credits.outbox import WAITING
@@ -421,7 +422,7 @@ class AlertDispatcher:
         )
         try:
             if target.admin is None:
-                await self.service.unsubscribe(tenant_id, conv)
+                await self.service.unsubscribe(tenant_id, conv, audit.DELIVERY)
             else:
                 await self.service.forget_personal_chat(tenant_id, target.admin, conv)
         except Exception:

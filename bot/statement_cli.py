@@ -6,11 +6,12 @@ as in chat ("statement for November", "receipt 42"), for finance.
     credits-bot statement --tenant T --month 2026-11 --pdf [--out FILE]   # statement-T-2026-11.pdf
     credits-bot receipt --tenant T 42
 
-Without --month, this UTC month (to date). A file is written next to where it goes and moved
-into place when complete, so a failure leaves no half file. A month that has no statement (not
-begun, or before the account was opened), an unknown tenant or receipt, or a file that cannot be
-written: one line on stderr, exit 2, nothing written. This module only adds the commands;
-`bot/cli.py` runs them with the facade and its refusals.
+Without --month, this UTC month (to date). A CSV file (--out) starts with a UTF-8 byte order
+mark, so that Excel opens Vietnamese names right; on stdout it is plain UTF-8. A file is written
+next to where it goes and moved into place when complete, so a failure leaves no half file. A
+month that has no statement (not begun, or before the account was opened), an unknown tenant or
+receipt, or a file that cannot be written: one line on stderr, exit 2, nothing written. This
+module only adds the commands; `bot/cli.py` runs them with the facade and its refusals.
 """
 
 from __future__ import annotations
@@ -105,16 +106,18 @@ def _write_file(path: Path, data: bytes) -> None:
 
 async def _csv(service: CreditsService, statement: Statement, out: str | None) -> int:
     month = statement.month
-    lines = service.statement_lines(statement.tenant_id, month.year, month.month)
+    lines = service.statement_lines(statement)
     if out is None:
         count = await write_csv(statement, lines, sys.stdout)
         sys.stdout.flush()
     else:
         buffer = io.StringIO(newline="")
         count = await write_csv(statement, lines, buffer)
-        _write_file(Path(out), buffer.getvalue().encode("utf-8"))
+        # a byte order mark, so that Excel on Windows reads Vietnamese names as UTF-8
+        _write_file(Path(out), buffer.getvalue().encode("utf-8-sig"))
     where = f" to {out}" if out else ""
-    print(f"Wrote the statement for {month.key} with {count:,} entries{where}.", file=sys.stderr)
+    entries = f"{count:,} {'entry' if count == 1 else 'entries'}"
+    print(f"Wrote the statement for {month.key} with {entries}{where}.", file=sys.stderr)
     return 0
 
 
@@ -123,7 +126,7 @@ async def _pdf(
 ) -> int:
     month = statement.month
     chosen = chosen_font(font)
-    rows = await entry_rows(service.statement_lines(statement.tenant_id, month.year, month.month))
+    rows = await entry_rows(service.statement_lines(statement))
     data = render(statement, rows, chosen, service.clock.now())
     path = Path(out or _default_name(statement.tenant_id, month))
     _write_file(path, data)

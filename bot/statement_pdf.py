@@ -4,32 +4,40 @@ pages; the CSV has every call). English, as the whole command line is.
 
 Names may be Vietnamese ("Nguyễn Văn An"), so the text is set in a Unicode TrueType font: the
 one `font` names (`--font`, else CREDITS_PDF_FONT), else DejaVu Sans where Debian's
-fonts-dejavu-core puts it. With none of them, the core Helvetica is used and the text is
-transliterated ("Nguyen Van An"), with a one-line warning: never a failure.
+fonts-dejavu-core puts it. When that file is missing, or is not a font fpdf2 can read, the core
+Helvetica is used and the text is transliterated ("Nguyen Van An"), with a one-line warning:
+never a failure.
+
+Tables (fpdf2's `table()`) wrap long text within their columns rather than cut it, and repeat
+their head row at the top of each page they run onto; every page after the first is headed with
+the statement's name, and every page ends with "Page X of Y".
 """
 
 from __future__ import annotations
 
 import sys
 import unicodedata
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from bot.statement_csv import KIND_WORDS, RECEIPT_KINDS
 from credits import shown
 from credits.i18n import fmt_date, fmt_datetime
-from credits.models import EntryKind
+from credits.models import Entry, EntryKind
 from credits.money import Money
 from credits.statement import month_label
 from credits.statement_models import Statement, StatementLine
 
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 FONT_ENV = "CREDITS_PDF_FONT"
+FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
+FONT_TABLES = ("head", "hhea", "hmtx", "maxp", "cmap", "post")  # fpdf2 reads these
 FAMILY = "StatementSans"
 _LATIN = {
     "đ": "d",
@@ -50,6 +58,15 @@ ENTRY_WORDS: dict[EntryKind, str] = {
     EntryKind.EXPIRY: "Expired",
     EntryKind.ADJUSTMENT: "Adjustment",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A table column: its head, its width in millimetres and how its text is aligned."""
+
+    head: str
+    width: float
+    align: str = "LEFT"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,40 +91,49 @@ def transliterate(text: str) -> str:
 
 
 class StatementPdf(FPDF):
-    """An A4 page with the statement's fonts; `say` is the text as this font can set it."""
+    """An A4 statement: `say` is the text as its font can set it; from the second page on, a
+    line naming the statement heads each page, and every page ends with "Page X of Y"."""
 
-    def __init__(self, font: Path | None) -> None:
+    def __init__(self, font: Path | None, caption: str) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
-        self.set_auto_page_break(auto=True, margin=15)
+        self.set_margins(15, 15, 15)
+        self.set_auto_page_break(auto=True, margin=18)
         self.say: Callable[[str], str] = transliterate
         self.text_family = "Helvetica"
+        self.caption = caption
         if font is not None:
-            bold = font.with_name(font.stem + "-Bold" + font.suffix)
             self.add_font(FAMILY, "", str(font))
-            self.add_font(FAMILY, "B", str(bold if bold.is_file() else font))
+            self.add_font(FAMILY, "B", str(_bold(font)))
             self.text_family, self.say = FAMILY, str
+
+    def header(self) -> None:
+        if self.page_no() == 1:
+            return
+        self.set_font(self.text_family, "", 8)
+        self.set_text_color(90)
+        self.cell(0, 5, self.say(self.caption), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_text_color(0)
+        self.ln(2)
+
+    def footer(self) -> None:
+        self.set_y(-13)
+        self.set_font(self.text_family, "", 8)
+        self.set_text_color(90)
+        self.cell(0, 5, f"Page {self.page_no()} of {{nb}}", align="R")
+        self.set_text_color(0)
 
     def write_cell(
         self, width: float, text: str, *, bold: bool = False, align: str = "L", end: bool = False
     ) -> None:
         self.set_font(self.text_family, "B" if bold else "", 9)
-        shown_text = self.fit(self.say(text), width - 2)
         self.cell(
             width,
             5.5,
-            shown_text,
+            self.say(text),
             align=align,
             new_x=XPos.LMARGIN if end else XPos.RIGHT,
             new_y=YPos.NEXT if end else YPos.TOP,
         )
-
-    def fit(self, text: str, width: float) -> str:
-        """`text` cut (with "...") to fit `width` millimetres."""
-        if self.get_string_width(text) <= width:
-            return text
-        while text and self.get_string_width(text + "...") > width:
-            text = text[:-1]
-        return text + "..."
 
     def title_line(self, text: str, size: int = 14) -> None:
         self.set_font(self.text_family, "B", size)
@@ -117,16 +143,67 @@ class StatementPdf(FPDF):
         self.set_font(self.text_family, "", 9)
         self.multi_cell(0, 5, self.say(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
+    def grid(self, columns: Sequence[Column], rows: Iterable[Sequence[str]]) -> None:
+        """A table the width of the page: text wraps within its column (never cut), numbers are
+        right-aligned, and the head row is repeated at the top of each page it runs onto."""
+        self.set_font(self.text_family, "", 8)
+        self.set_draw_color(200)
+        with self.table(
+            col_widths=tuple(column.width for column in columns),
+            width=self.epw,
+            text_align=tuple(column.align for column in columns),
+            borders_layout="HORIZONTAL_LINES",
+            line_height=4.2,
+            padding=(0.8, 1, 0.8, 1),
+            repeat_headings=1,
+        ) as table:
+            head = table.row()
+            for column in columns:
+                head.cell(self.say(column.head))
+            for cells in rows:
+                row = table.row()
+                for cell in cells:
+                    row.cell(self.say(cell))
+        self.set_draw_color(0)
+
+
+def _bold(font: Path) -> Path:
+    """The font's bold face beside it ("DejaVuSans-Bold.ttf"), when there is one it can read."""
+    bold = font.with_name(font.stem + "-Bold" + font.suffix)
+    return bold if bold.is_file() and readable(bold) else font
+
+
+def readable(font: Path) -> bool:
+    """Whether `font` is a TrueType or OpenType font fpdf2 can set text in: its name ends as
+    fpdf2 requires and fontTools reads every table of it (not some other file, nor a font cut
+    short). The file is closed again."""
+    if font.suffix.lower() not in FONT_SUFFIXES:
+        return False
+    try:
+        with font.open("rb") as handle:
+            face = TTFont(handle, lazy=False)
+            if not all(tag in face for tag in FONT_TABLES):
+                return False
+            face.ensureDecompiled()
+            return face.getBestCmap() is not None
+    except Exception:  # fontTools raises many kinds of error for a file that is not a font
+        return False
+
 
 def chosen_font(given: str | None) -> Path | None:
     """The Unicode font to use: `given` (the option or CREDITS_PDF_FONT), else DejaVu Sans;
-    None when that file is not there, after a one-line warning on stderr."""
+    None when that file is not there or is not a font fpdf2 can read, after a one-line warning
+    on stderr (the PDF is still written, in Helvetica)."""
     path = Path(given).expanduser() if given else DEJAVU
-    if path.is_file():
+    if not path.is_file():
+        problem = f"no Unicode font at {path}"
+    elif not readable(path):
+        problem = f"{path} is not a TrueType or OpenType font it can read"
+    else:
         return path
     print(
-        f"credits-bot: warning: no Unicode font at {path}; the PDF uses Helvetica and writes "
-        f"names without their accents (set {FONT_ENV} or --font to a .ttf file).",
+        f"credits-bot: warning: {problem}; the PDF uses Helvetica and writes names without "
+        f"their accents (set {FONT_ENV} or --font to a .ttf file).",
         file=sys.stderr,
     )
     return None
@@ -152,30 +229,57 @@ def _summary(pdf: StatementPdf, statement: Statement) -> None:
         pdf.write_cell(40, value, bold=edge, align="R", end=True)
 
 
+RECEIPT_COLUMNS = (  # millimetres: the page's 180 between its margins
+    Column("No.", 12),
+    Column("Date (UTC)", 36),
+    Column("Kind", 24),
+    Column("Amount", 26, "RIGHT"),
+    Column("By", 36),
+    Column("Payment reference", 46),
+)
+ENTRY_COLUMNS = (
+    Column("Recorded (UTC)", 36),
+    Column("What", 72),
+    Column("Amount", 26, "RIGHT"),
+    Column("Balance", 28, "RIGHT"),
+    Column("Receipt", 18, "RIGHT"),
+)
+
+
 def _receipts(pdf: StatementPdf, statement: Statement) -> None:
     pdf.ln(3)
     pdf.title_line(f"Receipts ({len(statement.receipts):,})", 11)
     if not statement.receipts:
         pdf.note("No purchases or auto-recharges this month, so no receipts.")
         return
-    widths = (12, 40, 24, 24, 36, 54)
-    for width, head in zip(
-        widths, ("No.", "Date (UTC)", "Kind", "Amount", "By", "Payment reference"), strict=True
-    ):
-        pdf.write_cell(width, head, bold=True, align="R" if head == "Amount" else "L")
-    pdf.ln(5.5)
-    for receipt in statement.receipts:
-        who = shown.actor_name(receipt.actor.id, receipt.actor.name)
-        cells = (
-            str(receipt.number),
-            fmt_datetime(receipt.at),
-            RECEIPT_KINDS[receipt.kind],
-            receipt.amount.format(),
-            who,
-            receipt.reference or "",
-        )
-        for index, (width, value) in enumerate(zip(widths, cells, strict=True)):
-            pdf.write_cell(width, value, align="R" if index == 3 else "L", end=index == 5)
+    pdf.grid(
+        RECEIPT_COLUMNS,
+        (
+            (
+                str(receipt.number),
+                fmt_datetime(receipt.at),
+                RECEIPT_KINDS[receipt.kind],
+                receipt.amount.format(),
+                shown.actor_name(receipt.actor.id, receipt.actor.name),
+                receipt.reference or "",
+            )
+            for receipt in statement.receipts
+        ),
+    )
+
+
+def _what(entry: Entry) -> str:
+    """What an entry was, each thing said once: "Purchase · Ada", "Adjustment · Ada · credit
+    note", "Auto-recharge", "Funds bought 10 Oct 2025 expired"."""
+    label = ENTRY_WORDS[entry.kind]
+    reason = shown.reason(entry.reason, entry.amount.currency) or ""
+    if entry.kind is EntryKind.EXPIRY:
+        return reason or label  # the reason says what expired, and when it was bought
+    parts = [label]
+    for part in (shown.actor_name(entry.actor.id, entry.actor.name), reason):
+        if part and part not in parts:
+            parts.append(part)
+    return " · ".join(parts)
 
 
 async def entry_rows(lines: AsyncIterator[StatementLine]) -> list[Row]:
@@ -202,16 +306,11 @@ async def entry_rows(lines: AsyncIterator[StatementLine]) -> list[Row]:
             calls.append(line)
             continue
         fold()
-        label = ENTRY_WORDS[entry.kind]
-        reason = shown.reason(entry.reason, entry.amount.currency) or ""
-        who = shown.actor_name(entry.actor.id, entry.actor.name)
-        parts = (label, who if who != label else "", reason if reason != label else "")
-        what = " · ".join(part for part in parts if part)
         receipt = str(line.receipt_no) if line.receipt_no is not None else ""
         rows.append(
             Row(
                 fmt_datetime(entry.created_at),
-                what,
+                _what(entry),
                 _signed(entry.amount),
                 entry.balance_after.format(),
                 receipt,
@@ -227,27 +326,21 @@ def _entries(pdf: StatementPdf, rows: list[Row]) -> None:
     if not rows:
         pdf.note("No entries this month.")
         return
-    widths = (38, 84, 24, 24, 20)
-    heads = ("Recorded (UTC)", "What", "Amount", "Balance", "Receipt")
-    for width, head in zip(widths, heads, strict=True):
-        pdf.write_cell(width, head, bold=True, align="R" if head in heads[2:4] else "L")
-    pdf.ln(5.5)
-    for row in rows:
-        cells = (row.when, row.what, row.amount, row.balance, row.receipt)
-        for index, (width, value) in enumerate(zip(widths, cells, strict=True)):
-            pdf.write_cell(width, value, align="R" if index in (2, 3) else "L", end=index == 4)
+    cells = ((row.when, row.what, row.amount, row.balance, row.receipt) for row in rows)
+    pdf.grid(ENTRY_COLUMNS, cells)
 
 
 def render(statement: Statement, rows: list[Row], font: Path | None, made_at: datetime) -> bytes:
     """The statement's PDF."""
-    pdf = StatementPdf(font)
     label = month_label(statement.month)
+    title = f"Communications Credits statement: {label}"
+    pdf = StatementPdf(font, f"{title} · tenant {statement.tenant_id}")
     pdf.set_title(f"Communications Credits statement, {label}")
     pdf.set_author("credits-bot")
     pdf.set_creator("credits-bot")
     pdf.set_creation_date(made_at)
     pdf.add_page()
-    pdf.title_line(f"Communications Credits statement: {label}")
+    pdf.title_line(title)
     pdf.note(
         f"Tenant {statement.tenant_id} · currency {statement.currency.code} · UTC calendar month"
         + ("" if statement.complete else f" · to date, {fmt_datetime(statement.as_of)}")

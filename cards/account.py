@@ -385,7 +385,7 @@ def _history_row(entry: Entry) -> Element:
         what.append(text(detail, subtle=True, size="Small", spacing="None"))
     return column_set(
         [
-            column([text(fmt_date(entry.created_at), size="Small")], width=2),
+            column([text(fmt_datetime(entry.created_at), size="Small")], width=2),  # as settings
             column(what, width=4),
             column(
                 [

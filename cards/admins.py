@@ -86,19 +86,30 @@ def confirm_admin_card(change: AdminChange, person: Person, request: str) -> Car
     return card(body, [confirm, cancel])
 
 
-def choose_person_card(change: AdminChange, typed: str, people: Sequence[Person]) -> Card:
-    """Several people match ``typed``: a button for each (the first `MAX_CHOICES`), each leading
-    to the confirm card of the change for that person."""
+def choose_person_card(
+    change: AdminChange, typed: str, people: Sequence[Person], *, by_start: bool = False
+) -> Card:
+    """Several people match ``typed`` (or, `by_start`, nobody is called so and these names
+    start with it): a button for each (the first `MAX_CHOICES`), each leading to the confirm
+    card of the change for that person."""
     if change is AdminChange.GRANT:
         title = t("Who should be a billing admin?")
     else:
         title = t("Which admin should be removed?")
-    said = tn(
-        '{n} person matches "{name}"; choose them.',
-        '{n} people match "{name}"; choose one.',
-        len(people),
-        name=typed,
-    )
+    if by_start:
+        said = tn(
+            'Nobody is called "{name}"; {n} name starts with it. Choose them if they are meant.',
+            'Nobody is called "{name}"; {n} names start with it. Choose the one meant.',
+            len(people),
+            name=typed,
+        )
+    else:
+        said = tn(
+            '{n} person matches "{name}"; choose them.',
+            '{n} people match "{name}"; choose one.',
+            len(people),
+            name=typed,
+        )
     body: list[Element] = [heading(title), text(said)]
     if len(people) > MAX_CHOICES:
         more = t(

@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 SCOPE_TITLES: dict[HistoryScope, str] = {
-    HistoryScope.ALL: N_("Activity"),
+    HistoryScope.ALL: N_("All activity"),  # money and settings ("Activity": the ledger alone)
     HistoryScope.MONEY: N_("Transactions"),
     HistoryScope.SETTINGS: N_("Settings changes"),
 }
@@ -80,14 +80,15 @@ def _auto_recharge(change: SettingsChange, by: str) -> str:
     amount = change.field(SettingField.RECHARGE_AMOUNT)
     trigger = change.field(SettingField.RECHARGE_TRIGGER)
     if enabled is not None and enabled.after is False:
-        return t("{who} turned auto-recharge off", who=by)
+        return _unchanged(t("{who} turned auto-recharge off", who=by), change)
     if amount is not None and trigger is not None:
         message = (
             N_("{who} set auto-recharge to {amount} when below {trigger}")
             if enabled is not None
             else N_("{who} changed auto-recharge to {amount} when below {trigger}")
         )
-        return t(message, who=by, amount=_value(amount.after), trigger=_value(trigger.after))
+        said = t(message, who=by, amount=_value(amount.after), trigger=_value(trigger.after))
+        return _recharge_was(said, enabled, amount, trigger)
     if amount is not None:
         said = t(
             "{who} changed the recharge amount to {amount}", who=by, amount=_value(amount.after)
@@ -100,7 +101,39 @@ def _auto_recharge(change: SettingsChange, by: str) -> str:
             trigger=_value(trigger.after),
         )
         return _was(said, trigger)
-    return t("{who} turned auto-recharge on", who=by)
+    return _unchanged(t("{who} turned auto-recharge on", who=by), change)
+
+
+def _recharge_was(
+    said: str, enabled: FieldChange | None, amount: FieldChange, trigger: FieldChange
+) -> str:
+    """What auto-recharge was before an amount and trigger were set: "(no change)", "(was
+    off)", "(was $100.00 when below $20.00)", or nothing when that is not known (an old row)
+    or there was no amount and trigger before."""
+    if not (amount.known_before and trigger.known_before):
+        return said
+    fields = [f for f in (enabled, amount, trigger) if f is not None]
+    if all(f.known_before and f.before == f.after for f in fields):
+        return t("{said} (no change)", said=said)
+    was_off = enabled is not None and enabled.known_before and enabled.before is False
+    had = amount.before is not None and trigger.before is not None
+    same = (amount.before, trigger.before) == (amount.after, trigger.after)
+    if was_off and (same or not had):
+        return t("{said} (was off)", said=said)
+    if not had or same:
+        return said
+    before = {"amount": _value(amount.before), "trigger": _value(trigger.before)}
+    if was_off:
+        return t("{said} (was off, at {amount} when below {trigger})", said=said, **before)
+    return t("{said} (was {amount} when below {trigger})", said=said, **before)
+
+
+def _unchanged(said: str, change: SettingsChange) -> str:
+    """``"<said> (no change)"`` when every setting it set already had that value."""
+    fields = change.fields
+    if fields and all(f.known_before and f.before == f.after for f in fields):
+        return t("{said} (no change)", said=said)
+    return said
 
 
 def _caps(change: SettingsChange, by: str) -> str:
@@ -123,7 +156,8 @@ def _caps(change: SettingsChange, by: str) -> str:
         else:
             continue
         parts.append(_was(part, field))
-    return t("{who} set the auto-recharge caps: {caps}", who=by, caps="; ".join(parts))
+    said = t("{who} set the auto-recharge caps: {caps}", who=by, caps="; ".join(parts))
+    return _unchanged(said, change)
 
 
 def _thresholds(change: SettingsChange, by: str) -> str:
@@ -134,7 +168,7 @@ def _thresholds(change: SettingsChange, by: str) -> str:
         said = t(
             "{who} set low-balance alerts below {amounts}", who=by, amounts=_value(field.after)
         )
-    return _was(said, field) if field is not None else said
+    return _unchanged(_was(said, field), change) if field is not None else said
 
 
 def _person(change: SettingsChange) -> str:
@@ -178,6 +212,9 @@ _SAYS: dict[SettingsAction, Callable[[SettingsChange, str], str]] = {
     ),
     SettingsAction.ADMIN_CLAIMED: lambda c, by: t(
         "{who} became the first admin with a claim code", who=by
+    ),
+    SettingsAction.CLAIM_CODE_ISSUED: lambda c, by: t(
+        "{who} printed a one-time claim code for the first admin", who=by
     ),
     SettingsAction.ALERTS_SUBSCRIBED: _subscribed,
     SettingsAction.ALERTS_UNSUBSCRIBED: _unsubscribed,
@@ -233,7 +270,9 @@ def settings_row(change: SettingsChange) -> Element:
 def empty_text(scope: HistoryScope | None) -> str:
     if scope is HistoryScope.SETTINGS:
         return t("No settings changes yet.")
-    return t("No activity yet.")
+    if scope is HistoryScope.ALL:
+        return t("No activity or settings changes yet.")
+    return t("No activity yet.")  # the money alone
 
 
 def history_buttons(page: ActivityPage, last_seq: int) -> list[Element]:

@@ -267,8 +267,8 @@ def _changes(now: RechargeSettings, change: CapsChange) -> list[tuple[str, str]]
 def confirm_caps_card(
     view: AccountView, change: CapsChange, request: str, after: CapStatus | None = None
 ) -> Card:
-    """Each cap it changes, before → after (no cap: "No cap"); ``after`` (the caps as they would be now) warns when
-    the change stops auto-recharge at once."""
+    """Each cap it changes, before → after (no cap: "No cap"); ``after`` (the caps as they
+    would be now) warns when the change stops auto-recharge at once."""
     body: list[Element] = [
         heading(t("Change the auto-recharge limits?")),
         fact_set(_changes(view.recharge, change)),

@@ -172,6 +172,10 @@ def receipt_card(result: FundingResult, view: AccountView) -> Card:
         act.execute(t("Show balance"), act.BALANCE),
         act.execute(t("History"), act.HISTORY),
     ]
+    if result.payment is not None and result.payment.receipt_no is not None:
+        number = str(result.payment.receipt_no)  # the receipt again (dialogs/statement_chat.py)
+        title = t("Receipt {number}", number=number)
+        buttons.insert(0, act.execute(title, act.RECEIPT, number=result.payment.receipt_no))
     return card(body, buttons)
 
 

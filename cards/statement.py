@@ -35,7 +35,9 @@ KIND_TITLES: dict[EntryKind, str] = {
 }
 RECEIPT_KINDS: dict[PaymentKind, str] = {
     PaymentKind.PURCHASE: N_("Purchase"),
-    PaymentKind.AUTO_RECHARGE: N_("Auto-recharge"),
+    # a message of its own: the kind label is the glossary's "Tự động nạp" (as the statement's
+    # row), while "Auto-recharge" elsewhere names the feature, "Tự động nạp tiền"
+    PaymentKind.AUTO_RECHARGE: N_("Automatic recharge"),
 }
 
 

@@ -71,8 +71,13 @@ async def set_auto_recharge(
             details["recharge_enabled"] = enabled
         if enabled:
             details.update(recharge_paused=False, recharge_armed=True)
+        was: Details = {
+            "recharge_enabled": account.recharge_enabled,
+            "recharge_amount_minor": account.recharge_amount_minor,
+            "recharge_trigger_minor": account.recharge_trigger_minor,
+        }
         replay = await _audit(
-            deps, account, "auto_recharge", actor, details, idempotency_key, expected_version
+            deps, account, "auto_recharge", actor, details, idempotency_key, expected_version, was
         )
         if not replay:
             before = _recharge_settings(account)
@@ -104,8 +109,13 @@ async def set_recharge_caps(
         now = caps.settings_of(account, deps.config)
         plan = caps.plan(deps.config, now, change, account.currency)
         action = SettingsAction.RECHARGE_CAPS.value
+        was: Details = {
+            "daily_recharge_limit": now.daily_limit,
+            "monthly_recharge_cap_minor": account.monthly_recharge_cap_minor,
+            "max_recharge_minor": account.max_recharge_minor,
+        }
         replay = await _audit(
-            deps, account, action, actor, plan.details, idempotency_key, expected_version
+            deps, account, action, actor, plan.details, idempotency_key, expected_version, was
         )
         if not replay:
             if plan.daily_limit is not None:
@@ -142,7 +152,8 @@ async def set_alert_thresholds(
         if any(v <= 0 for v in values):
             raise ValidationError(t("Low-balance thresholds must be more than zero."))
         details: Details = {"alert_thresholds": values}
-        await _audit(deps, account, "alert_thresholds", actor, details, None, expected_version)
+        was: Details = {"alert_thresholds": list(account.alert_thresholds)}
+        await _audit(deps, account, "alert_thresholds", actor, details, None, expected_version, was)
         before = _recharge_settings(account)
         account.alert_thresholds = values
         await _apply(deps, account, before)
@@ -193,8 +204,11 @@ async def _audit(
     details: Details,
     idempotency_key: str | None,
     expected_version: int | None,
+    before: Details | None = None,
 ) -> bool:
-    """Audit a settings change; True when this key was already applied (a replay)."""
+    """Audit a settings change; True when this key was already applied (a replay). The row
+    keeps what the settings were (``before``, read under the lock: the history says "was"),
+    which the request's hash leaves out, so a second Confirm is still the same request."""
     hashed = request_hash(action, details, actor.id)
     key = None
     if idempotency_key is not None:
@@ -220,7 +234,7 @@ async def _audit(
             action=action,
             actor_id=actor.id,
             actor_name=actor.name[:200],
-            details=details,
+            details=details if before is None else {**details, "before": before},
             idempotency_key=key,
             request_hash=hashed,
             created_at=deps.clock.now(),

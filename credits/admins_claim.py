@@ -8,7 +8,11 @@ activity), audited as `admin_claimed`, and the code is used up.
 
 Only the code's SHA-256 (with the tenant's id) is stored, compared in constant time. A wrong
 code counts against it and changes nothing else; after five the code is void, and a new one
-must be printed. Each refusal is a `ClaimRefused` naming why (`ClaimOutcome`)."""
+must be printed. Something that is not shaped like a code (8 characters of `ALPHABET`, a dash
+or a space in the middle allowed: "use code SAVE2024" said to the bot by mistake) is no try and
+counts nothing. Each refusal is a `ClaimRefused` naming why (`ClaimOutcome`), logged with the
+tenant and the claimant (never the code). Printing a code is in the audit trail
+(`claim_code_issued`, who printed it; the code itself is not kept)."""
 
 from __future__ import annotations
 
@@ -19,8 +23,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, NoReturn
 
+import structlog
 from sqlalchemy import select, update
 
 from credits import admins, audit
@@ -31,8 +36,11 @@ from credits.models import Actor
 from credits.schema import claim_codes
 from credits.store import Deps, LockedAccount, tenant_key
 
+log = structlog.get_logger(__name__)
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud, typed from paper
 LENGTH = 8
+OPERATOR = Actor("cli", "credits-bot")
+"""Who prints a code when the caller does not say (the command line says `cli:<user>`)."""
 VALID_FOR = timedelta(hours=24)
 MAX_FAILURES = 5
 HAS_ADMINS = N_(
@@ -44,7 +52,18 @@ NO_ID = N_(
     "I can't tell who you are (your message has no Microsoft Entra object id), so I can't make "
     "you an admin. Type the code in Teams. Nothing was changed."
 )
-PRINT_NEW = N_("Print a new one with: credits-bot admins claim-code --tenant {tenant}")
+PRINT_ONE = N_(
+    "Ask whoever runs the bot to print one with: credits-bot admins claim-code --tenant {tenant}"
+)
+PRINT_NEW = N_(
+    "Ask whoever runs the bot to print a new one with: credits-bot admins claim-code "
+    "--tenant {tenant}"
+)
+MALFORMED = N_(
+    "That is not a claim code: a code is 8 letters and digits such as ABCD-EFGH (no 0, 1, I, L "
+    "or O), as credits-bot admins claim-code prints it. It was not counted as a try. Nothing "
+    "was changed."
+)
 
 
 class ClaimOutcome(StrEnum):
@@ -57,6 +76,7 @@ class ClaimOutcome(StrEnum):
     VOIDED = "voided"  # typed wrong MAX_FAILURES times
     EXPIRED = "expired"
     WRONG = "wrong"
+    MALFORMED = "malformed"  # not shaped like a code: no try, nothing counted
 
 
 class ClaimRefused(CreditsError):
@@ -81,10 +101,12 @@ def _refusal(outcome: ClaimOutcome, tenant_id: str, left: int) -> str:
     print_new = t(PRINT_NEW, tenant=tenant_id)
     if outcome is ClaimOutcome.HAS_ADMIN:
         return t(HAS_ADMINS)
+    if outcome is ClaimOutcome.MALFORMED:
+        return t(MALFORMED)
     if outcome is ClaimOutcome.NO_CODE:
         return t(
-            "There is no claim code for this organisation. {print_new}. Nothing was changed.",
-            print_new=print_new,
+            "There is no claim code for this organisation. {print_one}. Nothing was changed.",
+            print_one=t(PRINT_ONE, tenant=tenant_id),
         )
     if outcome is ClaimOutcome.USED:
         return t("That claim code was used already; a code works once. Nothing was changed.")
@@ -110,15 +132,34 @@ def _refusal(outcome: ClaimOutcome, tenant_id: str, left: int) -> str:
     )
 
 
+_SEPARATOR = re.compile(r"[\s\-\u2010-\u2015]")
+
+
+def _plain(code: str) -> str:
+    """A code as typed, normalised: upper case, without spaces or dashes."""
+    return _SEPARATOR.sub("", code).upper()
+
+
+def well_formed(code: str) -> bool:
+    """Whether ``code`` is shaped like a claim code: `LENGTH` characters of `ALPHABET`, with at
+    most one dash or space, in the middle ("ABCD-EFGH", "abcd efgh", "ABCDEFGH")."""
+    plain = _plain(code)
+    parts = _SEPARATOR.split(code.strip())
+    return (
+        len(plain) == LENGTH
+        and all(c in ALPHABET for c in plain)
+        and (len(parts) == 1 or [len(p) for p in parts] == [LENGTH // 2, LENGTH // 2])
+    )
+
+
 def _digest(tenant_id: str, code: str) -> str:
-    """The stored form of a code: SHA-256 of the tenant and the code as typed, normalised
-    (upper case, without spaces or dashes)."""
-    plain = re.sub(r"[\s\-\u2010-\u2015]", "", code).upper()
-    return hashlib.sha256(f"{tenant_id}\n{plain}".encode()).hexdigest()
+    """The stored form of a code: SHA-256 of the tenant and the code as typed, normalised."""
+    return hashlib.sha256(f"{tenant_id}\n{_plain(code)}".encode()).hexdigest()
 
 
-async def new_code(deps: Deps, tenant_id: str) -> ClaimCode:
-    """A new claim code for a tenant with no admin (refused otherwise), replacing any before."""
+async def new_code(deps: Deps, tenant_id: str, by: Actor = OPERATOR) -> ClaimCode:
+    """A new claim code for a tenant with no admin (refused otherwise), replacing any before;
+    audited as printed by ``by`` (the code is not kept, only its hash)."""
     drawn = "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
     code = f"{drawn[:4]}-{drawn[4:]}"
     now = deps.clock.now()
@@ -139,7 +180,12 @@ async def new_code(deps: Deps, tenant_id: str) -> ClaimCode:
             .values(tenant_id=account.tenant_id, **values)
             .on_conflict_do_update(index_elements=["tenant_id"], set_=values)
         )
-        return ClaimCode(account.tenant_id, code, now + VALID_FOR)
+        expires = now + VALID_FOR
+        details: audit.Details = {"expires_at": expires.isoformat()}
+        await audit.record(
+            deps, account.conn, account.id, SettingsAction.CLAIM_CODE_ISSUED, by, details
+        )
+        return ClaimCode(account.tenant_id, code, expires)
 
 
 async def claim(deps: Deps, tenant_id: str, typed: str, claimant: Actor) -> None:
@@ -151,16 +197,30 @@ async def claim(deps: Deps, tenant_id: str, typed: str, claimant: Actor) -> None
         raise ValidationError(t(NO_ID))
     async with deps.db.read() as conn:
         if await admins.has_admin(deps, conn, tenant_id):
-            raise ClaimRefused(ClaimOutcome.HAS_ADMIN, tenant_id)
+            _refused(tenant_id, claimant, ClaimOutcome.HAS_ADMIN)
         row = (
             await conn.execute(select(claim_codes).where(claim_codes.c.tenant_id == tenant_id))
         ).one_or_none()
     if row is None:  # no code: no account is made for it either
-        raise ClaimRefused(ClaimOutcome.NO_CODE, tenant_id)
+        _refused(tenant_id, claimant, ClaimOutcome.NO_CODE)
+    if not well_formed(typed):  # not a try at all: counted nowhere
+        _refused(tenant_id, claimant, ClaimOutcome.MALFORMED)
     async with deps.store.locked(tenant_id) as account:
         outcome, left = await _try(deps, account, typed, claimant)
     if outcome is not ClaimOutcome.CLAIMED:
-        raise ClaimRefused(outcome, tenant_id, left)
+        _refused(tenant_id, claimant, outcome, left)
+
+
+def _refused(tenant_id: str, claimant: Actor, outcome: ClaimOutcome, left: int = 0) -> NoReturn:
+    """Log a claim that made nobody an admin (who tried, never the code), and refuse it."""
+    log.warning(
+        "claim code refused",
+        tenant_id=tenant_id,
+        claimant=claimant.id,
+        outcome=outcome.value,
+        tries_left=left,
+    )
+    raise ClaimRefused(outcome, tenant_id, left)
 
 
 async def _try(

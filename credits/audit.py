@@ -32,6 +32,7 @@ class SettingsAction(StrEnum):
     ADMIN_GRANTED = "admin_granted"
     ADMIN_REVOKED = "admin_revoked"
     ADMIN_CLAIMED = "admin_claimed"  # the first admin, by a claim code
+    CLAIM_CODE_ISSUED = "claim_code_issued"  # a first-run claim code printed (never the code)
     ALERTS_SUBSCRIBED = "alerts_subscribed"
     ALERTS_UNSUBSCRIBED = "alerts_unsubscribed"
     CANCELLED = CANCELLED_REQUEST  # a confirm card's request voided before it was confirmed

@@ -39,9 +39,10 @@ SettingValue = bool | int | Money | tuple[Money, ...] | None
 
 @dataclass(frozen=True, slots=True)
 class FieldChange:
-    """One setting a change set: its new value, and the one it replaced when an earlier
-    change of the trail says (`known_before`; else it was the default, or older than the
-    trail looked)."""
+    """One setting a change set: its new value, and the one it replaced when that is known
+    (`known_before`): kept in the change's row since rows keep it; for an older row, told by
+    an earlier change of the trail (unknown when it was the default, or older than the trail
+    looked)."""
 
     field: SettingField
     after: SettingValue

@@ -24,23 +24,17 @@ from credits.audit_models import (
     cursor_after,
     merge,
 )
-from credits.errors import ValidationError
+from credits.errors import NotFoundError, ValidationError
 from credits.i18n import t
 from credits.models import Actor, Entry, HistoryScope
 from credits.money import Currency, Money
-from credits.schema import ledger_entries, operations
-from credits.store import Deps
+from credits.schema import accounts, ledger_entries, operations
+from credits.store import Account, Deps, tenant_key
 
 MAX_PAGE = 200
 LOOK_BACK = 200
 """How many older settings changes are read to tell what a page's changes replaced."""
 
-_KEYS = {
-    "recharge_amount_minor": SettingField.RECHARGE_AMOUNT,
-    "recharge_trigger_minor": SettingField.RECHARGE_TRIGGER,
-    "monthly_recharge_cap_minor": SettingField.MONTHLY_CAP,
-    "max_recharge_minor": SettingField.MAX_RECHARGE,
-}
 _KEYS = {
     "recharge_enabled": SettingField.RECHARGE_ENABLED,
     "recharge_amount_minor": SettingField.RECHARGE_AMOUNT,
@@ -52,6 +46,8 @@ _KEYS = {
 }
 """The details' keys of the settings a change may set, in the order they are said."""
 _CAPS_MAY_CLEAR = frozenset({SettingField.MONTHLY_CAP, SettingField.MAX_RECHARGE})
+_MAY_BE_UNSET = _CAPS_MAY_CLEAR | {SettingField.RECHARGE_AMOUNT, SettingField.RECHARGE_TRIGGER}
+"""What a setting may have been before: also no recharge amount or trigger yet."""
 _SETTINGS = (
     SettingsAction.AUTO_RECHARGE.value,
     SettingsAction.RECHARGE_CAPS.value,
@@ -60,13 +56,25 @@ _SETTINGS = (
 
 
 async def activity(
-    deps: Deps, tenant_id: str, scope: HistoryScope, limit: int, cursor: HistoryCursor | None
+    deps: Deps,
+    tenant_id: str,
+    scope: HistoryScope,
+    limit: int,
+    cursor: HistoryCursor | None,
+    *,
+    known_only: bool = False,
 ) -> ActivityPage:
-    """One page of the history of ``scope``, newest first, from ``cursor`` (None: the newest)."""
+    """One page of the history of ``scope``, newest first, from ``cursor`` (None: the newest).
+    ``known_only``: a tenant with no account is refused (NotFoundError) and none is made for
+    it (the command line: a mistyped tenant)."""
     if not 1 <= limit <= MAX_PAGE:
         raise ValidationError(t("Ask for 1 to 200 entries at a time."))
     start = cursor or HistoryCursor()
-    account = await deps.store.account(tenant_id)
+    if any(b is not None and b < 1 for b in (start.before_seq, start.before_change)):
+        raise ValidationError(
+            t("An older page starts from a number of 1 or more, as the page before it gave it.")
+        )
+    account = await (_existing(deps, tenant_id) if known_only else deps.store.account(tenant_id))
     cur = account.currency
     entries: list[Entry] = []
     changes: list[SettingsChange] = []
@@ -79,6 +87,23 @@ async def activity(
     merged = merge(entries, changes)
     shown, rest = merged[:limit], merged[limit:]
     return ActivityPage(scope, tuple(shown), cursor_after(shown, rest, start), start)
+
+
+async def _existing(deps: Deps, tenant_id: str) -> Account:
+    """The tenant's account, never made here; NotFoundError when nothing was recorded for it."""
+    key = tenant_key(tenant_id)
+    async with deps.db.read() as conn:
+        query = select(accounts).where(accounts.c.tenant_id == key)
+        row = (await conn.execute(query)).one_or_none()
+    if row is None:
+        raise NotFoundError(
+            t(
+                "No account for tenant '{tenant}': nothing was ever recorded for it, so it has "
+                "no history. Check the tenant id.",
+                tenant=key,
+            )
+        )
+    return Account.from_row(row)
 
 
 async def _entries(
@@ -127,14 +152,29 @@ def change_of(row: Row[Any], cur: Currency) -> SettingsChange:
 
 
 def _fields(details: Mapping[str, Any], cur: Currency) -> tuple[FieldChange, ...]:
-    found = [(field, _value(field, details, key, cur)) for key, field in _KEYS.items()]
-    return tuple(FieldChange(field, value) for field, (ok, value) in found if ok)
+    """The settings a change set, each with what it was when the row says so (its ``before``,
+    written with the change since this was added; older rows: guessed by `_with_before`)."""
+    stored = details.get("before")
+    before: Mapping[str, Any] = stored if isinstance(stored, Mapping) else {}
+    fields = []
+    for key, field in _KEYS.items():
+        ok, value = _value(field, details, key, cur, _CAPS_MAY_CLEAR)
+        if not ok:
+            continue
+        known, was = _value(field, before, key, cur, _MAY_BE_UNSET)
+        fields.append(FieldChange(field, value, was, known_before=known))
+    return tuple(fields)
 
 
 def _value(
-    field: SettingField, details: Mapping[str, Any], key: str, cur: Currency
+    field: SettingField,
+    details: Mapping[str, Any],
+    key: str,
+    cur: Currency,
+    may_be_none: frozenset[SettingField],
 ) -> tuple[bool, SettingValue]:
-    """(True, the value) when ``details`` holds ``key`` as this field's type; else (False, _)."""
+    """(True, the value) when ``details`` holds ``key`` as this field's type (None only for the
+    fields ``may_be_none``); else (False, _)."""
     if key not in details:
         return False, None
     value = details[key]
@@ -147,7 +187,7 @@ def _value(
     if field is SettingField.DAILY_LIMIT:
         return _minor(value), value
     if value is None:
-        return field in _CAPS_MAY_CLEAR, None
+        return field in may_be_none, None
     return (True, Money.from_minor(value, cur)) if _minor(value) else (False, None)
 
 
@@ -188,9 +228,10 @@ def _conversation(details: Mapping[str, Any]) -> Conversation:
 async def _with_before(
     conn: AsyncConnection, account_id: int, cur: Currency, changes: list[SettingsChange]
 ) -> list[SettingsChange]:
-    """The page's changes with what each field had before, told by the latest earlier change
+    """The page's changes with what each field had before: as the row says (written with the
+    change), else, for a row written before rows said so, told by the latest earlier change
     that set it (among the page and the `LOOK_BACK` changes older than it)."""
-    if not any(c.fields for c in changes):
+    if all(f.known_before for c in changes for f in c.fields):
         return changes
     oldest = min(c.id for c in changes)
     older = await _operations(conn, account_id, LOOK_BACK, oldest, _SETTINGS)
@@ -205,7 +246,7 @@ def _before(change: SettingsChange, trail: Sequence[SettingsChange]) -> Settings
     fields = []
     for now in change.fields:
         was = next((f for c in earlier if (f := c.field(now.field)) is not None), None)
-        if was is not None:
+        if was is not None and not now.known_before:
             now = FieldChange(now.field, now.after, was.after, known_before=True)
         fields.append(now)
     return SettingsChange(

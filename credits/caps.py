@@ -50,7 +50,7 @@ DAILY_RANGE = N_(  # DAILY_MIN, DAILY_MAX
     "The daily recharge limit must be a whole number from 1 to 100. Nothing was changed."
 )
 NO_DAILY_REMOVAL = N_(
-    'The daily recharge limit can\'t be removed: set it from 1 to 100, e.g. "at most 5 recharges '
+    "The daily recharge limit can't be removed: set it from 1 to 100, e.g. \"at most 5 recharges "
     'a day". Nothing was changed.'
 )
 NO_OTHER_PERIOD = N_(

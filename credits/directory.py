@@ -59,12 +59,10 @@ async def subscribe(
         return True
 
 
-async def unsubscribe(
-    deps: Deps, tenant_id: str, conversation_id: str, actor: Actor | None = None
-) -> bool:
+async def unsubscribe(deps: Deps, tenant_id: str, conversation_id: str, actor: Actor) -> bool:
     """End a conversation's subscription; True if there was one. Audited
-    (`alerts_unsubscribed`) in the same transaction: by `actor`, or, with none, by the bot's
-    delivery (the bot was removed from the conversation, or it is gone)."""
+    (`alerts_unsubscribed`) in the same transaction, by `actor`: who said "stop alerts here",
+    or `audit.DELIVERY` (the bot was removed from the conversation, or it is gone)."""
     async with deps.store.locked(tenant_id) as account:
         conn = account.conn
         gone = (
@@ -80,10 +78,10 @@ async def unsubscribe(
         if not gone:
             return False
         details = audit.conversation_details(
-            conversation_id, gone[0].reference, automatic=actor is None
+            conversation_id, gone[0].reference, automatic=actor.id == audit.DELIVERY.id
         )
         action = SettingsAction.ALERTS_UNSUBSCRIBED
-        await audit.record(deps, conn, account.id, action, actor or audit.DELIVERY, details)
+        await audit.record(deps, conn, account.id, action, actor, details)
         return True
 
 
@@ -107,14 +105,15 @@ async def list_subscriptions(deps: Deps, tenant_id: str) -> list[Subscription]:
 
 def _still_admin(deps: Deps) -> ColumnElement[bool]:
     """`is_admin`'s rule in SQL, for the person of a `personal_chats` row: listed in the
-    configuration, or granted in this tenant."""
+    configuration, or granted in this tenant (object ids compared without regard to case)."""
+    person = func.lower(personal_chats.c.aad_object_id)
     granted = exists().where(
         admins.c.tenant_id == personal_chats.c.tenant_id,
-        admins.c.aad_object_id == personal_chats.c.aad_object_id,
+        func.lower(admins.c.aad_object_id) == person,
     )
     if not deps.config.admins:
         return granted
-    return or_(personal_chats.c.aad_object_id.in_(deps.config.admins), granted)
+    return or_(person.in_([a.strip().lower() for a in deps.config.admins]), granted)
 
 
 async def remember_personal_chat(

@@ -315,17 +315,26 @@ class CreditsService(WorkerMethods):
         scope: HistoryScope = HistoryScope.ALL,
         limit: int = 10,
         cursor: HistoryCursor | None = None,
+        known_only: bool = False,
     ) -> ActivityPage:
         """The history of ``scope``, newest first: money entries and settings changes merged
         (ALL), the ledger alone as `history` gives it (MONEY), or the settings changes alone
         (SETTINGS, the audit trail: auto-recharge, caps, thresholds, admins, alert
-        subscriptions, each with who and when). `next_cursor` pages to older rows."""
-        return await audit_read.activity(self.deps, tenant_id, scope, limit, cursor)
+        subscriptions, each with who and when). `next_cursor` pages to older rows.
+        ``known_only``: NotFoundError for a tenant with no account, and none is made."""
+        return await audit_read.activity(
+            self.deps, tenant_id, scope, limit, cursor, known_only=known_only
+        )
 
     # ---- admins: who they are, granted and revoked (audited, confirmable), the claim code
 
     async def is_admin(self, tenant_id: str, aad_object_id: str | None) -> bool:
         return await admins.is_admin(self.deps, tenant_id, aad_object_id)
+
+    async def has_admin(self, tenant_id: str) -> bool:
+        """Whether the tenant has any billing admin (configured or granted): one that has none
+        is told how to claim it."""
+        return await admins.tenant_has_admin(self.deps, tenant_id)
 
     async def list_admins(self, tenant_id: str) -> list[Admin]:
         """The configuration's admins, then the granted ones, with who granted each and when."""
@@ -355,10 +364,11 @@ class CreditsService(WorkerMethods):
             self.deps, tenant_id, aad_object_id, by, idempotency_key=idempotency_key
         )
 
-    async def new_claim_code(self, tenant_id: str) -> ClaimCode:
+    async def new_claim_code(self, tenant_id: str, by: Actor = admins_claim.OPERATOR) -> ClaimCode:
         """A one-time code (valid 24 hours) with which the first admin of a tenant that has
-        none claims the bot in chat; refused when the tenant has an admin."""
-        return await admins_claim.new_code(self.deps, tenant_id)
+        none claims the bot in chat; refused when the tenant has an admin. Audited as printed
+        by ``by`` (the command line's `cli:<user>`); only the code's hash is kept."""
+        return await admins_claim.new_code(self.deps, tenant_id, by)
 
     async def claim_admin(self, tenant_id: str, code: str, claimant: Actor) -> None:
         """Make the sender of ``code`` the tenant's first admin; ClaimRefused says why not."""
@@ -375,12 +385,11 @@ class CreditsService(WorkerMethods):
             self.deps, tenant_id, StatementMonth(year, month)
         )
 
-    def statement_lines(
-        self, tenant_id: str, year: int, month: int
-    ) -> AsyncIterator[StatementLine]:
-        """The month's ledger entries, oldest first, with their receipt numbers and gateway
-        references; read a page at a time (the finance CSV and PDF). Refused as `statement`."""
-        return statement_read.month_lines(self.deps, tenant_id, StatementMonth(year, month))
+    def statement_lines(self, statement: Statement) -> AsyncIterator[StatementLine]:
+        """The ledger entries a statement counts, oldest first, with their receipt numbers and
+        gateway references; read a page at a time (the finance CSV and PDF): the statement's
+        own entries, whatever has been recorded since it was made."""
+        return statement_read.month_lines(self.deps, statement)
 
     async def receipt(self, tenant_id: str, number: int) -> Receipt:
         """The tenant's receipt `number` (a purchase or auto-recharge that succeeded, numbered
@@ -408,11 +417,9 @@ class CreditsService(WorkerMethods):
             self.deps, tenant_id, conversation_id, reference, actor, automatic=automatic
         )
 
-    async def unsubscribe(
-        self, tenant_id: str, conversation_id: str, actor: Actor | None = None
-    ) -> bool:
-        """End a subscription, audited: by `actor`, or with none by the bot's delivery (the
-        bot was removed from the conversation, or it is gone)."""
+    async def unsubscribe(self, tenant_id: str, conversation_id: str, actor: Actor) -> bool:
+        """End a subscription, audited: by `actor`, who said "stop alerts here", or
+        `audit.DELIVERY` (the bot was removed from the conversation, or it is gone)."""
         return await directory.unsubscribe(self.deps, tenant_id, conversation_id, actor)
 
     async def list_subscriptions(self, tenant_id: str) -> list[Subscription]:

@@ -10,8 +10,8 @@
 - `build`: the statement from the opening and closing balances, each kind's count and sum, and
   the month's receipts.
 
-Months are UTC calendar months; the entries of a month are those recorded in it
-(credits/statement_models.py says why).
+Months are UTC calendar months; the entries of a month are those recorded in it, split by the
+ledger's order of recording (credits/statement_models.py says why and how).
 """
 
 from __future__ import annotations
@@ -108,9 +108,11 @@ def build(
     first: StatementMonth,
     current_: StatementMonth,
     as_of: datetime,
+    seqs: tuple[int, int] = (0, 0),
 ) -> Statement:
     """The statement of `month`: `kinds` holds (kind, count, sum of minor units) for the kinds
-    the month has; the others count zero."""
+    the month has; the others count zero. `seqs`: the month's entries are those after the first
+    and up to the second."""
     found = {kind: (count, total) for kind, count, total in kinds}
     totals = []
     for kind in KINDS:
@@ -127,4 +129,6 @@ def build(
         first_month=first,
         current_month=current_,
         as_of=as_of,
+        after_seq=seqs[0],
+        last_seq=seqs[1],
     )

@@ -7,10 +7,15 @@
   entry, the closing balance, and the month's receipts.
 - `StatementLine`: one ledger entry of the month, with its receipt number where it has one.
 
-A month's entries are the ledger entries *recorded* in it (their `created_at`), as a bank
-statement counts postings: the balance after each is the ledger's own running balance, so the
-opening balance plus the month's entries is always the closing balance. A call made on 31 October
-and recorded on 1 November is in November's statement.
+A month's entries are the ledger entries *recorded* in it, as a bank statement counts postings:
+a call made on 31 October and recorded on 1 November is in November's statement. The months
+split the ledger by its order of recording (`seq`), never by each entry's own time: a month ends
+with the last entry recorded before its end (the highest `seq` whose `created_at` is earlier), and
+the next begins after it. Each replica stamps `created_at` from its own clock, so near midnight an
+entry stamped 23:59:59.8 may be recorded after one stamped 00:00:00.5; the later-stamped entry then
+belongs to the earlier month with it, and still every entry is in exactly one month, the balance
+after each is the ledger's own running balance, and the opening balance plus the month's entries
+is always the closing balance, which the next month opens with.
 """
 
 from __future__ import annotations
@@ -139,13 +144,15 @@ class Statement:
     tenant_id: str
     currency: Currency
     month: StatementMonth
-    opening: Money  # the balance after the last entry recorded before the month began
-    closing: Money  # the balance after the last entry recorded in the month (or the opening)
+    opening: Money  # the balance after entry `after_seq`, the last recorded before the month
+    closing: Money  # the balance after entry `last_seq` (the opening when the month has none)
     totals: tuple[KindTotal, ...]  # one per kind, in KINDS order
     receipts: tuple[Receipt, ...]  # the month's, oldest first
     first_month: StatementMonth  # the month the account was opened
     current_month: StatementMonth  # the month under way when the statement was made
     as_of: datetime
+    after_seq: int = 0  # the month's entries are those with after_seq < seq <= last_seq
+    last_seq: int = 0
 
     @property
     def complete(self) -> bool:

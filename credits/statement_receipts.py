@@ -8,7 +8,6 @@ does not exist is refused with the range that does.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, Select, and_, select
@@ -113,13 +112,14 @@ async def receipt_range(deps: Deps, tenant_id: str) -> ReceiptRange:
         return ReceiptRange((await existing(conn, tenant_id)).last_receipt_no)
 
 
-async def receipts_between(
-    conn: AsyncConnection, account: Account, start: datetime, end: datetime
+async def receipts_in(
+    conn: AsyncConnection, account: Account, after_seq: int, last_seq: int
 ) -> list[Receipt]:
-    """The receipts credited in [start, end), oldest first."""
+    """The receipts of the entries after `after_seq` up to `last_seq` (a month's, as
+    credits/statement_read.py bounds it), oldest first."""
     query = (
         _query(account.id)
-        .where(ledger_entries.c.created_at >= start, ledger_entries.c.created_at < end)
+        .where(payments.c.entry_seq > after_seq, payments.c.entry_seq <= last_seq)
         .order_by(payments.c.receipt_no)
     )
     return [_receipt(row, account) for row in (await conn.execute(query)).all()]

@@ -145,7 +145,8 @@ class CardActions:
         if isinstance(press, CancelPress):
             return await self._cancel(caller, press)
         if not caller.is_admin:
-            return CardResult(access_denied_card(t(NOT_ALLOWED)), final=True)
+            refused = await controls.not_allowed(self.service, caller)
+            return CardResult(access_denied_card(refused), final=True)
         try:
             return await self._handle_admin(caller, press)
         except (AmountError, CreditsError) as error:

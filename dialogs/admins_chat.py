@@ -1,8 +1,10 @@
 """The billing admins in chat: "admins" shows them; "make @Ada an admin" and "remove Ada as
 admin" find the person (an @mention, a name among the conversation's members, or among the
 admins) and ask on a confirm card that applies once (or a card to choose among several people
-first); "claim ABCD-EFGH" makes the sender the first admin of a tenant that has none. Routed
-here by dialogs/controls.py: admins only, but for the claim."""
+first, or among those whose name only starts so); "claim ABCD-EFGH" makes the sender the first
+admin of a tenant that has none. Routed here by dialogs/controls.py: admins only, but for the
+claim; a tenant with no admin at all tells a non-admin how to claim it (`NO_ADMIN_YET`). In a 1:1
+chat a name cannot be looked up (its roster is the user alone): the answer says where to ask."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from cards.account import access_denied_card, outcome_card
 from cards.actions import execute
 from cards.admins import admins_card, choose_person_card, confirm_admin_card
 from credits import admins
-from credits.admins import AdminChange, Person
+from credits.admins import AdminChange, Person, same_id
 from credits.errors import CreditsError
 from credits.i18n import N_, t
 from credits.models import AdminSource
@@ -37,6 +39,16 @@ NO_ROSTER = N_(
     "I can't look up the members of this conversation here, so I can't tell who '{name}' is. "
     "In Teams, @mention them (type @ and choose the person); or, where the bot runs: "
     "credits-bot admins grant --tenant {tenant} --aad-id ID --name NAME. Nothing was changed."
+)
+PERSONAL_CHAT = N_(
+    "In a 1:1 chat I can only see you, so I can't look up '{name}'. Ask in a channel or group "
+    'chat where they are a member ("make @Name an admin": type @ and choose them), or, where '
+    "the bot runs: credits-bot admins grant --tenant {tenant} --aad-id ID --name NAME. Nothing "
+    "was changed."
+)
+NO_ADMIN_YET = N_(
+    "This organisation has no billing admin yet: ask whoever runs the bot for a claim code "
+    "(credits-bot admins claim-code), then type claim CODE."
 )
 NOBODY = N_(
     "I found nobody called '{name}' among the members of this conversation. @mention them "
@@ -80,13 +92,17 @@ async def said_grant(kit: Kit, context: TurnContext, caller: Caller, intent: Int
     roster = admins_people.Roster()
     if intent.mentioned:
         roster = await admins_people.mentioned(context, typed)
+        if roster.looked_up and not roster.people:  # not a member of this conversation
+            return Said(text=t(NOBODY, name=typed))
     if not roster.people and not roster.unreachable:
+        if admins_people.personal(context) and admins_people.has_roster(context):
+            return Said(text=t(PERSONAL_CHAT, name=typed, tenant=caller.tenant_id))
         roster = await admins_people.named(context, typed)
     if roster.unreachable:
         return Said(text=t(NO_ROSTER, name=typed, tenant=caller.tenant_id))
     if not roster.people:
         return Said(text=t(NOBODY, name=typed))
-    return await _offer(kit, caller, AdminChange.GRANT, typed, roster.people)
+    return await _offer(kit, caller, AdminChange.GRANT, typed, roster)
 
 
 async def said_revoke(kit: Kit, context: TurnContext, caller: Caller, intent: Intent) -> Said:
@@ -98,12 +114,13 @@ async def said_revoke(kit: Kit, context: TurnContext, caller: Caller, intent: In
     listed = await kit.service.list_admins(caller.tenant_id)
     people = [Person(a.aad_object_id, a.name) for a in listed]
     if admins_people.fold(typed) in SELF:
-        found = [p for p in people if p.aad_object_id == caller.aad_object_id]
+        me = [p for p in people if same_id(p.aad_object_id, caller.aad_object_id)]
+        found = admins_people.Roster(tuple(me))
     else:
         found = await _admins_meant(context, intent, typed, people)
     if not listed:  # (locally, without CREDITS_ADMINS, everyone acts as one)
         return Said(text=t(NO_ADMINS))
-    if not found:
+    if not found.people:
         names = ", ".join(a.name for a in listed)
         return Said(text=t(NOT_ADMIN, name=typed, admins=names))
     return await _offer(kit, caller, AdminChange.REVOKE, typed, found)
@@ -111,24 +128,27 @@ async def said_revoke(kit: Kit, context: TurnContext, caller: Caller, intent: In
 
 async def _admins_meant(
     context: TurnContext, intent: Intent, typed: str, people: Sequence[Person]
-) -> list[Person]:
+) -> admins_people.Roster:
     """The admins ``typed`` means: the mentioned person's (resolved through the roster), else
-    those whose name, e-mail or object id it is."""
+    those whose object id, name or e-mail it is (`admins_people.matching`)."""
     if intent.mentioned:
         roster = await admins_people.mentioned(context, typed)
-        ids = {p.aad_object_id for p in roster.people}
+        ids = [p.aad_object_id for p in roster.people]
         if ids:
-            return [p for p in people if p.aad_object_id in ids]
-    by_id = [p for p in people if p.aad_object_id == typed.strip()]
-    return by_id or admins_people.matching(people, typed)
+            meant = (p for p in people if any(same_id(p.aad_object_id, i) for i in ids))
+            return admins_people.Roster(tuple(meant))
+    by_id = tuple(p for p in people if same_id(p.aad_object_id, typed))
+    return admins_people.Roster(by_id) if by_id else admins_people.matching(people, typed)
 
 
 async def _offer(
-    kit: Kit, caller: Caller, change: AdminChange, typed: str, people: Sequence[Person]
+    kit: Kit, caller: Caller, change: AdminChange, typed: str, found: admins_people.Roster
 ) -> Said:
-    """One person: the change's confirm card (or why it cannot be); several: a choice."""
-    if len(people) > 1:
-        choose = choose_person_card(change, typed, people)
+    """One person by their name (or a mention): the change's confirm card (or why it cannot
+    be); several, or anyone found only by the start of their name: a choice."""
+    people = found.people
+    if len(people) > 1 or found.by_start:
+        choose = choose_person_card(change, typed, people, by_start=found.by_start)
         return Said(card=kit.signer.sign_buttons(caller.tenant_id, choose))
     refusal = await _refusal(kit, caller, change, people[0])
     if refusal is not None:
@@ -144,7 +164,7 @@ def _confirm_card(kit: Kit, caller: Caller, change: AdminChange, person: Person)
 async def _refusal(kit: Kit, caller: Caller, change: AdminChange, person: Person) -> str | None:
     """Why the change cannot be made now (the store checks again at Confirm), else None."""
     listed = await kit.service.list_admins(caller.tenant_id)
-    admin = next((a for a in listed if a.aad_object_id == person.aad_object_id), None)
+    admin = next((a for a in listed if same_id(a.aad_object_id, person.aad_object_id)), None)
     if change is AdminChange.GRANT:
         return None if admin is None else t(ALREADY, name=admin.name)
     if admin is None:

@@ -1,6 +1,6 @@
 """The billing admins as people say them, in English and Vietnamese (with or without diacritics):
 "admins", "who are the admins", "make @Ada an admin", "add Ada as admin", "remove Ada as
-admin", "revoke Ada", "claim ABCD-EFGH"; "quản trị viên", "ai là quản trị viên", "thêm @Ada làm
+admin", "revoke @Ada", "claim ABCD-EFGH"; "quản trị viên", "ai là quản trị viên", "thêm @Ada làm
 quản trị viên", "cho Ada làm quản trị viên", "xóa Ada khỏi quản trị viên", "bỏ quyền quản trị
 của Ada", "nhận quyền ABCD-EFGH".
 
@@ -9,7 +9,14 @@ Read before every other intent rule (dialogs/control_intents.py). Who is meant i
 come as one tag per word), read here as the name it shows, with `mentioned` set; the turn's
 mention entities and the roster say who it is (dialogs/admins_people.py). The rules match the
 lowered text without its diacritics, one character for each of the text's, so a span of one is
-a span of the other."""
+a span of the other.
+
+Two phrasings are read narrowly, as they could mean something else: a bare "revoke X" is an
+admin's removal only when X is an @mention ("revoke my last purchase" is not; "revoke Ada as
+admin" is), and a claim is only "claim" or "nhận quyền" followed by something shaped like a code
+(a dash or a space in the middle, a digit, or 8 characters: "claim refund" is not one). Whether
+it is a code's letters is the domain's to say (credits/admins_claim.py: a wrong shape is no
+try)."""
 
 from __future__ import annotations
 
@@ -29,7 +36,9 @@ _P = r"(?P<p>\S.{0,150}?)"
 _EN_ROLE = r"(?:an? |the )?(?:billing )?admin(?:istrator)?s?"
 _EN_RIGHTS = r"admin(?:istrator)?(?: rights| access| role| permissions?)"
 _VI_ROLE = r"(?:cac |nhung |mot )?(?:quan tri vien|nguoi quan tri|admin)(?: thanh toan)?"
-_CODE = r"(?P<code>[a-z0-9]{4}(?: |-|\u2010|\u2011|\u2012|\u2013|\u2014|\u2015)?[a-z0-9]{4})"
+_DASH = r"[\-\u2010-\u2015]"
+_CODE = rf"(?P<code>[a-z0-9]{{1,12}}(?:{_DASH}[a-z0-9]{{1,12}}){{0,3}}|[a-z0-9]{{4}} [a-z0-9]{{4}})"
+_CODE_LIKE = re.compile(rf"\S*(?:\d|{_DASH}| )\S*|[a-z0-9]{{8}}")
 
 
 def _rules(*patterns: str) -> tuple[re.Pattern[str], ...]:
@@ -63,12 +72,14 @@ _REVOKE = _rules(
     rf" {_EN_ROLE}(?: list)?",
     rf"(?:revoke|remove|take away|withdraw) (?:the )?{_EN_RIGHTS} (?:from|of|for) {_P}",
     rf"(?:remove|delete) (?:the )?admin(?:istrator)?:? {_P}",
-    rf"(?:revoke|demote) {_P}(?:'s (?:{_EN_RIGHTS}|admin(?:istrator)?))?(?: as {_EN_ROLE})?",
+    rf"(?:revoke|demote) {_P}(?:'s (?:{_EN_RIGHTS}|admin(?:istrator)?)| as {_EN_ROLE})",
+    rf"demote {_P}",
     rf"(?:xoa|go|bo|loai|dua) {_P} (?:ra )?khoi(?: danh sach| nhom)? {_VI_ROLE}",
     rf"(?:bo|thu hoi|go|huy|xoa|tuoc)(?: bo)? quyen quan tri(?: vien)?(?: thanh toan)?"
     rf"(?: cua)? {_P}",
     rf"(?:xoa|go|bo) (?:quan tri vien|nguoi quan tri)(?: thanh toan)?:? {_P}",
 )
+_BARE_REVOKE = _rules(rf"revoke {_P}")  # only of an @mention: "revoke my last purchase" is not
 _WHO_TO_GRANT = _rules(
     r"(?:add|make|grant|appoint)(?: an?| a new| another| one more)? admin(?:istrator)?",
     r"them(?: mot)?(?: quan tri vien| nguoi quan tri)(?: thanh toan)?(?: moi)?",
@@ -78,13 +89,12 @@ _WHO_TO_REVOKE = _rules(
     r"(?:xoa|go|bo)(?: mot)? (?:quan tri vien|nguoi quan tri)(?: thanh toan)?",
 )
 _CLAIM = _rules(
-    rf"(?:claim|redeem|use)(?: the| my)?(?: admin| claim)?(?: code)?:? {_CODE}",
-    rf"(?:nhan|lay) quyen(?: quan tri(?: vien)?)?(?: bang)?(?: ma)?:? {_CODE}",
-    rf"ma (?:nhan quyen|xac nhan)(?: quan tri)?:? {_CODE}",
+    rf"claim(?: the| my)?(?: admin| claim)?(?: code)?:? {_CODE}",
+    rf"nhan quyen(?: quan tri(?: vien)?| admin)?(?: bang)?(?: ma)?(?: nhan quyen)?:? {_CODE}",
 )
 _CLAIM_ALONE = _rules(
     r"claim(?: the bot| admin| (?:admin|claim) code| a code)?",
-    r"(?:nhan|lay) quyen quan tri(?: vien)?",
+    r"nhan quyen(?: quan tri(?: vien)?| admin)?",
 )
 
 
@@ -94,7 +104,7 @@ def parse(text: str, currency: Currency, limits: AmountLimits, lang: Lang) -> In
     folded = _folded(lowered(said))
     for rule in _CLAIM:
         found = rule.match(folded)
-        if found:
+        if found and _CODE_LIKE.fullmatch(found.group("code")):
             code = said[found.start("code") : found.end("code")].upper()
             return Intent(Kind.ADMIN_CLAIM, code=code)
     if any(rule.match(folded) for rule in _CLAIM_ALONE):
@@ -109,10 +119,21 @@ def parse(text: str, currency: Currency, limits: AmountLimits, lang: Lang) -> In
         for rule in rules:
             found = rule.match(folded)
             if found:
-                start, end = found.span("p")
-                mentioned = any(s < end and start < e for s, e in mentions)
-                return Intent(kind, person=_person(said[start:end]), mentioned=mentioned)
+                return _of(kind, found, said, mentions)
+    for rule in _BARE_REVOKE:
+        found = rule.match(folded)
+        if found:
+            intent = _of(Kind.ADMIN_REVOKE, found, said, mentions)
+            typed = said[found.start("p") : found.end("p")].lstrip()
+            return intent if intent.mentioned or typed.startswith("@") else None
     return None
+
+
+def _of(kind: Kind, found: re.Match[str], said: str, mentions: list[tuple[int, int]]) -> Intent:
+    """The grant or revoke of the person ``found`` spans in ``said`` (mentioned or typed)."""
+    start, end = found.span("p")
+    mentioned = any(s < end and start < e for s, e in mentions)
+    return Intent(kind, person=_person(said[start:end]), mentioned=mentioned)
 
 
 def _without_tags(text: str) -> tuple[str, list[tuple[int, int]]]:

@@ -4,14 +4,22 @@ the Teams roster through the Bot Connector (`TeamsInfo.get_member`, `get_paged_m
 channel's team, else the chat's members). Their Microsoft Entra object id comes from the roster,
 never from anything typed or sent by a card.
 
+A name finds people by their whole name or e-mail, or by whole words of their name ("Ada" is
+Ada Lovelace's first name, "Lovelace" her last); only then may one match go straight to a
+confirm card. Failing that, the start of their name's words ("Lov", three characters at least)
+finds people only to choose from (`Roster.by_start`): "Ada" must never become Adam Smith without
+the admin choosing him. An @mention of someone who is not a member of the conversation (the
+connector answers 404) finds nobody.
+
 Where there is no roster (`credits-bot chat` has no Bot Connector; an emulator may not serve
 one) or it cannot be read, the lookup says so (`Roster.unreachable`) and the answer tells the
-admin to @mention the person in Teams or to use the command line."""
+admin to @mention the person in Teams or to use the command line. A 1:1 chat's roster is the
+user alone (and nobody else can be @mentioned there): `personal` says when the turn is in one."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,12 +37,27 @@ PAGE_SIZE = 500
 MAX_PAGES = 20  # 10,000 members: a bigger team is searched no further (an @mention finds anyone)
 
 
+MIN_START = 3
+"""The fewest characters of a name's start that find anyone ("Ad" finds nobody)."""
+PERSONAL = "personal"  # conversation.conversationType of a 1:1 chat
+
+
 @dataclass(frozen=True, slots=True)
 class Roster:
-    """The people a lookup found (none, one, or several), or that no roster could be read."""
+    """The people a lookup found (none, one, or several), or that no roster could be read;
+    `by_start`: found only by the start of their name (offered to choose, never confirmed at
+    once); `looked_up`: the turn's mentions were looked up (none found: not members here)."""
 
     people: tuple[Person, ...] = ()
     unreachable: bool = False
+    by_start: bool = False
+    looked_up: bool = False
+
+
+def personal(context: TurnContext) -> bool:
+    """Whether the turn is in a 1:1 chat with the bot (whose roster is the user alone)."""
+    conversation = context.activity.conversation
+    return getattr(conversation, "conversation_type", None) == PERSONAL
 
 
 async def mentioned(context: TurnContext, typed: str | None) -> Roster:
@@ -43,25 +66,42 @@ async def mentioned(context: TurnContext, typed: str | None) -> Roster:
     ids = _mentions(context.activity)
     if typed is not None and len(ids) > 1:
         ids = {i: n for i, n in ids.items() if fold(n) == fold(typed)} or ids
-    if not ids or not _has_connector(context):
-        return Roster(unreachable=not _has_connector(context))
+    if not ids or not has_roster(context):
+        return Roster(unreachable=not has_roster(context))
     people: list[Person] = []
     try:
         for member_id in ids:
-            member = await TeamsInfo.get_member(context, member_id)
-            person = _person(member)
+            person = await _member(context, member_id)
             if person is not None:
                 people.append(person)
     except Exception as error:  # the roster is outside: any failure means "not reachable"
         log.warning("roster lookup failed", error_type=type(error).__name__)
         return Roster(unreachable=True)
-    return Roster(tuple(people))
+    return Roster(tuple(people), looked_up=True)
+
+
+async def _member(context: TurnContext, member_id: str) -> Person | None:
+    """A mentioned member as a person; None when they are not a member of the conversation
+    (the connector's 404 MemberNotFoundInConversation) or have no object id."""
+    try:
+        member = await TeamsInfo.get_member(context, member_id)
+    except Exception as error:
+        if _status(error) == 404:
+            log.info("mentioned member not in the conversation")
+            return None
+        raise
+    return _person(member)
+
+
+def _status(error: Exception) -> int | None:
+    """The HTTP status of a Bot Connector error (msrest's ErrorResponseException), if any."""
+    status = getattr(getattr(error, "response", None), "status_code", None)
+    return status if isinstance(status, int) else None
 
 
 async def named(context: TurnContext, typed: str) -> Roster:
-    """The members of the conversation (a channel's team) whose name or e-mail ``typed`` is,
-    or whose name's words start with its words; exact matches only, when there are any."""
-    if not _has_connector(context):
+    """The members of the conversation (a channel's team) ``typed`` names (`matching`)."""
+    if not has_roster(context):
         return Roster(unreachable=True)
     members: list[Person] = []
     try:
@@ -75,32 +115,49 @@ async def named(context: TurnContext, typed: str) -> Roster:
     except Exception as error:  # the roster is outside: any failure means "not reachable"
         log.warning("roster lookup failed", error_type=type(error).__name__)
         return Roster(unreachable=True)
-    return Roster(tuple(matching(members, typed)))
+    return matching(members, typed)
 
 
-def matching(people: Iterable[Person], typed: str) -> list[Person]:
-    """The people ``typed`` names: by whole name or e-mail address (ignoring case and
-    diacritics), else by the start of each word of their name ("ada" or "ada lov" for Ada
-    Lovelace) or their address's mailbox ("ada" for ada@contoso.com), sorted by name."""
+def matching(people: Iterable[Person], typed: str) -> Roster:
+    """The people ``typed`` names, ignoring case and diacritics, sorted by name: by their whole
+    name or e-mail address; else by whole words of their name ("ada" or "lovelace" for Ada
+    Lovelace) or their address's mailbox ("ada" for ada@contoso.com); else, from `MIN_START`
+    characters on, by the start of their name's words ("lov", "ada lov"), `by_start`."""
     want = fold(typed)
     if not want:
-        return []
-    people = list(people)
+        return Roster()
+    people = sorted(people, key=lambda p: fold(p.name))
     exact = [p for p in people if want in (fold(p.name), (p.email or "").lower())]
     if exact:
-        return exact
-    words = want.split()
-    return sorted(
-        (p for p in people if _starts_words(words, fold(p.name).split()) or want == _mailbox(p)),
-        key=lambda p: fold(p.name),
-    )
+        return Roster(tuple(exact))
+    typed_words = want.split()
+    whole = [
+        p
+        for p in people
+        if _words_in(typed_words, _words(p.name), str.__eq__) or want == _mailbox(p)
+    ]
+    if whole:
+        return Roster(tuple(whole))
+    if len(want.replace(" ", "")) < MIN_START:
+        return Roster()
+    started = [p for p in people if _words_in(typed_words, _words(p.name), str.startswith)]
+    return Roster(tuple(started), by_start=bool(started))
 
 
-def _starts_words(typed: Sequence[str], name: Sequence[str]) -> bool:
-    """Whether each typed word starts a word of the name, in order."""
+def _words(name: str) -> list[str]:
+    """A name's words as compared: folded, without the punctuation around them."""
+    return [w for w in (w.strip(_PUNCTUATION) for w in fold(name).split()) if w]
+
+
+_PUNCTUATION = ",.;:()[]\"'"
+
+
+def _words_in(typed: Sequence[str], name: Sequence[str], fits: Callable[[str, str], bool]) -> bool:
+    """Whether each typed word fits a word of the name (`fits(name_word, typed_word)`), in
+    order."""
     at = 0
     for word in typed:
-        while at < len(name) and not name[at].startswith(word):
+        while at < len(name) and not fits(name[at], word):
             at += 1
         if at == len(name):
             return False
@@ -118,7 +175,9 @@ def fold(text: str) -> str:
     return re.sub(r"\s+", " ", plain(lowered(text))).strip()
 
 
-def _has_connector(context: TurnContext) -> bool:
+def has_roster(context: TurnContext) -> bool:
+    """Whether the turn has a Bot Connector to read the Teams roster from (`credits-bot chat`
+    has none)."""
     return context.turn_state.get(BotAdapter.BOT_CONNECTOR_CLIENT_KEY) is not None
 
 

@@ -65,9 +65,14 @@ async def _where_alerts_go(service: CreditsService, tenant_id: str, conversation
     others = len(subscriptions) - (1 if here else 0)
     waiting = view.alerts.waiting if view.alerts is not None else 0
     said = _alerts_go(here, others, waiting)
-    if not subscriptions and view.alerts is not None:  # where they go instead, or nowhere
-        said = alert_reach_text(view.alerts)
     watched = amount_list(view.effective_thresholds) or t("none set")
+    if not subscriptions and view.alerts is not None:  # where they go instead, or nowhere
+        return t(  # its sentence says "send alerts here" already
+            '{said} Low-balance alerts below: {watched}. To change them, say e.g. "alert me '
+            'when below $50 and $20".',
+            said=alert_reach_text(view.alerts),
+            watched=watched,
+        )
     return t(
         '{said} Low-balance alerts below: {watched}. Say "send alerts here", '
         '"stop alerts here" or "alert me when below $50 and $20".',

@@ -8,6 +8,7 @@ new list replaced them."""
 
 from __future__ import annotations
 
+from credits.errors import StaleError
 from credits.i18n import fmt_number, t
 from credits.money import Money
 from credits.service import MAX_THRESHOLDS, CreditsService
@@ -24,7 +25,8 @@ async def thresholds_reply(service: CreditsService, caller: Caller, intent: Inte
     view = await service.account(caller.tenant_id)
     before = view.thresholds
     wanted = list(intent.thresholds)
-    if intent.adding:
+    if intent.adding:  # to what is watched now: the default alert too, when no threshold is set
+        before = view.thresholds or view.effective_thresholds
         wanted = list(dict.fromkeys([*before, *wanted]))
         if len(wanted) == len(before):
             return t(
@@ -34,9 +36,15 @@ async def thresholds_reply(service: CreditsService, caller: Caller, intent: Inte
         if len(wanted) > MAX_THRESHOLDS:
             return _too_many(before)
     version = view.version if intent.adding else None  # added to what was read: still so
-    after = await service.set_alert_thresholds(
-        caller.tenant_id, caller.actor, wanted, expected_version=version
-    )
+    try:
+        after = await service.set_alert_thresholds(
+            caller.tenant_id, caller.actor, wanted, expected_version=version
+        )
+    except StaleError:  # no card was shown: the settings changed between the read and the write
+        return t(
+            "The settings changed meanwhile, so no threshold was added. Say it again, e.g. "
+            '"also alert me below $5".'
+        )
     said = t(
         "I'll alert when the balance falls below {amounts}.", amounts=amount_list(after.thresholds)
     )

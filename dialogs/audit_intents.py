@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from credits.i18n import Lang
+from credits.i18n import N_, Lang, t
 from credits.models import HistoryScope
 from credits.money import AmountLimits, Currency
 from dialogs.intents_core import Intent, Kind, lowered, plain, thresholds
@@ -49,6 +49,8 @@ _SETTINGS = (
 )
 _MONEY = (
     r"transactions?|(?:transaction|payment|payments|money|ledger|purchase|purchases) history"
+    r"|refunds|withdrawals?|(?:refund|refunds|withdrawal|withdrawals) history"
+    r"|history (?:of )?(?:the )?(?:refunds|withdrawals)|lich su (?:hoan tien|rut tien)"
     r"|history (?:of )?(?:the )?(?:money|payments|transactions|purchases)|ledger|money in and out"
     r"|lich su (?:giao dich|nap tien|thanh toan)|giao dich|bien dong so du"
 )
@@ -99,8 +101,24 @@ _ADDED = (
     r" (?:duoi|xuong duoi|giam xuong duoi|thap hon)"
 )
 ADDED = re.compile(rf"^(?:{_ADDED}) (?=\S*\d)")
-_TOO = re.compile(r"\s+(?:too|as well|nua|nhe|nha)[.!]*$")
+_AFTER_BELOW = re.compile(r"(?:below|under|less than|duoi|thap hon) $")
+_AMOUNT = re.compile(  # a part of the list said after "at" / "for" (folded): an amount alone
+    r"(?:[$€£¥₫]|us\$|usd|eur|gbp|vnd)?\s*\d[\d.,\s]*(?:k|nghin|ngan|trieu|tr)?\s*"
+    r"(?:[$€£¥₫d]|us\$|usd|eur|gbp|vnd|dollars?|bucks|euros?|pounds?|do(?: ?-?la)?|dola|dong)?"
+)
+_TOO = re.compile(r"\s+(?:too|as well|please|pls|nua|nhe|nha)[.!]*$")
 _PARTS = re.compile(r",(?!\d)|;|\b(?:and|or|va|hoac)\b")
+_NO_AMOUNT = re.compile(  # "add a threshold": which amount is not said (folded, whole message)
+    r"(?:please )?(?:also )?(?:add|create|set up) (?:a |an |one |another |one more |a new |"
+    r"an extra )?(?:low[- ]balance )?(?:alert )?thresholds?(?: please)?[.!?]*"
+    r"|(?:please )?(?:also )?add (?:a |an |another |one more |a new |an extra )"
+    r"(?:low[- ]balance )?(?:alert|warning)(?: please)?[.!?]*"
+    r"|(?:them|bo sung) (?:mot |1 )?(?:nguong canh bao|nguong|muc canh bao)(?: nhe| nha)?[.!?]*"
+)
+ASK_AMOUNT = N_(
+    'Say the amount to add, e.g. "also alert me below $5" or "add a threshold at $5". '
+    "Nothing was changed."
+)
 
 
 def added_thresholds(
@@ -110,12 +128,17 @@ def added_thresholds(
     else."""
     low = lowered(text)
     flat = plain(low)
+    if _NO_AMOUNT.fullmatch(flat.strip()):
+        return Intent(Kind.ALERT_THRESHOLDS, error=t(ASK_AMOUNT), adding=True)
     found = ADDED.match(flat) if len(flat) == len(low) else None
     if found is None:
         return None
     tail = _TOO.sub("", text[found.end() :])
     cut = [0] + [i for m in _PARTS.finditer(plain(lowered(tail))) for i in (m.start(), m.end())]
     parts = [tail[a:b] for a, b in zip(cut[::2], [*cut[1::2], len(tail)], strict=True)]
+    said = [plain(lowered(p)).strip() for p in parts]
+    if not _AFTER_BELOW.search(found.group()) and not all(_AMOUNT.fullmatch(p) for p in said):
+        return None  # "set up alerts at 9am", "an alert for 2 channels": not an amount
     intent = thresholds(parts, currency, lang, zero_refused=True)
     return Intent(
         Kind.ALERT_THRESHOLDS, thresholds=intent.thresholds, error=intent.error, adding=True

@@ -97,10 +97,12 @@ _EACH = re.compile(
     r"\b(?:so tien|muc) nap (?:lon nhat|toi da)\b"
 )
 _LARGEST = re.compile(r"\b(?:largest|biggest|maximum|max|highest|lon nhat)\b")
+_NEGATED = r"\bkhong(?: [a-z]+){0,5} (?:qua|vuot qua|vuot)\b"  # "không (bao giờ) tự động nạp quá"
+_NEGATED_CAP = re.compile(_NEGATED)
 _CAP = re.compile(
     r"\b(?:caps?|capped|limits?|limited|ceiling|at most|max(?:imum)?|no more than|not more than|"
     r"more than|up to|budget|toi da|khong qua|khong vuot qua|nhieu nhat|gioi han|han muc|tran)\b|"
-    r"\bkhong(?: [a-z]+){0,5} (?:qua|vuot qua|vuot)\b"  # "không (bao giờ) tự động nạp quá"
+    + _NEGATED
 )
 _QUESTION = re.compile(
     r"\?|^(?:what|whats|what's|which|how|is|are|do|does|show|see|view|check|tell)\b|"
@@ -115,8 +117,8 @@ _CLEAR = re.compile(
     r"without|unset|xoa|bo|huy|tat|khong|khong can|go bo|go)\b"
 )
 _OTHER = re.compile(
-    r"\b(?:alerts?|alerting|notify|notifications?|warn|remind|canh bao|thong bao|bao(?! gio| nhieu)|nhac|"
-    r"history|lich su|usage|su dung|callers?|goi)\b"
+    r"\b(?:alerts?|alerting|notify|notifications?|warn|remind|canh bao|thong bao|"
+    r"bao(?! gio| nhieu)|nhac|history|lich su|usage|su dung|callers?|goi)\b"
 )
 _BELOW = re.compile(r"\b(?:below|under|less than|falls?|drops?|duoi|xuong|thap hon)\b")
 _CURRENCY = re.compile(  # "dong" and "do" only after a number: "tu dong" is automatic
@@ -186,6 +188,14 @@ def parse(text: str, currency: Currency, limits: AmountLimits, lang: Lang) -> In
     if change is None:
         return Intent(Kind.CAPS_SHOW)
     return Intent(Kind.CAPS, caps=change)
+
+
+def negated_cap(low: str) -> bool:
+    """Whether ``low`` (lowered) is a cap said as a negation, "không (bao giờ) tự động nạp quá
+    200 đô mỗi tháng", which the Vietnamese cancel ("không ...") must leave to `parse`."""
+    bare = plain(low)
+    capped = _MONTH.search(bare) or _DAY.search(bare) or _EACH.search(bare)
+    return bool(capped and _NEGATED_CAP.search(bare) and re.search(r"\d", bare))
 
 
 def _change(found: list[_Clause]) -> CapsChange | None:

@@ -57,7 +57,7 @@ ALLOWED = {
     "person": N_("a Microsoft Entra object id: text of 1 to {max} characters"),
     "name": N_("a name of at most {max} characters"),
     "month": N_('a month as "YYYY-MM", e.g. "2026-11", from 2000-01 to 2100-12'),
-    "number": N_("a receipt number: a whole number from 1 to {max}"),
+    "number": N_("a receipt number: a whole number, 1 or more"),  # no 19-digit maximum to read
 }
 _MAX = {
     "request": REQUEST_MAX,
@@ -70,7 +70,6 @@ _SEMANTIC_MAX = {
     "version": INT64_MAX,
     "before": INT64_MAX,
     "before_change": INT64_MAX,
-    "number": INT64_MAX,
 }
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from botbuilder.core import TurnContext
 
 from credits.i18n import N_, t
+from credits.service import CreditsService
 from dialogs import admins_chat, caps_chat, statement_chat
 from dialogs.admins_data import AdminConfirm, AdminPick, AdminsPress
 from dialogs.caller import Caller
@@ -73,8 +74,17 @@ async def said(kit: Kit, context: TurnContext, caller: Caller, intent: Intent) -
     """The answer to a control's intent; a non-admin asking an admin's control is refused."""
     route = _routes()[intent.kind]
     if not route.public and not caller.is_admin:
-        return Said(text=t(NOT_ALLOWED))
+        return Said(text=await not_allowed(kit.service, caller))
     return await route.handler(kit, context, caller, intent)
+
+
+async def not_allowed(service: CreditsService, caller: Caller) -> str:
+    """What a non-admin asking for an admin's intent or button is told: that only admins may,
+    and, in a tenant with no admin at all, how the first one claims it (one query, asked only
+    for a non-admin; none when CREDITS_ADMINS names anyone)."""
+    if await service.has_admin(caller.tenant_id):
+        return t(NOT_ALLOWED)
+    return f"{t(NOT_ALLOWED)} {t(admins_chat.NO_ADMIN_YET)}"
 
 
 def pressed(press: object) -> PressHandler | None:

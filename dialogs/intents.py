@@ -52,8 +52,16 @@ BALANCE = re.compile(
     r"\b(balance|how much|credits? left|remaining|funds left|show (me )?(the )?credits?)\b"
 )
 REFUSE = re.compile(
-    r"\b(refund\w*|withdraw\w*|take (it |them |the money |funds |credits? )?back|"
-    r"(money|funds|cash|credits?) back|charge ?backs?|cash out)\b|"
+    # money asked back: a verb with what is taken back ("refund my last purchase", "withdraw
+    # $50") or alone ("refund"), a refund asked for, money given back; not a question about a
+    # recharge withdrawn, a history of refunds or credits added back (they go on to their rules)
+    r"\b(refund|withdraw|cash out|charge ?back|take back)( (my|our|me|us|the|that|this|it|them|"
+    r"all|everything|some|money|funds?|credits?|cash|last|latest|previous)\b| ?[$€£¥\d]|"
+    r"( please| pls)?[.!?]*$)|"
+    r"\b(want|need|get|give (me|us)|request|like|have|issue|process|ask for|apply for)"
+    r"( (a|my|our|the|full|partial))* refund\b|"
+    r"\btake (it |them |the money |funds |credits? )?back\b|"
+    r"\b(my|our|the) (money|funds|cash|credits?) back\b|\b(give|send|pay) (me|us) back\b|"
     # a purchase already made, taken back ("cancel" alone is the cancel interruption)
     r"\b(cancel|undo|reverse|revert|void) (my |our |the |that )?(last|previous|latest|"
     r"most recent|recent|earlier|yesterday'?s) (purchase|payment|top[- ]?up|transaction|charge|"

@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from credits.i18n import Lang
 from credits.money import AmountError, AmountLimits, Currency, parse_chat
+from dialogs.caps_intents import negated_cap
 from dialogs.intents_core import (
     Intent,
     Kind,
@@ -88,8 +89,10 @@ REFUSE = vi_re(
     r"trả tiền lại|đòi lại tiền|refund|withdraw|take back)\b"
 )
 # a purchase already made, cancelled ("hủy lần nạp gần nhất"): a refund, not the cancel of a card
+# ("hủy nạp tiền tự động gần đây" turns auto-recharge off: that rule's)
 PAST_PURCHASE = vi_re(
-    rf"\b(?:{_HUY}(?: bỏ)?|hoàn tác) (?:giao dịch |lần |khoản |đợt )?(?:nạp|mua|thanh toán)"
+    rf"\b(?:{_HUY}(?: bỏ)?|hoàn tác) (?!nạp(?: tiền)? tự động)"
+    r"(?:giao dịch |lần |khoản |đợt )?(?:nạp|mua|thanh toán)"
     r"(?: tiền| thêm)?(?: \S+){0,2} "
     r"(?:gần nhất|gần đây|trước(?: đó)?|hôm qua|lần trước|cuối(?: cùng)?)\b"
 )
@@ -204,6 +207,8 @@ def vi_interruption(said: str) -> Kind | None:
     nạp 50 đô", "chưa muốn tự động nạp 80 đô") is cancel at any length: never a purchase."""
     said = said.strip()
     if PAST_PURCHASE.search(said):  # a refund asked for, not a cancel (parse_vi refuses it)
+        return None
+    if negated_cap(said):  # "không tự động nạp quá 200 đô mỗi tháng": a cap (caps_intents)
         return None
     if _negated(said) or _taken_back(said):
         return Kind.CANCEL

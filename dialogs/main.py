@@ -27,7 +27,7 @@ from credits.errors import CreditsError
 from credits.i18n import N_, t
 from credits.money import AmountError, Currency, Money, parse_chat, parse_strict
 from dialogs import audit_guards, controls
-from dialogs.actions import NOT_ALLOWED, CardActions
+from dialogs.actions import CardActions
 from dialogs.alerts_chat import alert_reference as alert_reference  # bot/teams.py uses it
 from dialogs.alerts_chat import alerts_reply
 from dialogs.caller import get_caller
@@ -243,7 +243,7 @@ class MainDialog(ComponentDialog):
         if controls.handles(intent.kind):  # caps, admins, statements: admins only, but a claim
             return await self._control(step, intent)
         if not caller.is_admin:
-            await context.send_activity(t(NOT_ALLOWED))
+            await context.send_activity(await controls.not_allowed(self.actions.service, caller))
             return await step.end_dialog()
         return await self._admin_intent(step, intent)
 

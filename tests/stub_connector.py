@@ -85,6 +85,9 @@ class StubConnector:
     # paths of those requests, in order
     roster: list[dict[str, Any]] = field(default_factory=list)
     roster_asks: list[str] = field(default_factory=list)
+    # the user of the 1:1 chats (conversation ids starting "a:", as Teams makes them): a personal
+    # conversation's members are that user alone, as Teams answers (None: nobody)
+    chatting: dict[str, Any] | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @classmethod
@@ -200,21 +203,28 @@ class StubConnector:
             {"id": f"stub-conversation-{number}", "activityId": f"stub-{number}"}, status=201
         )
 
+    def _members_of(self, request: web.Request) -> list[dict[str, Any]]:
+        """The conversation's members: a 1:1 chat's user alone, else the roster."""
+        if request.match_info.get("conversation_id", "").startswith("a:"):
+            return [self.chatting] if self.chatting is not None else []
+        return self.roster
+
     async def _members(self, request: web.Request) -> web.Response:
         self.roster_asks.append(request.path)
-        return web.json_response(self.roster)
+        return web.json_response(self._members_of(request))
 
     async def _paged_members(self, request: web.Request) -> web.Response:
         self.roster_asks.append(request.path)
-        return web.json_response({"members": self.roster})
+        return web.json_response({"members": self._members_of(request)})
 
     async def _member(self, request: web.Request) -> web.Response:
         self.roster_asks.append(request.path)
         member_id = request.match_info["member_id"]
-        for member in self.roster:
+        members = self._members_of(request)
+        for member in members:
             if member.get("id") == member_id:
                 return web.json_response(member)
-        if self.roster:  # someone not in the roster: as the connector answers
+        if members or self.chatting is not None:  # not a member: as the connector answers
             missing = {"error": {"code": "MemberNotFoundInConversation"}}
             return web.json_response(missing, status=404)
         return web.json_response({"id": member_id, "name": "Stub User", "aadObjectId": member_id})

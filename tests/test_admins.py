@@ -53,7 +53,7 @@ async def state(service: CreditsService, tenant: str = T) -> tuple[object, ...]:
 async def test_grants_and_revokes_are_audited_with_who_and_whom(
     make_service: ServiceFactory, clock: ManualClock
 ) -> None:
-    service = await make_service()
+    service = await make_service(admins=("aad-ada",))  # Ada is configured: she may grant
     assert await service.grant_admin(T, "aad-bob", "Bob Byron", ADA)
     assert not await service.grant_admin(T, "aad-bob", "Bob Byron", ADA)  # nothing written
     assert await service.grant_admin(T, "aad-eve", "Eve Example", ADA)
@@ -79,7 +79,8 @@ async def test_grants_and_revokes_are_audited_with_who_and_whom(
             {"aad_object_id": "aad-eve", "name": "Eve Example"},
         ),
     ]
-    [bob] = await service.list_admins(T)
+    [ada, bob] = await service.list_admins(T)
+    assert ada.source is AdminSource.CONFIG
     assert (bob.aad_object_id, bob.source, bob.granted_by, bob.granted_by_name) == (
         "aad-bob",
         AdminSource.GRANTED,
@@ -114,18 +115,19 @@ async def test_an_admin_of_the_configuration_is_removed_only_there(
     make_service: ServiceFactory,
 ) -> None:
     service = await make_service(admins=("cfg-admin",))
-    await service.grant_admin(T, "aad-bob", "Bob Byron", ADA)
+    cfg = Actor("cfg-admin", "Carol Config")
+    await service.grant_admin(T, "aad-bob", "Bob Byron", cfg)
     before = await state(service)
     with pytest.raises(ValidationError, match="CREDITS_ADMINS"):
-        await service.revoke_admin(T, "cfg-admin", ADA)
+        await service.revoke_admin(T, "cfg-admin", BOB)
     with pytest.raises(NotFoundError):
-        await service.revoke_admin(T, "aad-nobody", ADA)
+        await service.revoke_admin(T, "aad-nobody", BOB)
     assert await state(service) == before
     # with an admin in the configuration, the last granted admin may go
-    assert await service.revoke_admin(T, "aad-bob", ADA)
+    assert await service.revoke_admin(T, "aad-bob", cfg)
     [configured] = await service.list_admins(T)
     assert configured.source is AdminSource.CONFIG
-    assert not await service.grant_admin(T, "cfg-admin", "Configured", ADA)
+    assert not await service.grant_admin(T, "cfg-admin", "Configured", cfg)
 
 
 async def test_a_confirm_applies_once_and_a_cancel_voids_it(make_service: ServiceFactory) -> None:
@@ -186,7 +188,7 @@ async def test_the_first_admin_claims_the_bot_with_a_code(
         "Eve Example",
         AdminSource.CLAIMED,
     )
-    [claimed] = await audit_rows(service)
+    [claimed] = await audit_rows(service, SettingsAction.ADMIN_CLAIMED)
     assert (claimed.action, claimed.actor_id, claimed.details) == (
         "admin_claimed",
         "aad-eve",
@@ -230,7 +232,8 @@ async def test_five_wrong_codes_void_it_and_change_nothing_else(
     with pytest.raises(ClaimRefused) as raised:  # the right code, too late
         await service.claim_admin(T, made.code, EVE)
     assert raised.value.outcome is ClaimOutcome.VOIDED
-    assert await service.list_admins(T) == [] and await audit_rows(service) == []
+    assert await service.list_admins(T) == []
+    assert [r.action for r in await audit_rows(service)] == ["claim_code_issued"]
     # a new code replaces it and works
     again = await service.new_claim_code(T)
     await service.claim_admin(T, again.code, EVE)

@@ -23,6 +23,9 @@ from credits.service import CreditsService
 
 T = "contoso"
 ME = f"cli:{getpass.getuser()}"
+EVE = "00000000-0000-4000-8000-0000000000e5"
+ADA = "00000000-0000-4000-8000-0000000000a1"
+CFG = "00000000-0000-4000-8000-0000000000c0"
 
 
 @pytest.fixture
@@ -63,49 +66,50 @@ async def test_the_first_admin_from_a_claim_code_then_grants_and_revokes(
     async with ledger.db.read() as conn:
         [row] = (await conn.execute(select(claim_codes))).all()
     assert code.group(1) not in str(tuple(row))
-    await ledger.claim_admin(T, code.group(1), Actor("aad-eve", "Eve Example"))
+    await ledger.claim_admin(T, code.group(1), Actor(EVE, "Eve Example"))
 
     # a tenant with an admin gets no code
     assert await cli("claim-code", "--tenant", T) == 2
     assert "has a billing admin already" in capsys.readouterr().err
     # the last admin is not revoked
-    assert await cli("revoke", "--tenant", T, "--aad-id", "aad-eve") == 2
+    assert await cli("revoke", "--tenant", T, "--aad-id", EVE) == 2
     err = capsys.readouterr().err
     assert (
         err.startswith("credits-bot: Eve Example is the last billing admin here")
         and err.count("\n") == 1
     )
-    assert await cli("grant", "--tenant", T, "--aad-id", "aad-ada", "--name", "Ada Lovelace") == 0
+    assert await cli("grant", "--tenant", T, "--aad-id", ADA.upper(), "--name", "Ada Lovelace") == 0
     assert "Ada Lovelace is now a billing admin." in capsys.readouterr().out
-    assert await cli("grant", "--tenant", T, "--aad-id", "aad-ada", "--name", "Ada Lovelace") == 0
+    assert await cli("grant", "--tenant", T, "--aad-id", ADA.upper(), "--name", "Ada Lovelace") == 0
     assert "an admin already" in capsys.readouterr().out
     assert await cli("list", "--tenant", T) == 0
     out = capsys.readouterr().out
-    assert re.search(r"aad-eve\s+Eve Example\s+claimed with a claim code", out), out
-    assert re.search(rf"aad-ada\s+Ada Lovelace\s+granted by {getpass.getuser()}", out), out
-    assert await cli("revoke", "--tenant", T, "--aad-id", "aad-eve") == 0
+    assert re.search(rf"{EVE}\s+Eve Example\s+claimed with a claim code", out), out
+    assert re.search(rf"{ADA}\s+Ada Lovelace\s+granted by {getpass.getuser()}", out), out
+    assert await cli("revoke", "--tenant", T, "--aad-id", EVE) == 0
     assert await cli("revoke", "--tenant", T, "--aad-id", "aad-nobody") == 2
-    assert "not an admin here" in capsys.readouterr().err
-    assert [a.aad_object_id for a in await ledger.list_admins(T)] == ["aad-ada"]
+    assert "not a billing admin here" in capsys.readouterr().err
+    assert [a.aad_object_id for a in await ledger.list_admins(T)] == [ADA]
     async with ledger.db.read() as conn:
         rows = (await conn.execute(select(operations).order_by(operations.c.id))).all()
-    assert [(r.action, r.actor_id, r.details["aad_object_id"]) for r in rows] == [
-        ("admin_claimed", "aad-eve", "aad-eve"),
-        ("admin_granted", ME, "aad-ada"),
-        ("admin_revoked", ME, "aad-eve"),
+    assert [(r.action, r.actor_id, r.details.get("aad_object_id")) for r in rows] == [
+        ("claim_code_issued", ME, None),
+        ("admin_claimed", EVE, EVE),
+        ("admin_granted", ME, ADA),  # in lower case, as Teams sends ids
+        ("admin_revoked", ME, EVE),
     ]
 
 
 async def test_an_admin_of_the_configuration_is_not_revoked(
     ledger: CreditsService, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("CREDITS_ADMINS", "cfg-admin")
-    assert await cli("revoke", "--tenant", T, "--aad-id", "cfg-admin") == 2
+    monkeypatch.setenv("CREDITS_ADMINS", CFG.upper())
+    assert await cli("revoke", "--tenant", T, "--aad-id", CFG) == 2
     assert "CREDITS_ADMINS" in capsys.readouterr().err
     assert await cli("claim-code", "--tenant", T) == 2
     assert await cli("list", "--tenant", T) == 0
     assert re.search(
-        r"cfg-admin\s+cfg-admin\s+configured \(CREDITS_ADMINS\)", capsys.readouterr().out
+        rf"{CFG.upper()}\s+{CFG.upper()}\s+configured \(CREDITS_ADMINS\)", capsys.readouterr().out
     )
 
 
@@ -118,3 +122,16 @@ def test_the_terminal_chat_says_how_to_make_an_admin(tmp_path: Path) -> None:
     assert "Billing admins" in out and "There is no billing admin here yet." in out
     assert "nothing to claim" in out  # locally, without CREDITS_ADMINS, everyone is an admin
     assert "There is no billing admin here to remove." in out
+
+
+@pytest.mark.parametrize("typed", ["ADA-UPPER", "aad-ada", "not a guid", "{" + ADA + "}x"])
+async def test_an_object_id_must_be_a_guid(
+    ledger: CreditsService, capsys: pytest.CaptureFixture[str], typed: str
+) -> None:
+    assert await cli("grant", "--tenant", T, "--aad-id", typed, "--name", "Ada") == 2
+    err = capsys.readouterr().err
+    assert "a GUID such as 00000000-0000-0000-0000-000000000000" in err
+    assert err.endswith("Nothing was changed.\n") and err.count("\n") == 1
+    assert await ledger.list_admins(T) == []
+    # a claim code can still be printed: nobody was made an admin
+    assert await cli("claim-code", "--tenant", T) == 0

@@ -15,9 +15,11 @@ from conftest import ServiceFactory
 from sqlalchemy import select
 from structlog.testing import capture_logs
 
+from cards.audit import describe
 from credits.admins_claim import MAX_FAILURES, ClaimOutcome, ClaimRefused
 from credits.audit import SettingsAction
 from credits.errors import CreditsError, NotFoundError, ValidationError
+from credits.i18n import Lang, speaking
 from credits.models import Actor, HistoryScope
 from credits.schema import claim_codes, operations
 from credits.service import CreditsService
@@ -65,6 +67,19 @@ async def test_object_ids_are_compared_without_regard_to_case(
     assert bob.aad_object_id == "aad-bob"  # kept in lower case
     assert await service.revoke_admin(T, "Aad-Bob", Actor(GUID, "Cfg"))
     assert not await service.is_admin(T, "aad-bob")
+
+
+async def test_an_admins_1_1_chat_is_theirs_whatever_the_case_of_the_ids(
+    make_service: ServiceFactory,
+) -> None:
+    """Alerts fall back to admins' 1:1 chats: CREDITS_ADMINS in upper case, Teams' ids not."""
+    service = await make_service(admins=(GUID,))
+    reference = {"conversation": {"id": "a:1chat"}, "serviceUrl": "https://smba.example/"}
+    await service.remember_personal_chat(T, GUID.lower(), "a:1chat", reference, "Cfg")
+    await service.grant_admin(T, "aad-bob", "Bob Byron", Actor(GUID, "Cfg"))
+    await service.remember_personal_chat(T, "AAD-BOB", "a:1bob", reference, "Bob Byron")
+    chats = await service.admin_chats(T)
+    assert sorted(c.aad_object_id for c in chats) == sorted(["AAD-BOB", GUID.lower()])
 
 
 async def test_a_missing_or_overlong_id_is_refused_saying_what_is_allowed(
@@ -207,7 +222,13 @@ async def test_a_printed_code_is_audited_and_a_refused_try_logged_without_the_co
     assert (issued.actor_id, issued.actor_name) == ("cli:ops", "ops")
     assert made.code not in str(issued.details) and made.code[:4] not in str(issued.details)
     page = await service.activity(T, scope=HistoryScope.SETTINGS)
-    assert [c.action for c in page.changes] == [SettingsAction.CLAIM_CODE_ISSUED]
+    assert [describe(c) for c in page.changes] == [
+        "ops printed a one-time claim code for the first admin"
+    ]
+    with speaking(Lang.VI):
+        assert describe(page.changes[0]) == (
+            "ops đã in một mã nhận quyền dùng một lần cho người quản trị đầu tiên"
+        )
     wrong = "ZZZZ-ZZZZ" if made.code != "ZZZZ-ZZZZ" else "YYYY-YYYY"
     with capture_logs() as logs, pytest.raises(ClaimRefused):
         await service.claim_admin(T, wrong, EVE)

@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
@@ -66,7 +67,20 @@ async def client(aiohttp_client: ClientFactory, tmp_path: Path, backend: Backend
 @pytest.fixture
 def roster(connector: StubConnector) -> StubConnector:
     connector.roster = [ALEX, ADA, ADA_B, BOB]
+    connector.chatting = ALEX  # a 1:1 chat's members: Alex alone, as Teams answers
     return connector
+
+
+def group_message(service_url: str, text: str, locale: str = "en-US") -> dict[str, Any]:
+    """A message in a group chat of Alex's with the bot and the roster's people."""
+    activity = personal_message(service_url, text, locale=locale)
+    activity["conversation"] = {
+        "conversationType": "groupChat",
+        "tenantId": TENANT,
+        "id": "19:group-chat-0001@thread.v2",
+        "isGroup": True,
+    }
+    return activity
 
 
 def mentioning(activity: dict[str, Any], *people: tuple[dict[str, Any], str]) -> dict[str, Any]:
@@ -135,7 +149,7 @@ async def test_a_mention_in_vietnamese(client: Client, roster: StubConnector) ->
     press = execute(roster.url, data)
     press["locale"] = "vi-VN"
     answer = await post(client, press)
-    assert "Ada Lovelace đã là người quản trị thanh toán." in texts(answer["value"])
+    assert "Đã thêm Ada Lovelace làm người quản trị thanh toán." in texts(answer["value"])
     assert await service_of(client).is_admin(TENANT, "aad-ada-0001")
 
 
@@ -145,7 +159,7 @@ async def test_a_mention_in_vietnamese(client: Client, roster: StubConnector) ->
 async def test_a_name_matching_several_members_asks_which(
     client: Client, roster: StubConnector
 ) -> None:
-    await post(client, personal_message(roster.url, "make Ada an admin"))
+    await post(client, group_message(roster.url, "make Ada an admin"))
     assert any(a.endswith("/pagedmembers") for a in roster.roster_asks)
     choice, _ = last_card(roster)
     assert "2 people match" in texts(choice)
@@ -174,13 +188,13 @@ async def test_a_name_matching_several_members_asks_which(
 async def test_one_member_by_name_gets_the_confirm_card(
     client: Client, roster: StubConnector, text: str, locale: str, title: str
 ) -> None:
-    await post(client, personal_message(roster.url, text, locale=locale))
+    await post(client, group_message(roster.url, text, locale=locale))
     card, _ = last_card(roster)
     assert title in texts(card)
 
 
 async def test_a_name_nobody_has(client: Client, roster: StubConnector) -> None:
-    await post(client, personal_message(roster.url, "make Zed Zimmer an admin"))
+    await post(client, group_message(roster.url, "make Zed Zimmer an admin"))
     assert "I found nobody called 'Zed Zimmer'" in roster.texts()[-1]
     assert [a.aad_object_id for a in await service_of(client).list_admins(TENANT)] == [
         ALEX["aadObjectId"]
@@ -249,7 +263,8 @@ async def test_the_first_admin_claims_a_deployment_with_an_app_id(
             await adapter.run_pipeline(TurnContext(adapter, activity), bot.on_turn)
             return "\n".join(lines)
 
-        assert "Only billing admins" in await says("balance", ADA)
+        first = await says("balance", ADA)  # nobody is an admin yet: how to become one
+        assert "no billing admin yet" in first and "credits-bot admins claim-code" in first
         made = await service.new_claim_code(TENANT)
         assert "not right; 4 more tries" in await says("claim AAAA-AAAA", ADA)
         assert "You are now a billing admin" in await says(f"claim {made.code}", ADA)
@@ -259,5 +274,68 @@ async def test_the_first_admin_claims_a_deployment_with_an_app_id(
         assert "đã có người quản trị thanh toán" in said
         [ada] = await service.list_admins(TENANT)
         assert (ada.aad_object_id, ada.source.value) == ("aad-ada-0001", "claimed")
+        now = await says("balance", BOB)
+        assert "Only billing admins can see" in now and "claim" not in now
     finally:
         await service.close()
+
+
+# ------------------------------------------------------------------- where names are looked up
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "expected"),
+    [
+        ("make Ada an admin", "en-US", "In a 1:1 chat I can only see you"),
+        ("thêm Ada làm quản trị viên", "vi-VN", "Trong trò chuyện 1:1"),
+    ],
+)
+async def test_a_name_in_a_personal_chat_says_where_to_ask(
+    client: Client, roster: StubConnector, text: str, locale: str, expected: str
+) -> None:
+    """A 1:1 chat's roster is the user alone, and nobody else can be @mentioned there."""
+    await post(client, personal_message(roster.url, text, locale=locale))
+    said = roster.texts()[-1]
+    assert expected in said and f"credits-bot admins grant --tenant {TENANT}" in said
+    assert roster.cards() == []
+    assert [a.aad_object_id for a in await service_of(client).list_admins(TENANT)] == [
+        ALEX["aadObjectId"]
+    ]
+
+
+async def test_the_stub_answers_a_personal_chats_members_as_teams_does(
+    roster: StubConnector,
+) -> None:
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{roster.url}/v3/conversations/a:1chat/pagedmembers") as answer:
+            assert (await answer.json())["members"] == [ALEX]
+        async with http.get(f"{roster.url}/v3/conversations/a:1chat/members/29:1user-ada") as one:
+            assert one.status == 404
+
+
+async def test_the_start_of_a_name_is_a_choice_never_a_confirm(
+    client: Client, connector: StubConnector
+) -> None:
+    adam = {"id": "29:1user-adam", "name": "Adam Smith", "aadObjectId": "aad-adam"}
+    connector.roster = [ALEX, adam, BOB]
+    await post(client, channel_message(connector.url, "make Ada an admin"))
+    choice, _ = last_card(connector)
+    assert "Make Adam Smith a billing admin?" not in texts(choice)
+    assert 'Nobody is called "Ada"; 1 name starts with it' in texts(choice)
+    [pick] = choice["body"][-1]["actions"]
+    assert pick["title"] == "Adam Smith"
+    connector.clear()
+    await post(client, channel_message(connector.url, "make Ad an admin"))  # too short to guess
+    assert "I found nobody called 'Ad'" in connector.texts()[-1]
+    assert connector.cards() == []
+
+
+async def test_a_mention_of_someone_not_in_the_conversation(
+    client: Client, roster: StubConnector
+) -> None:
+    zed = {"id": "29:1user-zed", "name": "Zed Zimmer", "aadObjectId": "aad-zed"}
+    text = "make <at>Zed Zimmer</at> an admin"
+    await post(client, mentioning(channel_message(roster.url, text), (zed, "Zed Zimmer")))
+    assert "I found nobody called 'Zed Zimmer'" in roster.texts()[-1]
+    assert "can't look up" not in roster.texts()[-1]
+    assert not await service_of(client).is_admin(TENANT, "aad-zed")

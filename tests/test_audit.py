@@ -9,9 +9,10 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select, update
 
 from cards.audit import describe
-from credits.audit import SettingsAction
+from credits.audit import DELIVERY, SettingsAction
 from credits.audit_models import (
     ActivityPage,
     HistoryCursor,
@@ -24,10 +25,12 @@ from credits.errors import ValidationError
 from credits.i18n import Lang, speaking
 from credits.models import Actor, Entry, HistoryScope
 from credits.money import Money, currency
+from credits.schema import operations
 from credits.service import CreditsService
 
 T = "tenant-audit"
 ADA = Actor("aad-ada", "Ada Admin")
+ROOT = Actor("cli:root", "root")  # the command line
 USD = currency("USD")
 
 
@@ -55,39 +58,57 @@ async def said(service: CreditsService) -> list[str]:
 # --------------------------------------------------------------------------- each kind of change
 
 
-async def test_auto_recharge_changes_are_audited_with_before_and_after(
-    service: CreditsService,
-) -> None:
-    await service.set_auto_recharge(T, ADA, enabled=True, amount="100", trigger="20")
-    await service.set_auto_recharge(T, ADA, amount="150")
-    await service.set_auto_recharge(T, Actor("cli:root", "root"), enabled=False)
-    off, amount, on = await settings(service)
-    assert [c.action for c in (off, amount, on)] == [SettingsAction.AUTO_RECHARGE] * 3
-    assert on.actor == ADA and on.at == service.clock.now()
-    assert on.field(SettingField.RECHARGE_AMOUNT) is not None
-    changed = amount.field(SettingField.RECHARGE_AMOUNT)
-    assert changed is not None and changed.known_before
-    assert (changed.before, changed.after) == (usd("100"), usd("150"))
+async def test_auto_recharge_changes_say_what_they_replaced(service: CreditsService) -> None:
+    # as chat and the form send them: on or off, with the amount and the trigger together
+    for amount, trigger in (("100", "20"), ("200", "20"), ("200", "30"), ("200", "30")):
+        await service.set_auto_recharge(T, ADA, enabled=True, amount=amount, trigger=trigger)
+    await service.set_auto_recharge(T, ROOT, enabled=False)
+    await service.set_auto_recharge(T, ROOT, enabled=False)
+    for _ in range(2):  # a second Confirm of the same card is a replay, not a new change
+        await service.set_auto_recharge(
+            T, ADA, enabled=True, amount="150", trigger="30", idempotency_key="card-1"
+        )
+    await service.set_auto_recharge(T, ADA, amount="175")  # the command line: one value
     assert await said(service) == [
+        "Ada Admin changed the recharge amount to $175.00 (was $150.00)",
+        "Ada Admin set auto-recharge to $150.00 when below $30.00 "
+        "(was off, at $200.00 when below $30.00)",
+        "root turned auto-recharge off (no change)",
         "root turned auto-recharge off",
-        "Ada Admin changed the recharge amount to $150.00 (was $100.00)",
-        "Ada Admin set auto-recharge to $100.00 when below $20.00",
+        "Ada Admin set auto-recharge to $200.00 when below $30.00 (no change)",
+        "Ada Admin set auto-recharge to $200.00 when below $30.00 (was $200.00 when below $20.00)",
+        "Ada Admin set auto-recharge to $200.00 when below $20.00 (was $100.00 when below $20.00)",
+        "Ada Admin set auto-recharge to $100.00 when below $20.00 (was off)",
     ]
+    first = (await settings(service))[-1]
+    assert first.actor == ADA and first.action is SettingsAction.AUTO_RECHARGE
+    changed = first.field(SettingField.RECHARGE_AMOUNT)
+    assert changed is not None and changed.known_before
+    assert (changed.before, changed.after) == (None, usd("100"))
+    with speaking(Lang.VI):
+        vietnamese = [describe(c) for c in await settings(service)]
+    assert vietnamese[1].endswith("(trước đó: tắt, 200,00\xa0US$ khi số dư dưới 30,00\xa0US$)"), (
+        vietnamese[1]
+    )
+    assert vietnamese[2].endswith("(không thay đổi)"), vietnamese[2]
 
 
 async def test_caps_and_thresholds_are_audited(service: CreditsService) -> None:
     await service.set_recharge_caps(T, ADA, daily_limit=3, monthly_cap="500")
     await service.set_recharge_caps(T, ADA, daily_limit=4, clear_monthly_cap=True)
+    await service.set_recharge_caps(T, ADA, daily_limit=4)
     await service.set_alert_thresholds(T, ADA, ["50", "20"])
     await service.set_alert_thresholds(T, ADA, ["40"])
     await service.set_alert_thresholds(T, ADA, [])
     assert await said(service) == [
         "Ada Admin went back to the default low-balance alert (was $40.00)",
         "Ada Admin set low-balance alerts below $40.00 (was $50.00, $20.00)",
-        "Ada Admin set low-balance alerts below $50.00, $20.00",
+        "Ada Admin set low-balance alerts below $50.00, $20.00 (was the default)",
+        "Ada Admin set the auto-recharge caps: at most 4 recharges a day (no change)",
         "Ada Admin set the auto-recharge caps: at most 4 recharges a day (was 3); "
         "no monthly cap (was $500.00)",
-        "Ada Admin set the auto-recharge caps: at most 3 recharges a day; a monthly cap of $500.00",
+        "Ada Admin set the auto-recharge caps: at most 3 recharges a day (was 5); "
+        "a monthly cap of $500.00 (was none)",
     ]
     with speaking(Lang.VI):
         vietnamese = [describe(c) for c in await settings(service)]
@@ -95,27 +116,59 @@ async def test_caps_and_thresholds_are_audited(service: CreditsService) -> None:
         "Ada Admin đã đặt cảnh báo khi số dư dưới 40,00\xa0US$ "
         "(trước đó: 50,00\xa0US$ và 20,00\xa0US$)"
     )
-    assert vietnamese[3].startswith("Ada Admin đã đặt giới hạn tự động nạp: tối đa 4 lần nạp")
+    assert vietnamese[4].startswith("Ada Admin đã đặt giới hạn tự động nạp: tối đa 4 lần nạp")
+
+
+async def test_what_a_change_replaced_is_kept_with_it_not_guessed(
+    service: CreditsService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("credits.audit_read.LOOK_BACK", 1)  # a guess would look one row back
+    await service.set_recharge_caps(T, ADA, daily_limit=2, max_recharge="300")
+    await service.set_alert_thresholds(T, ADA, ["50"])
+    await service.set_alert_thresholds(T, ADA, ["40"])
+    await service.set_recharge_caps(T, ADA, daily_limit=3, max_recharge="250")
+    [newest] = await settings(service, limit=1)  # the page is the newest change alone
+    assert describe(newest) == (
+        "Ada Admin set the auto-recharge caps: at most 3 recharges a day (was 2); "
+        "a largest single recharge of $250.00 (was $300.00)"
+    )
+
+
+async def test_rows_from_before_they_kept_what_they_replaced_are_still_told(
+    service: CreditsService,
+) -> None:
+    await service.set_alert_thresholds(T, ADA, ["50"])
+    await service.set_alert_thresholds(T, ADA, ["40"])
+    async with service.deps.db.write() as conn:  # as rows were written before this change
+        for row in (await conn.execute(select(operations))).all():
+            details = {k: v for k, v in row.details.items() if k != "before"}
+            await conn.execute(
+                update(operations).where(operations.c.id == row.id).values(details=details)
+            )
+    assert await said(service) == [
+        "Ada Admin set low-balance alerts below $40.00 (was $50.00)",
+        "Ada Admin set low-balance alerts below $50.00",
+    ]
 
 
 async def test_admins_granted_revoked_and_claimed_are_audited(service: CreditsService) -> None:
+    await service.grant_admin(T, ADA.id, ADA.name, ROOT)  # the operator names the first admin
     await service.grant_admin(T, "aad-bob", "Bob Builder", ADA)
     await service.grant_admin(T, "aad-cy", "Cy Clerk", ADA)
     await service.revoke_admin(T, "aad-bob", ADA)
-    revoked, granted, _ = await settings(service)
+    revoked, granted, _, _ = await settings(service)
     assert granted.person is not None and granted.person.name == "Cy Clerk"
     assert await said(service) == [
         "Ada Admin removed Bob Builder as admin",
         "Ada Admin made Cy Clerk an admin",
         "Ada Admin made Bob Builder an admin",
+        "root made Ada Admin an admin",
     ]
     assert revoked.action is SettingsAction.ADMIN_REVOKED
     code = await service.new_claim_code("tenant-fresh")
     await service.claim_admin("tenant-fresh", code.code, Actor("aad-dee", "Dee First"))
     page = await service.activity("tenant-fresh", scope=HistoryScope.SETTINGS)
-    assert [describe(c) for c in page.changes] == [
-        "Dee First became the first admin with a claim code"
-    ]
+    assert describe(page.changes[0]) == "Dee First became the first admin with a claim code"
 
 
 async def test_alert_subscriptions_are_audited_once_each(service: CreditsService) -> None:
@@ -124,7 +177,7 @@ async def test_alert_subscriptions_are_audited_once_each(service: CreditsService
     assert await service.subscribe(T, "conv-b", reference(None, "groupChat"), ADA)
     assert await service.unsubscribe(T, "conv-b", ADA)
     assert not await service.unsubscribe(T, "conv-b", ADA)  # nothing to end: no row
-    assert await service.unsubscribe(T, "conv-a")  # the delivery's 403/404
+    assert await service.unsubscribe(T, "conv-a", DELIVERY)  # the delivery's 403/404
     assert await said(service) == [
         "Alerts stopped in the channel “Finance”: the bot was removed or the conversation is gone",
         "Ada Admin stopped alerts in a group chat",

@@ -61,7 +61,7 @@ SETTINGS_VI = [
 MONEY_VI = ["lịch sử giao dịch", "lich su giao dich", "giao dịch gần đây", "xem giao dich"]
 ALL_VI = ["lịch sử", "xem lịch sử", "lich su"]
 TITLES = {
-    HistoryScope.ALL: ("Activity", "Lịch sử giao dịch"),
+    HistoryScope.ALL: ("All activity", "Tất cả hoạt động"),
     HistoryScope.MONEY: ("Transactions", "Giao dịch"),
     HistoryScope.SETTINGS: ("Settings changes", "Lịch sử thay đổi cài đặt"),
 }
@@ -140,7 +140,10 @@ async def test_history_says_who_changed_what_and_when(service: CreditsService) -
         "Ada Admin turned on alerts in the channel “Ops”",
     ):
         assert sentence in shown
-    assert "1 Jan 2026" in shown  # when (the ManualClock's day)
+    settings_row = next(r for r in card["body"] if "made Bob Builder an admin" in str(r))
+    money_row = next(r for r in card["body"] if "+$42.50" in str(r))
+    for row in (settings_row, money_row):  # when: the date and the time (the ManualClock's)
+        assert texts(row["columns"][0]) == "1 Jan 2026 00:00 UTC", row
     assert "Settings change" in shown and "+$42.50" in shown
     assert titles(card) == ["Transactions only", "Settings changes only", "Show balance"]
     vi = await card_for(service, "xem lịch sử", VI)
@@ -178,7 +181,7 @@ async def test_the_card_pages_the_merged_history_and_switches_scope(
     assert title(money) == "Transactions" and "low-balance alerts" not in texts(money)
     assert by_title(money, "Older").keys() == {"verb", "scope", "before"}
     back = card_of(await talk.send_activity(press(by_title(money, "All activity"))))
-    assert title(back) == "Activity"
+    assert title(back) == "All activity"
 
 
 async def test_an_older_button_from_before_scopes_pages_the_ledger(
@@ -197,6 +200,18 @@ async def test_a_settings_history_with_nothing_in_it(service: CreditsService) ->
     assert "No settings changes yet." in texts(card)
     vi = await card_for(service, "nhật ký thay đổi", VI)
     assert "Chưa có thay đổi cài đặt nào." in texts(vi)
+
+
+async def test_the_history_of_everything_is_not_called_transactions_in_vietnamese(
+    service: CreditsService,
+) -> None:
+    empty = await card_for(service, "xem lịch sử", VI)
+    assert title(empty) == "Tất cả hoạt động"
+    assert "Chưa có hoạt động hay thay đổi cài đặt nào." in texts(empty)
+    assert "giao dịch" not in title(empty) + texts(empty).split("Chỉ giao dịch")[0]
+    assert "No activity or settings changes yet." in texts(await card_for(service, "history"))
+    money = await card_for(service, "lịch sử giao dịch", VI)
+    assert title(money) == "Giao dịch" and "Chưa có giao dịch nào." in texts(money)
 
 
 @pytest.mark.parametrize("data", [{"scope": "everything"}, {"before_change": 0}])

@@ -10,10 +10,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bot.cli import main
 from credits.config import CreditsConfig
 from credits.models import Actor
+from credits.schema import accounts
 from credits.service import CreditsService
 
 T = "contoso"
@@ -57,8 +59,8 @@ async def test_audit_lists_the_settings_changes(
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 3
     assert re.fullmatch(
-        r"\s*#\d+  \d{4}-\d\d-\d\d \d\d:\d\d  alerts_subscribed\s+Ada Admin turned on alerts in a "
-        r"channel  \[Ada Admin, aad-ada\]",
+        r"\s*#\d+  \d{4}-\d\d-\d\d \d\d:\d\d UTC  alerts_subscribed\s+Ada Admin turned on "
+        r"alerts in a channel  \[Ada Admin, aad-ada\]",
         lines[0],
     )
     assert "admin_granted" in lines[1] and "Ada Admin made Bob Builder an admin" in lines[1]
@@ -83,6 +85,7 @@ async def test_audit_pages(ledger: CreditsService, capsys: pytest.CaptureFixture
 async def test_an_empty_audit_and_a_bad_limit(
     ledger: CreditsService, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    await ledger.adjust(T, "1", ADA, "opening", "open")  # an account, with no settings changed
     assert await cli("audit", "--tenant", T) == 0
     assert capsys.readouterr().out == "No settings changes.\n"
     assert await cli("audit", "--tenant", T, "--limit", "0") == 2
@@ -102,7 +105,11 @@ async def test_history_by_scope(ledger: CreditsService, capsys: pytest.CaptureFi
     )
     assert await cli("history", "--tenant", T, "--scope", "all") == 0
     every = capsys.readouterr().out.splitlines()
-    assert len(every) == 4 and every[-1] == line  # newest first: the deposit was made first
+    assert len(every) == 4  # newest first: the deposit was made first
+    assert re.fullmatch(
+        r"     1  \S+ \S+ UTC  adjustment\s+\$42\.50\s+\$42\.50  Ada Admin: opening deposit",
+        every[-1],
+    )
     assert "Ada Admin made Bob Builder an admin" in every[1]
     assert await cli("history", "--tenant", T, "--scope", "settings") == 0
     settings = capsys.readouterr().out
@@ -126,3 +133,40 @@ async def test_history_all_pages(
     for n in range(3):
         assert (out + rest).count(f"entry {n}") == 1
         assert (out + rest).count(f"below ${30 + n}.00") == 1
+
+
+@pytest.mark.parametrize("bound", ["-3", "0"])
+async def test_an_older_page_before_a_bad_number_is_refused(
+    ledger: CreditsService, capsys: pytest.CaptureFixture[str], bound: str
+) -> None:
+    await some_of_everything(ledger)
+    assert await cli("audit", "--tenant", T, "--before-change", bound) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("credits-bot: An older page starts from a number of 1")
+    argv = ["history", "--tenant", T, "--scope", "all", "--before-change", bound]
+    assert await cli(*argv) == 2
+    assert "1 or more" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["audit", "--tenant", "contso"],
+        ["history", "--tenant", "contso", "--scope", "settings"],
+        ["history", "--tenant", "contso", "--scope", "all"],
+    ],
+)
+async def test_an_unknown_tenant_is_refused_and_not_made(
+    ledger: CreditsService, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    await some_of_everything(ledger)
+    assert await cli(*argv) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        "credits-bot: No account for tenant 'contso': nothing was ever recorded for it, so it "
+        "has no history. Check the tenant id.\n"
+    )
+    async with ledger.deps.db.read() as conn:
+        tenants = (await conn.execute(select(accounts.c.tenant_id))).scalars().all()
+    assert list(tenants) == [T]

@@ -16,9 +16,10 @@ from delivery_helpers import put_alerts
 from dialog_helpers import ADMIN, TENANT, VIEWER, chat, client
 
 from credits.config import CreditsConfig
-from credits.models import AlertKind, HistoryScope
-from credits.money import Money, currency
+from credits.models import AccountView, AlertKind, HistoryScope
+from credits.money import AmountLimits, Money, currency
 from credits.service import CreditsService
+from dialogs.intents import Kind, parse_intent
 
 VI = "vi-VN"
 NBSP = "\u00a0"
@@ -166,6 +167,79 @@ async def test_thresholds_are_added_one_at_a_time_up_to_three(service: CreditsSe
     assert await thresholds(service) == usd("50", "20", "10")
 
 
+async def test_adding_a_threshold_keeps_the_default_alert(service: CreditsService) -> None:
+    await service.set_auto_recharge(TENANT, ADMIN.actor, enabled=True, amount="100", trigger="20")
+    await service.set_auto_recharge(TENANT, ADMIN.actor, enabled=False)
+    assert (await service.account(TENANT)).effective_thresholds == usd("20")  # the default
+    reply = await turn(client(service), "also alert me below $5")
+    assert "below $20.00, $5.00." in reply, reply
+    assert await thresholds(service) == usd("20", "5")
+    vi = await turn(client(service), "thêm ngưỡng cảnh báo 10 đô", VI)
+    assert "20,00 US$, 10,00 US$ và 5,00 US$" in vi, vi
+
+
+async def test_a_threshold_added_while_the_settings_change_asks_again(
+    service: CreditsService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await service.set_alert_thresholds(TENANT, ADMIN.actor, ["50"])
+    read = service.account
+
+    async def then_changed(tenant_id: str) -> AccountView:  # another admin, between read and write
+        view = await read(tenant_id)
+        await service.set_alert_thresholds(TENANT, ADMIN.actor, ["40"])
+        return view
+
+    monkeypatch.setattr(service, "account", then_changed)
+    reply = await turn(client(service), "also alert me below $5")
+    assert reply == (
+        'The settings changed meanwhile, so no threshold was added. Say it again, e.g. "also '
+        'alert me below $5".'
+    )
+    monkeypatch.undo()
+    assert await thresholds(service) == usd("40")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "set up alerts at 9am",
+        "create an alert for 2 channels",
+        "set up alerts for 19:abc channel",
+        "add an alert for 3 people",
+    ],
+)
+async def test_a_number_that_is_not_an_amount_adds_no_threshold(
+    service: CreditsService, text: str
+) -> None:
+    assert parse_intent(text, USD, AmountLimits()).kind is not Kind.ALERT_THRESHOLDS
+    await turn(client(service), text)
+    assert await thresholds(service) == ()
+    assert await audited(service) == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("add a threshold", "en-US"),
+        ("add an alert threshold", "en-US"),
+        ("add another alert", "en-US"),
+        ("thêm ngưỡng cảnh báo", VI),
+        ("them nguong canh bao", VI),
+    ],
+)
+async def test_adding_a_threshold_without_an_amount_asks_for_it(
+    service: CreditsService, text: str, locale: str
+) -> None:
+    reply = await turn(client(service), text, locale)
+    expected = {
+        "en-US": 'Say the amount to add, e.g. "also alert me below $5"',
+        VI: "Hãy nói số tiền của ngưỡng cần thêm",
+    }
+    assert reply.startswith(expected[locale]), reply
+    assert "AdaptiveCard" not in reply  # not the add-funds form
+    assert await thresholds(service) == ()
+
+
 # --------------------------------------------------------------------------- where alerts go
 
 
@@ -223,6 +297,17 @@ async def test_alerts_say_where_they_go_in_plain_words(service: CreditsService, 
         assert ";" not in reply.split(". ")[0]  # no clause tacked on with a semicolon
 
 
+@pytest.mark.parametrize("case", ["nowhere", "admins"])
+async def test_where_alerts_go_asks_once_for_send_alerts_here(
+    service: CreditsService, case: str
+) -> None:
+    await _arrange(service, case)
+    english, vietnamese = await _where(service, "en-US"), await _where(service, VI)
+    assert english.count('"send alerts here"') == 1, english
+    assert vietnamese.count('"gửi cảnh báo vào đây"') == 1, vietnamese
+    assert "alert me when below $50 and $20" in english
+
+
 # --------------------------------------------------------------------------- money back
 
 
@@ -233,6 +318,8 @@ REFUNDS = [
     ("I want my money back", "en-US"),
     ("cancel my last purchase", "en-US"),
     ("undo my last top-up", "en-US"),
+    ("I want a refund", "en-US"),
+    ("refund", "en-US"),
     ("hoàn tiền giao dịch gần nhất", VI),
     ("hoan tien giao dich gan nhat", VI),
     ("rút 50 đô", VI),
@@ -263,8 +350,33 @@ async def test_money_back_is_refused_saying_where_to_ask(
     assert len((await service.history(TENANT)).entries) == 1
 
 
+NOT_REFUNDS = [
+    ("why was my recharge withdrawn", "en-US", Kind.RECHARGE),  # the recharge settings
+    ("add credits back", "en-US", Kind.ADD_FUNDS),
+    ("withdrawal history", "en-US", Kind.HISTORY),
+    ("refund history", "en-US", Kind.HISTORY),
+    ("show refunds", "en-US", Kind.HISTORY),
+    ("withdrawals", "en-US", Kind.HISTORY),
+    ("lịch sử hoàn tiền", VI, Kind.HISTORY),
+    ("hủy nạp tiền tự động gần đây", VI, Kind.RECHARGE_OFF),
+    ("huy nap tien tu dong gan day", VI, Kind.RECHARGE_OFF),
+]
+
+
+@pytest.mark.parametrize(("text", "locale", "kind"), NOT_REFUNDS)
+async def test_questions_and_histories_are_not_a_refund(
+    service: CreditsService, text: str, locale: str, kind: Kind
+) -> None:
+    intent = parse_intent(text, USD, AmountLimits())
+    assert intent.kind is kind, (text, intent)
+    if kind is Kind.HISTORY:
+        assert intent.scope is HistoryScope.MONEY
+    reply = await turn(client(service), text, locale)
+    assert "refunded from chat" not in reply and "hoàn lại tiền qua" not in reply, reply
+
+
 async def test_cancel_alone_is_still_the_cancel(service: CreditsService) -> None:
     talk = client(service)
     assert "nothing to cancel" in await turn(talk, "cancel")
     assert "Cancelled" in (await turn(talk, "add $50 credits") and await turn(talk, "cancel"))
-    assert "hủy" in (await turn(talk, "hủy giao dịch", VI)).lower()
+    assert await turn(talk, "hủy giao dịch", VI) == "Không có gì để hủy."

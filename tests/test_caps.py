@@ -9,11 +9,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
+from typing import Any
 
 import pytest
 from records import call as record_call
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
+from credits import caps
 from credits.clock import ManualClock
 from credits.errors import RequestCancelled, StaleError, ValidationError
 from credits.models import Actor, AlertKind, CapsChange, CapStop, PaymentStatus
@@ -37,9 +39,10 @@ async def assert_consistent(service: CreditsService) -> None:
 
 
 async def audit_rows(service: CreditsService) -> list[tuple[str, dict[str, object]]]:
+    """Each audit row's action and the change it records (without what the settings were)."""
     async with service.db.read() as conn:
         rows = (await conn.execute(select(operations).order_by(operations.c.id))).all()
-    return [(r.action, r.details) for r in rows]
+    return [(r.action, {k: v for k, v in r.details.items() if k != "before"}) for r in rows]
 
 
 async def recharge_on(service: CreditsService, amount: str = "60", trigger: str = "50") -> None:
@@ -117,9 +120,9 @@ async def test_a_voided_card_and_a_stale_card_change_nothing(service: CreditsSer
 @pytest.mark.parametrize(
     ("change", "says"),
     [
-        (CapsChange(daily_limit=0), "from 1 to 100"),
-        (CapsChange(daily_limit=101), "from 1 to 100"),
-        (CapsChange(daily_limit=True), "from 1 to 100"),
+        (CapsChange(daily_limit=0), "must be a whole number from 1 to 100"),
+        (CapsChange(daily_limit=101), "must be a whole number from 1 to 100"),
+        (CapsChange(daily_limit=True), "must be a whole number from 1 to 100"),
         (CapsChange(monthly_cap=usd("5")), "The monthly cap must be from $10.00 to $1,000,000.00"),
         (CapsChange(monthly_cap=usd("1000000.01")), "from $10.00 to $1,000,000.00"),
         (CapsChange(max_recharge=usd("9.99")), "from $10.00 to $10,000.00"),
@@ -135,7 +138,7 @@ async def test_a_change_outside_the_bounds_is_refused(
     with pytest.raises(ValidationError) as refused:
         await service.set_recharge_caps(T, ADA, change)
     assert says in str(refused.value)
-    assert "Nothing was changed" in str(refused.value) or "1 to 100" in str(refused.value)
+    assert str(refused.value).endswith("Nothing was changed.")
     assert (await service.account(T)).version == before.version
     assert await audit_rows(service) == []
 
@@ -324,13 +327,35 @@ async def test_lowering_a_cap_never_starts_a_recharge(service: CreditsService) -
         await service.set_recharge_caps(T, ADA, daily_limit=1, max_recharge="10")
 
 
-async def test_the_account_view_reads_the_caps_in_one_query(service: CreditsService) -> None:
-    """What the view counts is what the recharge rule counts: the view's own query."""
+async def test_the_account_view_reads_the_caps_in_one_query(
+    service: CreditsService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the view counts is what the recharge rule counts (`caps.used`), in one statement."""
     await service.set_recharge_caps(T, ADA, daily_limit=2, monthly_cap="1000")
     await recharge_on(service)
     await service.ingest_usage([call("c1", "100.00")])
     await run_payments(service)
+    reads: list[int] = []
+    real_used = caps.used
+
+    async def counted(*args: Any, **kwargs: Any) -> caps.Used:
+        statements: list[str] = []
+
+        def seen(*event_args: Any) -> None:
+            statements.append(event_args[2])
+
+        sync_engine = service.db.engine.sync_engine
+        event.listen(sync_engine, "before_cursor_execute", seen)
+        try:
+            found = await real_used(*args, **kwargs)
+        finally:
+            event.remove(sync_engine, "before_cursor_execute", seen)
+        reads.append(len(statements))
+        return found
+
+    monkeypatch.setattr(caps, "used", counted)
     view = await service.account(T)
+    assert reads == [1]  # one call, one statement
     assert view.caps is not None
     assert (view.caps.used_today, view.caps.recharged_this_month) == (2, usd("120"))
     assert view.caps.stopped is CapStop.DAILY_LIMIT

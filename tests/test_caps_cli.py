@@ -49,14 +49,14 @@ async def test_caps_are_shown_and_changed(
 ) -> None:
     assert await cli() == 0
     out = capsys.readouterr().out
-    assert "Recharges a day   5: 0 today, 5 left" in out
-    assert "Monthly cap       none" in out and "Largest recharge  none" in out
+    assert "Recharges a day          5: 0 today, 5 left" in out
+    assert "Monthly cap              none" in out and "Largest single recharge  none" in out
     assert await cli("--per-day", "3", "--monthly", "500", "--max-recharge", "150") == 0
     out = capsys.readouterr().out
     assert "Caps saved." in out
-    assert "Recharges a day   3: 0 today, 3 left" in out
-    assert "Monthly cap       $500.00: $0.00 recharged this month, $500.00 left" in out
-    assert "Largest recharge  $150.00" in out
+    assert "Recharges a day          3: 0 today, 3 left" in out
+    assert "Monthly cap              $500.00: $0.00 recharged this month, $500.00 left" in out
+    assert "Largest single recharge  $150.00" in out
     view = await ledger.account(T)
     assert (view.recharge.daily_limit, str(view.recharge.monthly_cap)) == (3, "$500.00")
     async with ledger.db.read() as conn:
@@ -64,7 +64,7 @@ async def test_caps_are_shown_and_changed(
     user = getpass.getuser()
     assert (row.action, row.actor_id, row.actor_name) == ("recharge_caps", f"cli:{user}", user)
     assert await cli("--no-monthly", "--no-max-recharge") == 0
-    assert "Monthly cap       none" in capsys.readouterr().out
+    assert "Monthly cap              none" in capsys.readouterr().out
     view = await ledger.account(T)
     assert view.recharge.monthly_cap is None and view.recharge.max_recharge is None
 
@@ -76,26 +76,58 @@ async def test_the_stop_is_said(ledger: CreditsService, capsys: pytest.CaptureFi
     await ledger.ingest_usage([call("c1", "100.00", tenantId=T)])
     assert await cli() == 0
     out = capsys.readouterr().out
-    assert "Auto-recharge     on: add $60.00 when below $50.00" in out
-    stopped = r"Stopped           the limit of 1 recharge a day was reached; resumes "
+    assert "Auto-recharge            on: add $60.00 when below $50.00" in out
+    stopped = r"Stopped                  the limit of 1 recharge a day was reached; resumes "
     assert re.search(stopped + r"\d{4}-\d\d-\d\d 00:00 UTC", out), out
 
 
 @pytest.mark.parametrize(
     ("argv", "says"),
     [
-        (["--per-day", "0"], "The daily recharge limit must be from 1 to 100."),
-        (["--monthly", "5"], "The monthly cap must be from $10.00 to $1,000,000.00."),
-        (["--max-recharge", "abc"], "credits-bot: "),
+        (
+            ["--per-day", "0"],
+            "credits-bot: The daily recharge limit must be a whole number from 1 to 100. "
+            "Nothing was changed.",
+        ),
+        (
+            ["--monthly", "5"],
+            "credits-bot: The monthly cap must be from $10.00 to $1,000,000.00. Nothing was "
+            "changed.",
+        ),
+        (
+            ["--max-recharge", "abc"],
+            "credits-bot: That is not an amount; use digits and an optional decimal point, e.g. "
+            "1000.50. The largest single recharge must be from $10.00 to $10,000.00, as a "
+            "recharge is a purchase. Nothing was changed.",
+        ),
+        (
+            ["--monthly", "-5"],
+            "credits-bot: Amounts must be more than zero. The monthly cap must be from $10.00 to "
+            "$1,000,000.00. Nothing was changed.",
+        ),
+        (
+            ["--monthly", "500", "--max-recharge", "600"],
+            "credits-bot: The largest single recharge ($600.00) cannot be more than the monthly "
+            "cap ($500.00)",
+        ),
+        (["--per-day", "3", "--monthly", "5"], "The monthly cap must be from $10.00"),
     ],
 )
 async def test_a_refused_change_exits_2_and_changes_nothing(
     ledger: CreditsService, capsys: pytest.CaptureFixture[str], argv: list[str], says: str
 ) -> None:
+    """One line on stderr saying why and what is allowed; every cap and the audit unchanged."""
+    ada = Actor("aad-ada", "Ada")
+    await ledger.set_recharge_caps(T, ada, monthly_cap="900", max_recharge="300")
+    before = await ledger.account(T)
     assert await cli(*argv) == 2
     err = capsys.readouterr().err
-    assert says in err and len(err.strip().splitlines()) == 1
-    assert (await ledger.account(T)).recharge.daily_limit == 5
+    assert says in err, err
+    assert len(err.strip().splitlines()) == 1
+    after = await ledger.account(T)
+    assert after.recharge == before.recharge and after.version == before.version
+    async with ledger.db.read() as conn:
+        assert len((await conn.execute(select(operations))).all()) == 1  # the setup's only
 
 
 def test_both_ways_at_once_is_a_usage_error(

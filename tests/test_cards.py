@@ -667,7 +667,7 @@ def test_text_rendering_of_forms() -> None:
 def test_text_rendering_of_history_and_tables() -> None:
     out = render_text(history_card(full_page(), view())).render()
     assert "When | What | Amount | Balance" in out
-    assert "24 Nov 2026 | Usage · call to +44 20 | -$3.20 | $1,000.50" in out
+    assert "24 Nov 2026 13:25 UTC | Usage · call to +44 20 | -$3.20 | $1,000.50" in out
     table = {
         "type": "AdaptiveCard",
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",

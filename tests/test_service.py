@@ -370,17 +370,18 @@ async def test_the_store_refuses_to_rewrite_the_ledger(service: CreditsService) 
 
 async def test_admins_granted_and_revoked(make_service: Any) -> None:
     service = await make_service(admins=("cfg-admin",))
+    cfg = Actor("cfg-admin", "Carol Config")  # only an admin grants and revokes
     assert await service.is_admin(T, "cfg-admin")
     assert not await service.is_admin(T, "bob")
-    assert await service.grant_admin(T, "bob", "Bob", ADA)
-    assert not await service.grant_admin(T, "bob", "Bob", ADA)
+    assert await service.grant_admin(T, "bob", "Bob", cfg)
+    assert not await service.grant_admin(T, "bob", "Bob", cfg)
     assert await service.is_admin(T, "bob")
     assert not await service.is_admin("tenant-b", "bob")
     assert {a.aad_object_id for a in await service.list_admins(T)} == {"cfg-admin", "bob"}
-    await service.revoke_admin(T, "bob", ADA)
+    await service.revoke_admin(T, "bob", cfg)
     assert not await service.is_admin(T, "bob")
     with pytest.raises(ValidationError):
-        await service.revoke_admin(T, "cfg-admin", ADA)
+        await service.revoke_admin(T, "cfg-admin", cfg)
 
 
 async def test_subscriptions(service: CreditsService) -> None:
@@ -389,8 +390,8 @@ async def test_subscriptions(service: CreditsService) -> None:
     assert not await service.subscribe(T, "19:x", dict(ref, serviceUrl="https://b/"), ADA)
     [sub] = await service.list_subscriptions(T)
     assert sub.reference["serviceUrl"] == "https://b/"
-    assert await service.unsubscribe(T, "19:x")
-    assert not await service.unsubscribe(T, "19:x")
+    assert await service.unsubscribe(T, "19:x", ADA)
+    assert not await service.unsubscribe(T, "19:x", ADA)
 
 
 async def test_alert_outbox_claim_ack_retry(service: CreditsService, clock: ManualClock) -> None:

@@ -7,13 +7,16 @@ receipt by its number. A refusal is one line on stderr, exit 2, and no file."""
 from __future__ import annotations
 
 import asyncio
+import codecs
 import csv
 import io
 import shutil
 import unicodedata
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -90,6 +93,7 @@ async def test_the_csv_has_the_summary_then_every_entry_with_its_receipt(
     assert await cli("statement", "--tenant", T, "--month", "2025-11", "--csv") == 0
     out, err = capsys.readouterr()
     assert err == "Wrote the statement for 2025-11 with 6 entries.\n"
+    assert out.startswith("summary,")  # no byte order mark on stdout
     rows = list(csv.reader(io.StringIO(out)))
     blank = rows.index([])
     summary = {row[0]: row[1:] for row in rows[1:blank]}
@@ -123,13 +127,47 @@ async def test_the_csv_goes_to_a_file_and_the_text_to_stdout(
     assert (
         await cli("statement", "--tenant", T, "--month", "2025-11", "--csv", "--out", str(out)) == 0
     )
-    assert out.read_bytes().decode("utf-8").startswith("summary,value,count\r\ntenant,contoso,")
+    data = out.read_bytes()  # with a byte order mark, so Excel reads the accents right
+    assert data.startswith(codecs.BOM_UTF8)
+    assert data.decode("utf-8-sig").startswith("summary,value,count\r\ntenant,contoso,")
+    assert "Nguyễn Văn An" in data.decode("utf-8-sig")
     assert "to " + str(out) in capsys.readouterr().err
     assert await cli("statement", "--tenant", T, "--month", "2025-11") == 0
     text = capsys.readouterr().out
     assert "Statement for November 2025: tenant contoso, USD (complete)" in text
     assert "Closing balance" in text and "$160.00" in text
     assert "No. 2" in text and "No. 3" in text and "Nguyễn Văn An" in text
+
+
+async def test_one_entry_is_one_entry(
+    ledger: CreditsService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await cli("statement", "--tenant", T, "--month", "2025-10", "--csv") == 0
+    assert capsys.readouterr().err == "Wrote the statement for 2025-10 with 1 entry.\n"
+
+
+async def test_the_csv_rows_are_the_summarys_own_entries(
+    ledger: CreditsService, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A call recorded between the summary and the rows (read in reads of their own) is in
+    neither: the rows add up to the summary."""
+    made = CreditsService.statement
+
+    async def statement_then_a_call(self: CreditsService, *args: Any) -> Any:
+        found = await made(self, *args)
+        when = f"{self.clock.now() - timedelta(minutes=1):%Y-%m-%dT%H:%M:%SZ}"
+        await self.ingest_usage([call("late", "4", tenantId=T, startDateTime=when)])
+        return found
+
+    monkeypatch.setattr(CreditsService, "statement", statement_then_a_call)
+    assert await cli("statement", "--tenant", T, "--csv") == 0  # this month, to date
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    blank = rows.index([])
+    summary = {row[0]: row[1:] for row in rows[1:blank]}
+    entries = rows[blank + 2 :]
+    net = sum(Decimal(e[4]) for e in entries)
+    assert net == Decimal(summary["closing_balance"][0]) - Decimal(summary["opening_balance"][0])
+    assert not any(e[3] == "usage" for e in entries)
 
 
 # ---------------------------------------------------------------------- PDF
@@ -194,6 +232,37 @@ async def test_without_a_unicode_font_the_pdf_is_transliterated_with_a_warning(
     )
     text = pdf_text(out)
     assert "Nguyen Van An" in text and "Nguyễn" not in text and "$160.00" in text
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        pytest.param("passwd", b"root:x:0:0:root:/root:/bin/bash\n", id="not-a-font"),
+        pytest.param("cut.ttf", b"\x00\x01\x00\x00\x00\x0c\x00\x80" + bytes(300), id="cut-short"),
+    ],
+)
+async def test_a_file_that_is_not_a_font_gives_helvetica_with_a_warning(
+    ledger: CreditsService,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    name: str,
+    content: bytes,
+) -> None:
+    """Chosen: the same as no font (the PDF is still written, transliterated, after one warning
+    line), not a traceback."""
+    font = tmp_path / name
+    font.write_bytes(content)
+    out = tmp_path / "plain.pdf"
+    argv = ("statement", "--tenant", T, "--month", "2025-11", "--pdf", "--out", str(out))
+    assert await cli(*argv, "--font", str(font)) == 0
+    assert capsys.readouterr().err.splitlines() == [
+        f"credits-bot: warning: {font} is not a TrueType or OpenType font it can read; the PDF "
+        "uses Helvetica and writes names without their accents (set CREDITS_PDF_FONT or --font "
+        "to a .ttf file).",
+        f"Wrote the statement for 2025-11 to {out}.",
+    ]
+    text = pdf_text(out)
+    assert "Nguyen Van An" in text and "$160.00" in text
 
 
 # ---------------------------------------------------------------------- receipts and refusals

@@ -222,7 +222,7 @@ async def test_turn_auto_recharge_off(service: CreditsService) -> None:
 async def test_history(service: CreditsService) -> None:
     await service.adjust(TENANT, "42.50", ADMIN.actor, "opening", "open")
     text = vietnamese(await turn(client(service), said("xem lịch sử")))
-    assert "Lịch sử giao dịch" in text and "42,50 US$" in text
+    assert "Tất cả hoạt động" in text and "42,50 US$" in text  # money and settings changes
 
 
 async def test_alerts_here_where_and_stop(service: CreditsService) -> None:

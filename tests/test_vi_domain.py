@@ -120,8 +120,8 @@ REFUSALS = [
         "a daily recharge limit of 0",
         lambda s: s.set_recharge_caps(T, ADA, daily_limit=0),
         ValidationError,
-        "The daily recharge limit must be from 1 to 100.",
-        "Số lần nạp tối đa mỗi ngày phải từ 1 đến 100.",
+        "The daily recharge limit must be a whole number from 1 to 100. Nothing was changed.",
+        "Số lần nạp tối đa mỗi ngày phải là số nguyên từ 1 đến 100. Không có gì thay đổi.",
     ),
     Refusal(
         "four low-balance thresholds",
@@ -190,22 +190,28 @@ REFUSALS = [
         "granting admin to no one",
         lambda s: s.grant_admin(T, " ", "Nobody", ADA),
         ValidationError,
-        "Name the person by their Microsoft Entra object id.",
-        "Hãy chỉ định người đó bằng ID đối tượng Microsoft Entra của họ.",
+        "Name the person by their Microsoft Entra object id: none was given. Nothing was changed.",
+        "Hãy chỉ định người đó bằng ID đối tượng Microsoft Entra của họ: chưa có ID nào được đưa "
+        "ra. Không có gì thay đổi.",
     ),
     Refusal(
         "revoking an admin of the configuration",
         lambda s: s.revoke_admin(T, "aad-configured", ADA),
         ValidationError,
-        "This admin is set in the bot's configuration (CREDITS_ADMINS); remove them there.",
-        "Người quản trị này được đặt trong cấu hình của bot (CREDITS_ADMINS); hãy xóa họ ở đó.",
+        "This admin is set in the bot's configuration (CREDITS_ADMINS); remove them there. "
+        "Nothing was changed.",
+        "Người quản trị này được đặt trong cấu hình của bot (CREDITS_ADMINS); hãy xóa họ ở đó. "
+        "Không có gì thay đổi.",
     ),
     Refusal(
         "revoking someone who is not an admin",
         lambda s: s.revoke_admin(T, "aad-nobody", ADA),
         NotFoundError,
-        "That person is not an admin here.",
-        "Người đó không phải là người quản trị ở đây.",
+        'That person is not a billing admin here; "admins" in chat (or credits-bot admins list) '
+        "shows who is. Nothing was changed.",
+        'Người đó không phải là người quản trị thanh toán ở đây; gõ "quản trị viên" trong trò '
+        "chuyện (hoặc lệnh credits-bot admins list) để xem những ai là người quản trị. Không có "
+        "gì thay đổi.",
     ),
     Refusal(
         "a 1:1 chat of no one",

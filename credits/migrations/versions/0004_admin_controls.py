@@ -4,7 +4,7 @@
 - accounts.last_receipt_no: the account's last receipt number (each purchase and recharge that
   succeeds takes the next one);
 - payments.receipt_no: a succeeded payment's receipt number, unique per account (the payments
-  that succeeded before this revision are numbered by it, in payment id order);
+  that succeeded before this revision are numbered by it, in the order they were credited);
 - claim_codes: one-time codes the command line prints so the first admin of a tenant can claim
   the bot in chat (only a hash of the code is kept).
 
@@ -52,19 +52,22 @@ def upgrade() -> None:
 
 def _number_receipts() -> None:
     """Receipt numbers for the payments that succeeded before there were any: per account, 1, 2,
-    3... in payment id order, and each account's last number. Plain SQL both backends run."""
+    3... in the order they were credited (their ledger entry; a payment without one after those,
+    by id), as they would have been numbered live; and each account's last number. One
+    statement with a window function (UPDATE ... FROM: SQLite 3.33+ and PostgreSQL), not a count
+    of the earlier payments for each payment."""
     op.execute(
-        "UPDATE payments SET receipt_no = ("
-        " SELECT COUNT(*) FROM payments AS earlier"
-        " WHERE earlier.account_id = payments.account_id"
-        " AND earlier.status = 'succeeded' AND earlier.id <= payments.id"
-        ") WHERE status = 'succeeded'"
+        "UPDATE payments SET receipt_no = numbered.n FROM ("
+        " SELECT id, ROW_NUMBER() OVER ("
+        "  PARTITION BY account_id"
+        "  ORDER BY CASE WHEN entry_seq IS NULL THEN 1 ELSE 0 END, entry_seq, id"
+        " ) AS n FROM payments WHERE status = 'succeeded'"
+        ") AS numbered WHERE numbered.id = payments.id"
     )
     op.execute(
-        "UPDATE accounts SET last_receipt_no = ("
-        " SELECT COUNT(*) FROM payments"
-        " WHERE payments.account_id = accounts.id AND payments.status = 'succeeded'"
-        ")"
+        "UPDATE accounts SET last_receipt_no = COALESCE(("
+        " SELECT MAX(payments.receipt_no) FROM payments WHERE payments.account_id = accounts.id"
+        "), 0)"
     )
 
 
