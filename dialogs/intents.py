@@ -47,6 +47,9 @@ BELOW = re.compile(
     r"\b(?:when|if|once|whenever)?\s*(?:the\s+)?(?:balance\s+)?"
     r"(?:falls?|drops?|goes|gets|is|runs)?\s*(?:below|under|less than|beneath)\b"
 )
+WHEN_BELOW = re.compile(
+    r"\b(?:when|if|whenever|once|each time|every time)\b.*\b(?:below|under|less than)\b"
+)
 ADD = re.compile(r"\b(add|buy|purchase|fund|top[- ]?up|load|deposit)\b")
 BALANCE = re.compile(
     r"\b(balance|how much|credits? left|remaining|funds left|show (me )?(the )?credits?)\b"
@@ -169,6 +172,8 @@ def _english(text: str, said: str, currency: Currency, limits: AmountLimits, lan
     if REFUSE.search(said):
         return refused()
     if RECHARGE_WORDS.search(said) and not (ADD.match(said) and "auto" not in said):
+        return _recharge(text, said, currency, limits, lang)
+    if ADD.match(said) and WHEN_BELOW.search(said):  # "add $20 when below $100": auto-recharge
         return _recharge(text, said, currency, limits, lang)
     if ADD.search(said):
         try:

@@ -323,6 +323,16 @@ async def test_the_caps_form_changes_them_in_each_language(capped: CreditsServic
             "A recharge of $20.00 cannot lift the balance above the trigger of $100.00",
         ),
         ("auto-recharge $50 when below $50", EN, "must be more than the trigger"),
+        (  # the issue's own words: "add ... when below ..." is auto-recharge, not a purchase
+            "add $20 when below $100",
+            EN,
+            "A recharge of $20.00 cannot lift the balance above the trigger of $100.00",
+        ),
+        (
+            "nạp 20 đô khi dưới 100 đô",
+            VI,
+            "Mỗi lần nạp 20,00 US$ không thể đưa số dư lên trên mức kích hoạt 100,00 US$",
+        ),
         (
             "tự động nạp 20 đô khi số dư dưới 100 đô",
             VI,
