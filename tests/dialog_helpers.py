@@ -43,6 +43,32 @@ def client(service: CreditsService, caller: Caller = ADMIN) -> DialogTestClient:
     return DialogTestClient("msteams", dialog, middlewares=[AsCaller(caller), Speaking()])
 
 
+EN, VI = "en-US", "vi-VN"
+
+
+def said(text: str, locale: str = EN) -> Activity:
+    """A message typed in a Teams of ``locale``."""
+    return Activity(type=ActivityTypes.message, text=text, locale=locale)
+
+
+def pressed(data: dict[str, Any], locale: str = EN) -> Activity:
+    """An Action.Submit press of a button with ``data``, from a Teams of ``locale``."""
+    return Activity(type=ActivityTypes.message, value=data, locale=locale)
+
+
+async def turn(talk: DialogTestClient, activity: Activity) -> list[Activity]:
+    """Every reply of one turn."""
+    replies = [await talk.send_activity(activity)]
+    while (more := talk.get_next_reply()) is not None:
+        replies.append(more)
+    return [r for r in replies if r is not None]
+
+
+def cards_in(replies: list[Activity]) -> list[dict[str, Any]]:
+    """The Adaptive Cards of the replies, in order."""
+    return [a.content for r in replies for a in r.attachments or [] if a.content_type == CARD]
+
+
 def card_of(activity: Activity) -> dict[str, Any]:
     assert activity is not None, "the bot sent nothing"
     [attachment] = [a for a in activity.attachments or [] if a.content_type == CARD]

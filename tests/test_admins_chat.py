@@ -10,11 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from botbuilder.schema import Activity, ActivityTypes
-from botbuilder.testing import DialogTestClient
+from botbuilder.schema import Activity
 from card_helpers import button, texts
 from conftest import ServiceFactory
-from dialog_helpers import ADMIN, TENANT, VIEWER, client
+from dialog_helpers import ADMIN, TENANT, VIEWER, cards_in, client, pressed, said, turn
 from sqlalchemy import select
 
 from cards import actions as verbs
@@ -39,25 +38,6 @@ CLAIMED_VI = (
     'Bạn đã trở thành người quản trị thanh toán ở đây. Thêm người khác bằng "thêm @Tên làm quản '
     'trị viên"; "quản trị viên" cho biết những ai là người quản trị.'
 )
-
-
-def said(text: str, locale: str = EN) -> Activity:
-    return Activity(type=ActivityTypes.message, text=text, locale=locale)
-
-
-def pressed(data: dict[str, Any], locale: str = EN) -> Activity:
-    return Activity(type=ActivityTypes.message, value=data, locale=locale)
-
-
-async def turn(talk: DialogTestClient, activity: Activity) -> list[Activity]:
-    replies = [await talk.send_activity(activity)]
-    while (more := talk.get_next_reply()) is not None:
-        replies.append(more)
-    return [r for r in replies if r is not None]
-
-
-def cards_in(replies: list[Activity]) -> list[dict[str, Any]]:
-    return [a.content for r in replies for a in r.attachments or [] if a.content_type == CARD]
 
 
 def shown(replies: list[Activity]) -> str:

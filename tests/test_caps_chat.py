@@ -12,13 +12,11 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from functools import partial
-from typing import Any
 
 import pytest
-from botbuilder.schema import Activity, ActivityTypes
-from botbuilder.testing import DialogTestClient
+from botbuilder.schema import Activity
 from card_helpers import button, texts
-from dialog_helpers import ADMIN, TENANT, VIEWER, client
+from dialog_helpers import ADMIN, TENANT, VIEWER, cards_in, client, pressed, said, turn
 from records import call as record_call
 
 from cards import actions as verbs
@@ -44,25 +42,6 @@ call = partial(record_call, tenantId=TENANT)
 
 def usd(text: str) -> Money:
     return Money(Decimal(text), USD)
-
-
-def said(text: str, locale: str = EN) -> Activity:
-    return Activity(type=ActivityTypes.message, text=text, locale=locale)
-
-
-def pressed(data: dict[str, Any], locale: str = EN) -> Activity:
-    return Activity(type=ActivityTypes.message, value=data, locale=locale)
-
-
-async def turn(talk: DialogTestClient, activity: Activity) -> list[Activity]:
-    replies = [await talk.send_activity(activity)]
-    while (more := talk.get_next_reply()) is not None:
-        replies.append(more)
-    return [r for r in replies if r is not None]
-
-
-def cards_in(replies: list[Activity]) -> list[dict[str, Any]]:
-    return [a.content for r in replies for a in r.attachments or [] if a.content_type == CARD]
 
 
 def shown(replies: list[Activity]) -> str:

@@ -14,10 +14,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from botbuilder.schema import Activity, ActivityTypes
-from botbuilder.testing import DialogTestClient
+from botbuilder.schema import Activity
 from card_helpers import button, texts
-from dialog_helpers import ADMIN, TENANT, VIEWER, client
+from dialog_helpers import ADMIN, TENANT, VIEWER, cards_in, client, pressed, said, turn
 from records import call
 
 from cards import actions as verbs
@@ -73,25 +72,6 @@ MISSING = [
     ("biên lai 42", VI, "Không có biên nhận số 42 ở đây. Biên nhận ở đây được đánh số từ 1 đến 3."),
     ("hóa đơn 42", VI, "Không có biên nhận số 42 ở đây. Biên nhận ở đây được đánh số từ 1 đến 3."),
 ]
-
-
-def said(text: str, locale: str = EN) -> Activity:
-    return Activity(type=ActivityTypes.message, text=text, locale=locale)
-
-
-def pressed(data: dict[str, Any], locale: str = EN) -> Activity:
-    return Activity(type=ActivityTypes.message, value=data, locale=locale)
-
-
-async def turn(talk: DialogTestClient, activity: Activity) -> list[Activity]:
-    replies = [await talk.send_activity(activity)]
-    while (more := talk.get_next_reply()) is not None:
-        replies.append(more)
-    return [r for r in replies if r is not None]
-
-
-def cards_in(replies: list[Activity]) -> list[dict[str, Any]]:
-    return [a.content for r in replies for a in r.attachments or [] if a.content_type == CARD]
 
 
 def words(replies: list[Activity]) -> str:
