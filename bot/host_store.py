@@ -30,14 +30,12 @@ class HostStore:
         The whole key is kept, as its SHA-256: keys of any length stay apart (a conversation id
         can be 450 characters), and none of its characters reaches the store."""
         digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
-        insert = dialect_insert(self.db)
-        async with self.db.write() as conn:
-            result = await conn.execute(
-                insert(processed_activities)
-                .values(key=digest, created_at=self.clock.now())
-                .on_conflict_do_nothing(index_elements=["key"])
-            )
-            return bool(result.rowcount)
+        statement = (
+            dialect_insert(self.db)(processed_activities)
+            .values(key=digest, created_at=self.clock.now())
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        return await self.db.run_write(lambda conn: bool(conn.execute(statement).rowcount))
 
     async def deployment_secret(self, name: str) -> str:
         """A random secret made once per database and shared by every replica."""

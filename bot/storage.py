@@ -26,10 +26,9 @@ from typing import Any
 from botbuilder.core import Storage
 from jsonpickle.pickler import Pickler  # type: ignore[import-untyped]
 from jsonpickle.unpickler import Unpickler  # type: ignore[import-untyped]
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from credits.clock import Clock, SystemClock
 from credits.db import Database
@@ -114,14 +113,10 @@ class SqlStorage(Storage):
         if not keys:
             return {}
         wanted = {storage_key(key): key for key in keys}
-        async with self.db.read() as conn:
-            rows = (
-                await conn.execute(
-                    select(bot_state.c.key, bot_state.c.etag, bot_state.c.document).where(
-                        bot_state.c.key.in_(list(wanted))
-                    )
-                )
-            ).all()
+        query = select(bot_state.c.key, bot_state.c.etag, bot_state.c.document).where(
+            bot_state.c.key.in_(list(wanted))
+        )
+        rows = await self.db.run_read(lambda conn: conn.execute(query).all())
         return {wanted[row.key]: _decode(row.document, row.etag) for row in rows}
 
     async def write(self, changes: Mapping[str, object]) -> None:
@@ -136,15 +131,18 @@ class SqlStorage(Storage):
                 raise ValueError(f"SqlStorage.write(): empty etag for {key!r}")
             prepared.append((key, item, expected, _encode(item), uuid.uuid4().hex))
         now = self.clock.now().astimezone(UTC)
-        async with self.db.write() as conn:
+
+        def write_all(conn: Connection) -> None:
             for key, _item, expected, document, etag in prepared:
-                await self._write_one(conn, storage_key(key), expected, document, etag, now)
+                self._write_one(conn, storage_key(key), expected, document, etag, now)
+
+        await self.db.run_write(write_all)
         for _key, item, _expected, _document, etag in prepared:
             _set_etag(item, etag)
 
-    async def _write_one(
+    def _write_one(
         self,
-        conn: AsyncConnection,
+        conn: Connection,
         key: str,
         expected: str | None,
         document: str,
@@ -154,21 +152,21 @@ class SqlStorage(Storage):
         values = {"etag": etag, "document": document, "updated_at": now}
         if expected is None or expected == "*":
             stmt = dialect_insert(self.db)(bot_state).values(key=key, **values)
-            await conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_=values))
+            conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_=values))
             return
-        updated = await conn.execute(
+        updated = conn.execute(
             update(bot_state)
             .where(bot_state.c.key == key, bot_state.c.etag == expected)
             .values(**values)
         )
         if updated.rowcount == 1:
             return
-        current = (
-            await conn.execute(select(bot_state.c.etag).where(bot_state.c.key == key))
+        current = conn.execute(
+            select(bot_state.c.etag).where(bot_state.c.key == key)
         ).scalar_one_or_none()
         if current is not None:
             raise EtagConflict(key, expected, current)
-        created = await conn.execute(
+        created = conn.execute(
             dialect_insert(self.db)(bot_state).values(key=key, **values).on_conflict_do_nothing()
         )
         if created.rowcount != 1:  # created by someone else since our UPDATE: they won
@@ -177,7 +175,5 @@ class SqlStorage(Storage):
     async def delete(self, keys: Sequence[str]) -> None:
         if not keys:
             return
-        async with self.db.write() as conn:
-            await conn.execute(
-                delete(bot_state).where(bot_state.c.key.in_([storage_key(k) for k in keys]))
-            )
+        statement = delete(bot_state).where(bot_state.c.key.in_([storage_key(k) for k in keys]))
+        await self.db.run_write(lambda conn: conn.execute(statement))

@@ -176,6 +176,9 @@ class CreditsBot(ActivityHandler):
             # mention entities with a mentioned id and a text
             activity.text = TurnContext.remove_recipient_mention(activity).strip()
         assert self._dialog is not None
+        state = await self.dialog_state.get(turn_context)
+        if not getattr(state, "dialog_stack", None) and await self._dialog.answer(turn_context):
+            return  # no flow open, and none started: the dialog stack is not entered
         await DialogExtensions.run_dialog(self._dialog, turn_context, self.dialog_state)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:

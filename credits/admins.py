@@ -121,7 +121,7 @@ async def is_admin(deps: Deps, tenant_id: str, aad_object_id: str | None) -> boo
         return False
     if configured(deps, aad_object_id):
         return True
-    async with deps.db.read() as conn:
+    async with deps.db.read(quick=True) as conn:
         return await _granted_in(conn, tenant_key(tenant_id), aad_object_id) is not None
 
 

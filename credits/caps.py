@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, case, func, select, true
+from sqlalchemy import ColumnElement, ScalarSelect, and_, case, func, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from credits import inputs
@@ -35,7 +35,7 @@ from credits.models import (
     RechargeSettings,
 )
 from credits.money import AmountError, AmountLimits, Currency, Money
-from credits.schema import payments
+from credits.schema import one_of, payments
 from credits.store import Account
 
 DAILY_MIN, DAILY_MAX = 1, 100
@@ -120,24 +120,32 @@ async def used(
     """Open and succeeded auto-recharges made since 00:00 UTC today (how many) and since the 1st
     of the month (how much), in one query; ``exclude``: a payment not counted (a queued one,
     checked against the others)."""
-    today = func.coalesce(
-        func.sum(case((payments.c.created_at >= start_of_day(now), 1), else_=0)), 0
-    )
-    month = func.coalesce(func.sum(payments.c.amount_minor), 0)
-    row = (
-        await conn.execute(
-            select(today, month).where(
-                and_(
-                    payments.c.account_id == account_id,
-                    payments.c.kind == PaymentKind.AUTO_RECHARGE.value,
-                    payments.c.status.in_(COUNTED),
-                    payments.c.created_at >= start_of_month(now),
-                    payments.c.id != exclude if exclude is not None else true(),
-                )
-            )
-        )
-    ).one()
+    columns = used_columns(account_id, start_of_day(now), start_of_month(now), exclude)
+    row = (await conn.execute(select(*columns))).one()
     return Used(today=int(row[0]), month_minor=int(row[1]))
+
+
+def used_columns(
+    account_id: int | ColumnElement[int],
+    day: datetime | ColumnElement[datetime],
+    month_start: datetime | ColumnElement[datetime],
+    exclude: int | None = None,
+) -> tuple[ScalarSelect[int], ScalarSelect[int]]:
+    """`used`'s two sums (since `day`, 00:00 UTC, and since `month_start`, the 1st) as scalar
+    subqueries, to be read in one statement with others."""
+    counted = and_(
+        payments.c.account_id == account_id,
+        payments.c.kind == PaymentKind.AUTO_RECHARGE.value,
+        one_of(payments.c.status, COUNTED),
+        payments.c.created_at >= month_start,
+        payments.c.id != exclude if exclude is not None else true(),
+    )
+    today = func.coalesce(func.sum(case((payments.c.created_at >= day, 1), else_=0)), 0)
+    month = func.coalesce(func.sum(payments.c.amount_minor), 0)
+    return (
+        select(today).where(counted).scalar_subquery(),
+        select(month).where(counted).scalar_subquery(),
+    )
 
 
 def status(settings: RechargeSettings, used: Used, now: datetime, cur: Currency) -> CapStatus:

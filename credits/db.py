@@ -4,18 +4,26 @@ write transactions that serialise correctly on both, and migrations (Alembic).""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.util import greenlet_spawn
+
+from credits.sqlite_inline import READ_BUSY_TIMEOUT_MS, inline_creator
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# quick write transactions between two checkpoints of the write-ahead log (SQLite's own
+# automatic checkpoint is every 1,000 pages; a turn's write is a page or two)
+CHECKPOINT_EVERY_WRITES = 500
+T = TypeVar("T")
 
 
 def normalise_url(url: str) -> str:
@@ -37,6 +45,13 @@ class Database:
     concurrency); writers in one process also queue on a lock rather than spinning on the file.
     PostgreSQL: READ COMMITTED, and the code locks the account row (SELECT ... FOR UPDATE) before
     any change to it; background work is claimed with FOR UPDATE SKIP LOCKED.
+
+    `quick=True` is for the short transactions of a turn (a few small statements, no gateway or
+    network call inside): on SQLite they run on the event loop's thread, without aiosqlite's
+    hop per call (credits/sqlite_inline.py), and a quick write that would have to wait for
+    another process's write lock runs on the threaded engine instead; on PostgreSQL it changes
+    nothing. Anything that may read many rows (statements, reports, ingest, verify) stays
+    threaded.
     """
 
     def __init__(
@@ -59,45 +74,102 @@ class Database:
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         self.engine: AsyncEngine = create_async_engine(self.url, echo=echo, **engine_args)
         self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
+        self._quick: AsyncEngine | None = None
+        self._quick_writes = 0
+        self._checkpoint: asyncio.Task[None] | None = None
         if self.dialect == "sqlite":
-            self._install_sqlite_hooks()
-
-    def _install_sqlite_hooks(self) -> None:
-        sync_engine = self.engine.sync_engine
-
-        @event.listens_for(sync_engine, "connect")
-        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-            # take transaction control away from the sqlite3 module; we emit BEGIN ourselves
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-            cursor.execute("PRAGMA journal_mode = WAL")
-            cursor.execute("PRAGMA synchronous = NORMAL")
-            cursor.execute("PRAGMA foreign_keys = ON")
-            cursor.close()
-
-        @event.listens_for(sync_engine, "begin")
-        def _on_begin(conn: Connection) -> None:
-            immediate = conn.get_execution_options().get("credits_write", False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            _install_sqlite_hooks(self.engine, quick=False)
+            self._quick = create_async_engine(
+                self.url, async_creator=inline_creator(str(Path(database).expanduser())), echo=echo
+            )
+            _install_sqlite_hooks(self._quick, quick=True)
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
+    async def write(self, *, quick: bool = False) -> AsyncIterator[AsyncConnection]:
         """A write transaction: committed on success, rolled back on any exception."""
         if self._write_lock is None:
             async with self.engine.begin() as conn:
                 yield conn
             return
-        async with self._write_lock, self.engine.connect() as raw:
-            conn = await raw.execution_options(credits_write=True)
-            async with conn.begin():
-                yield conn
+        async with self._write_lock:
+            if quick and self._quick is not None:
+                async with self._quick.connect() as raw:
+                    conn = await raw.execution_options(credits_write=True)
+                    try:
+                        transaction = await conn.begin()
+                    except OperationalError:  # another process writes: wait in a thread
+                        pass
+                    else:
+                        try:
+                            yield conn
+                        except BaseException:
+                            await transaction.rollback()
+                            raise
+                        await transaction.commit()
+                        self._wrote_quickly()
+                        return
+            async with self.engine.connect() as raw:
+                conn = await raw.execution_options(credits_write=True)
+                async with conn.begin():
+                    yield conn
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
+    async def read(self, *, quick: bool = False) -> AsyncIterator[AsyncConnection]:
         """A read-only transaction (a consistent snapshot on both backends)."""
-        async with self.engine.connect() as conn, conn.begin():
+        engine = self._quick if quick and self._quick is not None else self.engine
+        async with engine.connect() as conn, conn.begin():
             yield conn
+
+    async def run_read(self, fn: Callable[[Connection], T]) -> T:
+        """`fn(conn)` in a quick read transaction, the whole of it in one step: `fn` is plain
+        (synchronous) code on SQLAlchemy's `Connection`, which on PostgreSQL still talks to
+        asyncpg without blocking (SQLAlchemy's greenlet bridge). `read()` makes a step of each
+        connect, begin, statement and commit; this is the turn's hot path."""
+        engine = (self._quick or self.engine).sync_engine
+
+        def transaction() -> T:
+            with engine.connect() as conn, conn.begin():
+                return fn(conn)
+
+        return await greenlet_spawn(transaction)
+
+    async def run_write(self, fn: Callable[[Connection], T]) -> T:
+        """`fn(conn)` in a quick write transaction, in one step (see `run_read`): committed
+        on success, rolled back on any exception."""
+        if self._write_lock is None:
+            return await greenlet_spawn(_in_transaction, self.engine.sync_engine, fn)
+        async with self._write_lock:
+            if self._quick is not None:
+                try:
+                    result = await greenlet_spawn(
+                        _in_transaction, self._quick.sync_engine, fn, quick=True
+                    )
+                except _Busy:  # another process writes: wait for it in a thread
+                    pass
+                else:
+                    self._wrote_quickly()
+                    return result
+            return await greenlet_spawn(_in_transaction, self.engine.sync_engine, fn)
+
+    @property
+    def engines(self) -> tuple[AsyncEngine, ...]:
+        """Every engine of this database (tests listen to their statements)."""
+        return (self.engine,) if self._quick is None else (self.engine, self._quick)
+
+    def _wrote_quickly(self) -> None:
+        """Checkpoint the write-ahead log now and then, in a thread (quick connections never
+        do: a checkpoint writes and syncs the database file)."""
+        self._quick_writes += 1
+        if self._quick_writes < CHECKPOINT_EVERY_WRITES:
+            return
+        if self._checkpoint is not None and not self._checkpoint.done():
+            return
+        self._quick_writes = 0
+        self._checkpoint = asyncio.get_running_loop().create_task(self._checkpoint_now())
+
+    async def _checkpoint_now(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
     async def migrate(self) -> None:
         """Bring the schema to the newest version, in place, keeping all data."""
@@ -116,7 +188,60 @@ class Database:
             return await conn.run_sync(_current_revision)
 
     async def dispose(self) -> None:
+        if self._checkpoint is not None:
+            await asyncio.gather(self._checkpoint, return_exceptions=True)
+        if self._quick is not None:
+            await self._quick.dispose()
         await self.engine.dispose()
+
+
+def _install_sqlite_hooks(engine: AsyncEngine, *, quick: bool) -> None:
+    sync_engine = engine.sync_engine
+    busy_ms = READ_BUSY_TIMEOUT_MS if quick else SQLITE_BUSY_TIMEOUT_MS
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # take transaction control away from the sqlite3 module; we emit BEGIN ourselves
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        if quick:  # checkpoints are the threaded engine's (Database._wrote_quickly)
+            cursor.execute("PRAGMA wal_autocheckpoint = 0")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("credits_write", False)
+        if not immediate:
+            conn.exec_driver_sql("BEGIN")
+        elif not quick:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:  # never wait on the event loop: busy now means "use the threaded engine"
+            conn.exec_driver_sql("PRAGMA busy_timeout = 0")
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            finally:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout = {busy_ms}")
+
+
+class _Busy(Exception):
+    """A quick write transaction could not begin: another process holds the write lock."""
+
+
+def _in_transaction(engine: Engine, fn: Callable[[Connection], T], *, quick: bool = False) -> T:
+    with engine.connect() as conn:
+        conn = conn.execution_options(credits_write=True)
+        try:
+            transaction = conn.begin()
+        except OperationalError as error:
+            if quick:  # SQLite's BEGIN IMMEDIATE, told not to wait (_install_sqlite_hooks)
+                raise _Busy() from error
+            raise
+        with transaction:
+            return fn(conn)
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from credits import audit, outbox
@@ -194,22 +194,36 @@ async def admin_chats(deps: Deps, tenant_id: str) -> list[PersonalChat]:
     ]
 
 
-async def alert_reach(deps: Deps, conn: AsyncConnection, tenant_id: str) -> AlertReach:
-    """Where the tenant's alerts go now (subscribed conversations, else admins' 1:1 chats) and
-    how many are not delivered yet, read on `conn`."""
+def reach_counts(
+    deps: Deps, tenant_id: str | ColumnElement[str]
+) -> tuple[ScalarSelect[int], ScalarSelect[int], ScalarSelect[int]]:
+    """`alert_reach`'s three counts as scalar subqueries (subscribed conversations, admins'
+    1:1 chats, alerts not delivered yet), to be read in one statement with others."""
 
-    async def count(table: Any, *where: ColumnElement[bool]) -> int:
-        query = select(func.count()).select_from(table).where(*where)
-        return int((await conn.execute(query)).scalar_one())
+    def count(table: Any, *where: ColumnElement[bool]) -> ScalarSelect[int]:
+        return select(func.count()).select_from(table).where(*where).scalar_subquery()
 
+    return (
+        count(subscriptions, subscriptions.c.tenant_id == tenant_id),
+        count(personal_chats, personal_chats.c.tenant_id == tenant_id, _still_admin(deps)),
+        outbox.undelivered_count(tenant_id).scalar_subquery(),
+    )
+
+
+def reach_of(deps: Deps, conversations: int, chats: int, waiting: int) -> AlertReach:
     return AlertReach(
-        conversations=await count(subscriptions, subscriptions.c.tenant_id == tenant_id),
-        personal_chats=await count(
-            personal_chats, personal_chats.c.tenant_id == tenant_id, _still_admin(deps)
-        ),
-        waiting=await outbox.undelivered(conn, tenant_id),
+        conversations=int(conversations),
+        personal_chats=int(chats),
+        waiting=int(waiting),
         expiry=deps.config.alert_expiry,
     )
+
+
+async def alert_reach(deps: Deps, conn: AsyncConnection, tenant_id: str) -> AlertReach:
+    """Where the tenant's alerts go now (subscribed conversations, else admins' 1:1 chats) and
+    how many are not delivered yet, read on `conn` in one statement."""
+    row = (await conn.execute(select(*reach_counts(deps, tenant_id)))).one()
+    return reach_of(deps, row[0], row[1], row[2])
 
 
 async def reach(deps: Deps, tenant_id: str) -> AlertReach:

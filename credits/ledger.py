@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Row, Select, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from credits import shown
@@ -193,19 +193,34 @@ async def entry_by_key(conn: AsyncConnection, account_id: int, key: str) -> Row[
     return (await conn.execute(query)).one_or_none()
 
 
+def usage_in_window(
+    account_id: int | ColumnElement[int],
+    since: datetime | ColumnElement[datetime],
+    until: datetime | ColumnElement[datetime],
+) -> Select[int]:
+    """The usage after `since` up to `until` (the last week: `burn_window`), summed (negative
+    minor units): `burn_of` makes it a rate."""
+    return select(func.coalesce(func.sum(ledger_entries.c.amount_minor), 0)).where(
+        ledger_entries.c.account_id == account_id,
+        ledger_entries.c.kind == EntryKind.USAGE.value,
+        ledger_entries.c.occurred_at > since,
+        ledger_entries.c.occurred_at <= until,
+    )
+
+
+def burn_window(now: datetime) -> tuple[datetime, datetime]:
+    return now - BURN_WINDOW, now
+
+
+def burn_of(spent: int) -> Decimal:
+    """Usage per day, averaged over the last week, from `usage_in_window`'s sum."""
+    return Decimal(-int(spent)) / BURN_WINDOW.days
+
+
 async def burn_per_day(conn: AsyncConnection, account_id: int, now: datetime) -> Decimal:
     """Usage per day, averaged over the last week."""
-    spent = (
-        await conn.execute(
-            select(func.coalesce(func.sum(ledger_entries.c.amount_minor), 0)).where(
-                ledger_entries.c.account_id == account_id,
-                ledger_entries.c.kind == EntryKind.USAGE.value,
-                ledger_entries.c.occurred_at > now - BURN_WINDOW,
-                ledger_entries.c.occurred_at <= now,
-            )
-        )
-    ).scalar_one()
-    return Decimal(-int(spent)) / BURN_WINDOW.days
+    spent = (await conn.execute(usage_in_window(account_id, *burn_window(now)))).scalar_one()
+    return burn_of(spent)
 
 
 def entry_view(row: Row[Any], cur: Currency) -> Entry:

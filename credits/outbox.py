@@ -13,12 +13,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, case, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, Select, and_, case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from credits.alert_payloads import AlertKind, AlertPayload, AlertStatus, read_payload
 from credits.models import Alert
-from credits.schema import alert_deliveries, alerts, subscriptions
+from credits.schema import alert_deliveries, alerts, one_of, subscriptions
 from credits.store import Deps, LockedAccount
 
 WAITING = "waiting for a conversation that receives alerts"
@@ -169,17 +169,21 @@ async def wake(deps: Deps, conn: AsyncConnection, tenant_id: str) -> int:
     return int(result.rowcount)
 
 
-async def undelivered(conn: AsyncConnection, tenant_id: str) -> int:
+def undelivered_count(tenant_id: str | ColumnElement[str]) -> Select[int]:
     """How many of the tenant's alerts are not delivered yet (pending, or being delivered)."""
-    query = (
+    return (
         select(func.count())
         .select_from(alerts)
         .where(
             alerts.c.tenant_id == tenant_id,
-            alerts.c.status.in_((AlertStatus.PENDING.value, AlertStatus.CLAIMED.value)),
+            one_of(alerts.c.status, (AlertStatus.PENDING.value, AlertStatus.CLAIMED.value)),
         )
     )
-    return int((await conn.execute(query)).scalar_one())
+
+
+async def undelivered(conn: AsyncConnection, tenant_id: str) -> int:
+    """How many of the tenant's alerts are not delivered yet (pending, or being delivered)."""
+    return int((await conn.execute(undelivered_count(tenant_id))).scalar_one())
 
 
 async def _finish(deps: Deps, alert_id: int, worker_id: str, **values: object) -> bool:

@@ -431,7 +431,8 @@ async def report_stuck(deps: Deps) -> list[PaymentView]:
     return [payment_view(row, currency(row.currency)) for row in rows]
 
 
-def payment_view(row: Row[Any], cur: Currency) -> PaymentView:
+def payment_view(row: Any, cur: Currency) -> PaymentView:
+    """A payments row (or anything with its columns' names as attributes) as a view."""
     return PaymentView(
         id=row.id,
         kind=PaymentKind(row.kind),

@@ -5,6 +5,8 @@ Money is always integer minor units (BigInteger). Times are UTC.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,8 +26,10 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    literal_column,
     text,
 )
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -39,6 +43,15 @@ metadata = MetaData(naming_convention=NAMING)
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY.
 Id = BigInteger().with_variant(Integer(), "sqlite")
+_WORD = re.compile(r"[a-z_]+")
+
+
+def one_of(column: ColumnElement[str], states: Iterable[str]) -> ColumnElement[bool]:
+    """`column IN ('a', 'b')` for a fixed set of our own state names, written into the SQL:
+    `in_()` makes an "expanding" parameter that is rendered anew at every execution."""
+    words = tuple(states)
+    assert words and all(_WORD.fullmatch(word) for word in words), words
+    return column.in_([literal_column(f"'{word}'") for word in words])
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -234,12 +234,11 @@ class Store:
 
     async def account(self, tenant_id: str) -> Account:
         """The tenant's account as it is now, without a lock; made on first use."""
-        async with self.db.read() as conn:
-            query = select(accounts).where(accounts.c.tenant_id == tenant_key(tenant_id))
-            row = (await conn.execute(query)).one_or_none()
+        query = select(accounts).where(accounts.c.tenant_id == tenant_key(tenant_id))
+        row = await self.db.run_read(lambda conn: conn.execute(query).one_or_none())
         if row is not None:
             return Account.from_row(row)
-        async with self.db.write() as conn:
+        async with self.db.write(quick=True) as conn:
             return Account.from_row(await self._lock_row(conn, tenant_id))
 
     async def claim(

@@ -3,12 +3,15 @@ expiring funds), the history, the payments, and the three-way balance check."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, Select, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from credits import caps, directory, ledger, rules
+from credits.clock import start_of_day, start_of_month
 from credits.errors import ValidationError
 from credits.i18n import t
 from credits.models import (
@@ -21,51 +24,120 @@ from credits.models import (
 )
 from credits.money import Money
 from credits.recharge import payment_view
-from credits.schema import accounts, ledger_entries, lots, payments
+from credits.schema import UTCDateTime, accounts, ledger_entries, lots, payments
 from credits.store import Account, Deps, tenant_key
 
 
 async def account_view(deps: Deps, tenant_id: str) -> AccountView:
-    async with deps.db.read() as conn:
-        query = select(accounts).where(accounts.c.tenant_id == tenant_key(tenant_id))
-        row = (await conn.execute(query)).one_or_none()
-        if row is not None:
-            return await view(deps, conn, Account.from_row(row))
-    account = await deps.store.account(tenant_id)
-    async with deps.db.read() as conn:
-        return await view(deps, conn, account)
+    """The account view in one statement (the turn's "balance"): a quick read."""
+    now = deps.clock.now()
+    query = _statement(deps, by_tenant=True)
+    values = _values(deps, now, tenant=tenant_key(tenant_id))
+    row = await deps.db.run_read(lambda conn: conn.execute(query, values).one_or_none())
+    if row is None:
+        await deps.store.account(tenant_id)  # made on first use
+        row = await deps.db.run_read(lambda conn: conn.execute(query, values).one())
+    return view_of(deps, Account.from_row(row), row, now)
 
 
 async def view(deps: Deps, conn: AsyncConnection, account: Account) -> AccountView:
-    """The account as `account` has it, with what it takes from the payments and the ledger."""
-    cur = account.currency
+    """The account as `account` has it (changed, not yet written back), with what it takes
+    from the payments and the ledger, read on `conn`."""
     now = deps.clock.now()
-    last = (
-        await conn.execute(
-            select(payments)
-            .where(
-                payments.c.account_id == account.id,
-                payments.c.kind == PaymentKind.AUTO_RECHARGE.value,
-            )
-            .order_by(payments.c.id.desc())
-            .limit(1)
+    query = _statement(deps, by_tenant=False)
+    row = (await conn.execute(query, _values(deps, now, account=account.id))).one()
+    return view_of(deps, account, row, now)
+
+
+_LAST = payments.alias("last_recharge")
+_LAST_COLUMNS = tuple(column.name for column in payments.c)
+# the statement is the same for every turn: built once per set of configured admins (its only
+# input), with the tenant and the moments as parameters
+_STATEMENTS: dict[tuple[tuple[str, ...], bool], Select[Any]] = {}
+
+
+def _statement(deps: Deps, *, by_tenant: bool) -> Select[Any]:
+    key = (tuple(deps.config.admins), by_tenant)
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        where = (
+            accounts.c.tenant_id == bindparam("tenant")
+            if by_tenant
+            else accounts.c.id == bindparam("account")
         )
-    ).one_or_none()
-    last_recharge = payment_view(last, cur) if last is not None else None
-    burn = await ledger.burn_per_day(conn, account.id, now)
-    expiring = (
-        await conn.execute(
-            select(func.sum(lots.c.remaining_minor), func.min(lots.c.expires_at)).where(
-                lots.c.account_id == account.id,
-                lots.c.remaining_minor > 0,
-                lots.c.expires_at <= now + timedelta(days=deps.config.expiry_warning_days),
-            )
+        statement = _STATEMENTS[key] = view_query(deps).where(where)
+    return statement
+
+
+def _values(deps: Deps, now: datetime, **where: object) -> dict[str, object]:
+    since, until = ledger.burn_window(now)
+    return {
+        "since": since,
+        "until": until,
+        "soon": now + timedelta(days=deps.config.expiry_warning_days),
+        "day": start_of_day(now),
+        "month_start": start_of_month(now),
+        **where,
+    }
+
+
+def view_query(deps: Deps) -> Select[Any]:
+    """The account row with everything its view takes from other tables, as one statement:
+    the last auto-recharge (joined), the week's usage, funds expiring soon, what the caps have
+    used, and where alerts go (parameters: `_values`). The rules stay in their modules
+    (ledger, caps, directory)."""
+    moment = UTCDateTime()
+    last_id = (
+        select(func.max(payments.c.id))
+        .where(
+            payments.c.account_id == accounts.c.id,
+            payments.c.kind == PaymentKind.AUTO_RECHARGE.value,
         )
-    ).one()
+        .scalar_subquery()
+    )
+    soon = and_(
+        lots.c.account_id == accounts.c.id,
+        lots.c.remaining_minor > 0,
+        lots.c.expires_at <= bindparam("soon", type_=moment),
+    )
+    today, month = caps.used_columns(
+        accounts.c.id, bindparam("day", type_=moment), bindparam("month_start", type_=moment)
+    )
+    conversations, chats, waiting = directory.reach_counts(deps, accounts.c.tenant_id)
+    return select(
+        accounts,
+        *(_LAST.c[name].label(f"lr_{name}") for name in _LAST_COLUMNS),
+        ledger.usage_in_window(
+            accounts.c.id, bindparam("since", type_=moment), bindparam("until", type_=moment)
+        )
+        .scalar_subquery()
+        .label("v_spent"),
+        select(func.sum(lots.c.remaining_minor)).where(soon).scalar_subquery().label("v_soon"),
+        select(func.min(lots.c.expires_at)).where(soon).scalar_subquery().label("v_soon_at"),
+        today.label("v_used_today"),
+        month.label("v_used_month"),
+        conversations.label("v_conversations"),
+        chats.label("v_chats"),
+        waiting.label("v_waiting"),
+    ).select_from(accounts.outerjoin(_LAST, _LAST.c.id == last_id))
+
+
+def view_of(deps: Deps, account: Account, row: Row[Any], now: datetime) -> AccountView:
+    """The view of `account` from `view_query`'s row (its account columns are not read here:
+    `account` may hold changes not yet written)."""
+    cur = account.currency
+    found = row._mapping
+    last_recharge = (
+        payment_view(SimpleNamespace(**{n: found[f"lr_{n}"] for n in _LAST_COLUMNS}), cur)
+        if found["lr_id"] is not None
+        else None
+    )
+    burn = ledger.burn_of(found["v_spent"])
     effective = rules.effective_thresholds(
         account.alert_thresholds, account.recharge_enabled, account.recharge_trigger_minor
     )
     settings = recharge_settings(deps, account)
+    used = caps.Used(today=int(found["v_used_today"]), month_minor=int(found["v_used_month"]))
     return AccountView(
         tenant_id=account.tenant_id,
         currency=cur,
@@ -77,15 +149,17 @@ async def view(deps: Deps, conn: AsyncConnection, account: Account) -> AccountVi
         daily_burn=Money.from_minor(int(burn.to_integral_value()), cur),
         runway_days=rules.runway_days(account.balance_minor, burn),
         expiring=(
-            ExpiringFunds(Money.from_minor(int(expiring[0]), cur), expiring[1])
-            if expiring[0]
+            ExpiringFunds(Money.from_minor(int(found["v_soon"]), cur), found["v_soon_at"])
+            if found["v_soon"]
             else None
         ),
         thresholds=tuple(Money.from_minor(t, cur) for t in account.alert_thresholds),
         effective_thresholds=tuple(Money.from_minor(t, cur) for t in effective),
         last_seq=account.last_seq,
-        alerts=await directory.alert_reach(deps, conn, account.tenant_id),
-        caps=caps.status(settings, await caps.used(conn, account.id, now), now, cur),
+        alerts=directory.reach_of(
+            deps, found["v_conversations"], found["v_chats"], found["v_waiting"]
+        ),
+        caps=caps.status(settings, used, now, cur),
     )
 
 

@@ -48,6 +48,7 @@ TRIGGER_PROMPT = "trigger"
 ADD_FUNDS = "add_funds_flow"
 RECHARGE = "recharge_flow"
 ROUTE = "route"
+INTENT = "credits.intent"  # the turn's intent, in turn_state
 SUGGESTIONS = N_(
     'I didn\'t catch that. Try "balance", "add $50 credits", '
     '"set auto-recharge to $100 when below $20", "history" or "help".'
@@ -130,13 +131,21 @@ class MainDialog(ComponentDialog):
     async def _refused(self, inner_dc: DialogContext, error: Exception) -> DialogTurnResult:
         """A domain refusal from any step of any flow: said as one sentence (it says what was
         wrong and what is allowed), the open flow forgotten. Not a failure of the bot."""
-        message = str(error).strip()
-        if not _says_nothing_changed(message):
-            message = t(NOTHING_CHANGED, message=message)
-        log.info("request refused", error_type=type(error).__name__, reason=message)
         await inner_dc.cancel_all_dialogs()
-        await inner_dc.context.send_activity(message)
+        await _say_refused(inner_dc.context, error)
         return DialogTurnResult(DialogTurnStatus.Complete)
+
+    async def answer(self, context: TurnContext) -> bool:
+        """A message while no flow is open: answered here, without the dialog stack, when it
+        needs no flow (most requests: "balance", "help", "history"...); False when it may start
+        one (a button, a confirm card, a question to ask), for the caller to run the dialogs."""
+        if card_data(context.activity) is not None:
+            return False
+        try:
+            return await self._reply(context, await self._intent(context))
+        except (CreditsError, AmountError) as error:
+            await _say_refused(context, error)
+            return True
 
     async def _interrupt(self, inner_dc: DialogContext) -> DialogTurnResult | None:
         activity = inner_dc.context.activity
@@ -214,38 +223,50 @@ class MainDialog(ComponentDialog):
 
     async def _route(self, step: WaterfallStepContext) -> DialogTurnResult:
         context = step.context
-        caller = get_caller(context)
         press = card_data(context.activity)
         if press is not None:
             wait = await self._press(context, press)
             if wait is not None:
                 return await step.replace_dialog(CONFIRM_WAIT, wait)
             return await step.end_dialog()
-        view_currency = await self.actions.service.currency_of(caller.tenant_id)
-        intent = parse_intent(
-            context.activity.text or "", view_currency, self.actions.service.limits()
-        )
-        if intent.kind is Kind.HELP:
-            await context.send_activity(card_message(help_card()))
-            return await step.end_dialog()
-        if intent.kind is Kind.GREETING:
-            await context.send_activity(card_message(welcome_card(caller.is_admin)))
-            return await step.end_dialog()
-        if intent.kind is Kind.CANCEL:
-            await context.send_activity(t("There is nothing to cancel."))
-            return await step.end_dialog()
-        if intent.kind is Kind.UNKNOWN:
-            await context.send_activity(t(SUGGESTIONS))
-            return await step.end_dialog()
-        if intent.kind is Kind.REFUSED:  # not done from chat, for anyone: say so, change nothing
-            await context.send_activity(intent.error or t(SUGGESTIONS))
+        intent = await self._intent(context)
+        if await self._reply(context, intent):
             return await step.end_dialog()
         if controls.handles(intent.kind):  # caps, admins, statements: admins only, but a claim
             return await self._control(step, intent)
-        if not caller.is_admin:
+        return await self._admin_flow(step, intent)
+
+    async def _intent(self, context: TurnContext) -> Intent:
+        """What the message asks, read once per turn (kept in the turn's state)."""
+        intent = context.turn_state.get(INTENT)
+        if isinstance(intent, Intent):
+            return intent
+        caller = get_caller(context)
+        currency = await self.actions.service.currency_of(caller.tenant_id)
+        intent = parse_intent(context.activity.text or "", currency, self.actions.service.limits())
+        context.turn_state[INTENT] = intent
+        return intent
+
+    async def _reply(self, context: TurnContext, intent: Intent) -> bool:
+        """Answer `intent` when that needs no flow and no confirm card; False otherwise."""
+        caller = get_caller(context)
+        if intent.kind is Kind.HELP:
+            await context.send_activity(card_message(help_card()))
+        elif intent.kind is Kind.GREETING:
+            await context.send_activity(card_message(welcome_card(caller.is_admin)))
+        elif intent.kind is Kind.CANCEL:
+            await context.send_activity(t("There is nothing to cancel."))
+        elif intent.kind is Kind.UNKNOWN:
+            await context.send_activity(t(SUGGESTIONS))
+        elif intent.kind is Kind.REFUSED:  # not done from chat, for anyone: say so
+            await context.send_activity(intent.error or t(SUGGESTIONS))
+        elif controls.handles(intent.kind):  # caps, admins, statements: may show a confirm card
+            return False
+        elif not caller.is_admin:
             await context.send_activity(await controls.not_allowed(self.actions.service, caller))
-            return await step.end_dialog()
-        return await self._admin_intent(step, intent)
+        else:
+            return await self._admin_reply(context, intent)
+        return True
 
     async def _control(self, step: WaterfallStepContext, intent: Intent) -> DialogTurnResult:
         kit = Kit(self.actions.service, self.actions.signer)
@@ -256,8 +277,10 @@ class MainDialog(ComponentDialog):
             return await self._show_confirm(step, answer.card)
         return await step.end_dialog()
 
-    async def _admin_intent(self, step: WaterfallStepContext, intent: Intent) -> DialogTurnResult:
-        context, caller = step.context, get_caller(step.context)
+    async def _admin_reply(self, context: TurnContext, intent: Intent) -> bool:
+        """An admin's request answered at once (a card or a sentence); False for one that
+        starts a flow or shows a confirm card."""
+        caller = get_caller(context)
         if intent.kind is Kind.BALANCE:
             await context.send_activity(card_message(await self.actions.balance(caller)))
         elif intent.kind is Kind.HISTORY:
@@ -268,9 +291,6 @@ class MainDialog(ComponentDialog):
             await context.send_activity(card_message(usage_card(summary)))
         elif intent.kind is Kind.RECHARGE_SETTINGS:
             await context.send_activity(card_message(await self.actions.recharge_form(caller)))
-        elif intent.kind is Kind.RECHARGE_OFF:
-            card = await self.actions.confirm_recharge(caller, False, None, None)
-            return await self._show_confirm(step, card)
         elif intent.kind in (Kind.ALERTS_HERE, Kind.ALERTS_STOP, Kind.ALERTS):
             said = await alerts_reply(self.actions.service, caller, context.activity, intent.kind)
             await context.send_activity(said)
@@ -281,13 +301,22 @@ class MainDialog(ComponentDialog):
         elif intent.kind is Kind.ALERT_THRESHOLDS:  # at most 3: a fourth is refused, saying so
             said = await audit_guards.thresholds_reply(self.actions.service, caller, intent)
             await context.send_activity(said)
-        elif intent.kind is Kind.ADD_FUNDS:
+        else:
+            return False
+        return True
+
+    async def _admin_flow(self, step: WaterfallStepContext, intent: Intent) -> DialogTurnResult:
+        """An admin's request that shows a confirm card or asks for what is missing."""
+        caller = get_caller(step.context)
+        if intent.kind is Kind.RECHARGE_OFF:
+            card = await self.actions.confirm_recharge(caller, False, None, None)
+            return await self._show_confirm(step, card)
+        if intent.kind is Kind.ADD_FUNDS:
             if intent.amount is not None:
                 card = await self.actions.confirm_funds(caller, intent.amount)
                 return await self._show_confirm(step, card)
-            else:
-                return await step.begin_dialog(ADD_FUNDS, {"error": intent.error})
-        elif intent.kind is Kind.RECHARGE:
+            return await step.begin_dialog(ADD_FUNDS, {"error": intent.error})
+        if intent.kind is Kind.RECHARGE:
             options = {
                 "amount": intent.amount.plain() if intent.amount else None,
                 "trigger": intent.trigger.plain() if intent.trigger else None,
@@ -455,6 +484,15 @@ def _plain_trigger(plain: str, cur: Currency) -> Money:
     if re.fullmatch(r"0+(?:\.0+)?", plain):
         return Money.zero(cur)
     return parse_strict(plain, cur)
+
+
+async def _say_refused(context: TurnContext, error: Exception) -> None:
+    """A domain refusal said as one sentence (it says what was wrong and what is allowed)."""
+    message = str(error).strip()
+    if not _says_nothing_changed(message):
+        message = t(NOTHING_CHANGED, message=message)
+    log.info("request refused", error_type=type(error).__name__, reason=message)
+    await context.send_activity(message)
 
 
 def _says_nothing_changed(message: str) -> bool:

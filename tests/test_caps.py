@@ -327,36 +327,34 @@ async def test_lowering_a_cap_never_starts_a_recharge(service: CreditsService) -
         await service.set_recharge_caps(T, ADA, daily_limit=1, max_recharge="10")
 
 
-async def test_the_account_view_reads_the_caps_in_one_query(
-    service: CreditsService, monkeypatch: pytest.MonkeyPatch
+async def test_the_account_view_is_one_statement_and_counts_what_the_rule_counts(
+    service: CreditsService,
 ) -> None:
-    """What the view counts is what the recharge rule counts (`caps.used`), in one statement."""
+    """The view (caps included) is read in one statement, and what it counts is what the
+    recharge rule counts (`caps.used`)."""
     await service.set_recharge_caps(T, ADA, daily_limit=2, monthly_cap="1000")
     await recharge_on(service)
     await service.ingest_usage([call("c1", "100.00")])
     await run_payments(service)
-    reads: list[int] = []
-    real_used = caps.used
+    statements: list[str] = []
 
-    async def counted(*args: Any, **kwargs: Any) -> caps.Used:
-        statements: list[str] = []
+    def seen(*event_args: Any) -> None:
+        statements.append(event_args[2])
 
-        def seen(*event_args: Any) -> None:
-            statements.append(event_args[2])
-
-        sync_engine = service.db.engine.sync_engine
-        event.listen(sync_engine, "before_cursor_execute", seen)
-        try:
-            found = await real_used(*args, **kwargs)
-        finally:
-            event.remove(sync_engine, "before_cursor_execute", seen)
-        reads.append(len(statements))
-        return found
-
-    monkeypatch.setattr(caps, "used", counted)
-    view = await service.account(T)
-    assert reads == [1]  # one call, one statement
+    for engine in service.db.engines:
+        event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        view = await service.account(T)
+    finally:
+        for engine in service.db.engines:
+            event.remove(engine.sync_engine, "before_cursor_execute", seen)
+    assert [s for s in statements if not s.startswith(("BEGIN", "PRAGMA"))] == statements[-1:]
+    assert len([s for s in statements if s.startswith("SELECT")]) == 1
+    account = await service.deps.store.account(T)
+    async with service.db.read() as conn:
+        rule = await caps.used(conn, account.id, service.deps.clock.now())
     assert view.caps is not None
     assert (view.caps.used_today, view.caps.recharged_this_month) == (2, usd("120"))
+    assert (rule.today, rule.month_minor) == (2, 12000)
     assert view.caps.stopped is CapStop.DAILY_LIMIT
     assert view.caps.left_this_month == usd("880")
