@@ -8,6 +8,13 @@ new TCP and TLS connection to the channel. Here the connector factory and the us
 are wrapped so each is built once per (app id, service URL, audience) and reused; the cached
 client keeps its session, its connection pool and its credentials' token cache.
 
+Posts: the messages, typing indicators and card updates the adapter sends (in a turn or
+proactively) do not go through the ConnectorClient's msrest pipeline but through bot/poster.py,
+on one pooled aiohttp session per adapter with the client's own service URL and credentials
+(closed by ``close()``), their JSON made by bot/wire.py; msrest's serialiser and its requests
+sender in a worker thread were a large part of every turn. The client's other operations
+(members, conversations, deletes) still use msrest.
+
 Retries: the async ConnectorClient sends through msrest's *requests* sender in a worker thread,
 whose urllib3 policy retries on its own (a connection that cannot be made, on any call; a 5xx
 other than 501/505, or a 408, on a PUT such as a card update; up to 3 times, sleeping in the
@@ -28,6 +35,7 @@ cannot be checked meanwhile is answered 503 with Retry-After.
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -42,6 +50,7 @@ from botbuilder.integration.aiohttp import (
     ConfigurationBotFrameworkAuthentication,
 )
 from botbuilder.schema import Activity, ActivityTypes, ResourceResponse
+from botframework.connector import Channels
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import (
     AuthenticateRequestResult,
@@ -55,6 +64,7 @@ from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor, _
 from msrest.exceptions import ClientRequestError, HttpOperationError
 from urllib3 import Retry
 
+from bot.poster import ConnectorPoster
 from bot.replies import TurnReplies
 from bot.sending import CONNECTOR_TIMEOUT_SECONDS, Retrier
 from bot.settings import Settings
@@ -231,11 +241,15 @@ class CachingBotFrameworkAuthentication(BotFrameworkAuthentication):
 
 class CreditsAdapter(CloudAdapter):
     def __init__(
-        self, authentication: CachingBotFrameworkAuthentication, replies: TurnReplies
+        self,
+        authentication: CachingBotFrameworkAuthentication,
+        replies: TurnReplies,
+        poster: ConnectorPoster | None = None,
     ) -> None:
         super().__init__(authentication)
         self.authentication = authentication
         self.replies = replies
+        self.poster = poster or ConnectorPoster()
         self.on_turn_error = self._on_turn_error
         self.use(Speaking())  # every turn, invokes included, in the language of its activity
 
@@ -271,7 +285,9 @@ class CreditsAdapter(CloudAdapter):
     ) -> list[ResourceResponse]:
         turn = self.replies.turn_of(context)
         if turn is None:  # a proactive post: the caller retries
-            return list(await super().send_activities(context, activities))
+            if not activities:  # botbuilder's own refusal
+                return list(await super().send_activities(context, activities))
+            return [await self._send_one(context, activity) for activity in activities]
         responses: list[ResourceResponse] = []
         for activity in activities:
             if activity.type == ActivityTypes.message:
@@ -281,7 +297,7 @@ class CreditsAdapter(CloudAdapter):
             elif activity.type == ActivityTypes.typing:
                 responses.append(await self._typing(context, activity))
             else:  # invoke responses, traces, delays: nothing to keep
-                responses.extend(await super().send_activities(context, [activity]))
+                responses.append(await self._send_one(context, activity))
         return responses
 
     async def update_activity(
@@ -289,27 +305,47 @@ class CreditsAdapter(CloudAdapter):
     ) -> ResourceResponse | None:
         turn = self.replies.turn_of(context)
         if turn is None:
-            response: ResourceResponse | None = await super().update_activity(context, activity)
-            return response
+            return await self._update_one(context, activity)
         post = partial(self._update_one, context, activity)
         return await self.replies.send(context, turn, activity, post, update=True)
 
     async def _send_one(self, context: TurnContext, activity: Activity) -> ResourceResponse:
-        """One attempt at one message (CloudAdapterBase's send)."""
-        [response] = await super().send_activities(context, [activity])
-        return response
+        """One attempt at one activity, as CloudAdapterBase.send_activities makes it (a delay
+        sleeps, an invoke response is kept for the answer, a trace goes only to the Emulator),
+        posted by bot/poster.py."""
+        activity.id = None
+        response: ResourceResponse | None = None
+        if activity.type == "delay":
+            await asyncio.sleep(int((activity.value or 1000) / 1000))
+        elif activity.type == ActivityTypes.invoke_response:
+            context.turn_state[self._INVOKE_RESPONSE_KEY] = activity
+        elif activity.type == ActivityTypes.trace and activity.channel_id != Channels.emulator:
+            pass
+        else:
+            response = await self.poster.send(self._connector(context), activity)
+        return response or ResourceResponse(id=activity.id or "")
 
     async def _update_one(
         self, context: TurnContext, activity: Activity
     ) -> ResourceResponse | None:
-        response: ResourceResponse | None = await super().update_activity(context, activity)
-        return response
+        """One attempt at a card update, as CloudAdapterBase.update_activity makes it."""
+        if activity is None:
+            raise TypeError("Expected Activity but got None instead")
+        response = await self.poster.update(self._connector(context), activity)
+        response_id = response.id if response and response.id else None
+        return ResourceResponse(id=response_id) if response_id else None
+
+    def _connector(self, context: TurnContext) -> Any:
+        """The turn's (cached) ConnectorClient: its service URL and credentials."""
+        client = context.turn_state.get(self.BOT_CONNECTOR_CLIENT_KEY)
+        if not client:  # botbuilder raises copy.Error here too
+            raise copy.Error("Unable to extract ConnectorClient from turn context.")
+        return client
 
     async def _typing(self, context: TurnContext, activity: Activity) -> ResourceResponse:
         """A typing indicator: tried once, never kept; a failure does not fail the turn."""
         try:
-            [response] = await super().send_activities(context, [activity])
-            return response
+            return await self._send_one(context, activity)
         except Exception as error:
             log.info("typing indicator not delivered", error=f"{type(error).__name__}: {error}")
             return ResourceResponse()
@@ -343,6 +379,7 @@ class CreditsAdapter(CloudAdapter):
             log.warning("could not tell the user about the failed turn", exc_info=True)
 
     async def close(self) -> None:
+        await self.poster.close()
         await self.connectors.close()
 
 
@@ -402,4 +439,5 @@ def create_adapter(
     replies = TurnReplies(
         Retrier(), budget_seconds=settings.reply_retry_seconds, local_mode=settings.local_mode
     )
-    return CreditsAdapter(CachingBotFrameworkAuthentication(inner, cache), replies)
+    authentication = CachingBotFrameworkAuthentication(inner, cache)
+    return CreditsAdapter(authentication, replies, ConnectorPoster())

@@ -54,6 +54,7 @@ from bot.settings import Settings
 from bot.storage import SqlStorage
 from bot.teams import CreditsBot
 from bot.usage_api import add_usage_routes
+from bot.wire import activity_from_json
 from bot.workers import (
     Workers,
     alert_delivery,
@@ -242,7 +243,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
     if not isinstance(body.get("type"), str) or not body["type"]:
         return problem(400, "The activity has no type.")
     try:
-        activity = Activity().deserialize(body)
+        activity = activity_from_json(body)  # msrest's result, without msrest (bot/wire.py)
     except Exception:  # msrest DeserializationError and friends: a malformed field
         return problem(400, "The request body is not a valid activity.")
     ids = {name: value for name, value in turn_ids(body).items() if value is not None}

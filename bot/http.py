@@ -19,10 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+from typing import Any
 
 import structlog
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 from aiohttp.http_exceptions import BadHttpMethod, HttpProcessingError, LineTooLong
+from aiohttp.web_log import AccessLogger
 
 log = structlog.get_logger(__name__)
 
@@ -89,6 +93,39 @@ class _GuardedRequestHandler(web.RequestHandler):
         return response
 
 
+class DebugAccessLogger(AbstractAccessLogger):
+    """aiohttp's access log, a line per request, at debug: it is per-turn detail (the turns are
+    counted and timed in /metrics), and formatting a line per turn costs real time. A request
+    answered 5xx is still logged, at warning."""
+
+    def __init__(self, logger: logging.Logger, log_format: str = AccessLogger.LOG_FORMAT) -> None:
+        super().__init__(logger, log_format)
+        self._lines = {
+            level: AccessLogger(_AtLevel(logger, level), log_format)  # type: ignore[arg-type]
+            for level in (logging.DEBUG, logging.WARNING)
+        }
+
+    @property
+    def enabled(self) -> bool:
+        return self.logger.isEnabledFor(logging.WARNING)
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        level = logging.WARNING if response.status >= 500 else logging.DEBUG
+        if self.logger.isEnabledFor(level):
+            self._lines[level].log(request, response, time)
+
+
+class _AtLevel(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """A logger whose `info` goes out at another level (aiohttp's AccessLogger calls `info`)."""
+
+    def __init__(self, logger: logging.Logger, level: int) -> None:
+        super().__init__(logger, {})
+        self.level = level
+
+    def info(self, msg: object, *args: Any, **kwargs: Any) -> None:
+        self.log(self.level, msg, *args, **kwargs)
+
+
 class _GuardedServer(web.Server):
     def __call__(self) -> web.RequestHandler:
         return _GuardedRequestHandler(self, loop=self._loop, **self._kwargs)
@@ -112,6 +149,7 @@ def bot_runner(app: web.Application, *, handle_signals: bool = False) -> web.App
         handle_signals=handle_signals,
         max_field_size=MAX_HEADER_BYTES,
         keepalive_timeout=KEEPALIVE_SECONDS,
+        access_log_class=DebugAccessLogger,
     )
 
 

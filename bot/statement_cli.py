@@ -25,8 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bot.statement_csv import receipt_text, summary_text, write_csv
-from bot.statement_pdf import DEJAVU, FONT_ENV, chosen_font, entry_rows, render
+from bot.statement_csv import DEJAVU, FONT_ENV, receipt_text, summary_text, write_csv
 from credits.errors import ValidationError
 from credits.service import CreditsService
 from credits.statement_models import Statement, StatementMonth
@@ -124,6 +123,9 @@ async def _csv(service: CreditsService, statement: Statement, out: str | None) -
 async def _pdf(
     service: CreditsService, statement: Statement, out: str | None, font: str | None
 ) -> int:
+    # fpdf2 is loaded only here: every command, `serve` included, builds this command line
+    from bot.statement_pdf import chosen_font, entry_rows, render
+
     month = statement.month
     chosen = chosen_font(font)
     rows = await entry_rows(service.statement_lines(statement))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 from collections.abc import AsyncIterator
 from datetime import datetime
+from pathlib import Path
 from typing import TextIO
 
 from bot.usage_report import safe_cell
@@ -19,6 +20,11 @@ from credits.i18n import fmt_date, fmt_datetime
 from credits.models import EntryKind, PaymentKind
 from credits.statement import month_label
 from credits.statement_models import Receipt, Statement, StatementLine, StatementMonth
+
+# the PDF's font, here so that the command line can name it without loading fpdf2 (about 20 MB
+# of modules, fontTools and Pillow with it) in every process, `credits-bot serve` included
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+FONT_ENV = "CREDITS_PDF_FONT"
 
 SUMMARY_HEADER = ("summary", "value", "count")
 ENTRY_HEADER = (

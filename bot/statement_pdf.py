@@ -26,7 +26,7 @@ from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from bot.statement_csv import KIND_WORDS, RECEIPT_KINDS
+from bot.statement_csv import DEJAVU, FONT_ENV, KIND_WORDS, RECEIPT_KINDS
 from credits import shown
 from credits.i18n import fmt_date, fmt_datetime
 from credits.models import Entry, EntryKind
@@ -34,8 +34,6 @@ from credits.money import Money
 from credits.statement import month_label
 from credits.statement_models import Statement, StatementLine
 
-DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
-FONT_ENV = "CREDITS_PDF_FONT"
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
 FONT_TABLES = ("head", "hhea", "hmtx", "maxp", "cmap", "post")  # fpdf2 reads these
 FAMILY = "StatementSans"

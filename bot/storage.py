@@ -20,13 +20,14 @@ import hashlib
 import json
 import uuid
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
 from botbuilder.core import Storage
 from jsonpickle.pickler import Pickler  # type: ignore[import-untyped]
 from jsonpickle.unpickler import Unpickler  # type: ignore[import-untyped]
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -37,6 +38,11 @@ from credits.text import text_problem
 
 MAX_KEY = 400  # bot_state.key is String(400)
 _HASH_LEN = 64
+Prefetched = dict[str, tuple[str, str] | None]  # key -> (document, etag), None: not stored
+_DOCUMENTS = select(bot_state.c.key, bot_state.c.etag, bot_state.c.document)
+_ONE_DOCUMENT = _DOCUMENTS.where(bot_state.c.key == bindparam("key"))
+# the current turn's prefetched documents (a context variable: each turn is its own task)
+_PREFETCHED: ContextVar[Prefetched | None] = ContextVar("credits_prefetched_state", default=None)
 
 
 class EtagConflict(KeyError):
@@ -101,6 +107,15 @@ def _decode(document: str, etag: str) -> object:
     return Unpickler().restore(flat, reset=True)
 
 
+def _decoded(documents: Prefetched, keys: Sequence[str]) -> dict[str, Any]:
+    decoded = {}
+    for key in keys:
+        stored = documents.get(key)
+        if stored is not None:
+            decoded[key] = _decode(*stored)
+    return decoded
+
+
 class SqlStorage(Storage):
     """One per process; safe for concurrent turns (every call is one transaction)."""
 
@@ -112,12 +127,30 @@ class SqlStorage(Storage):
     async def read(self, keys: Sequence[str]) -> dict[str, Any]:
         if not keys:
             return {}
+        found = _PREFETCHED.get()
+        if found is not None and all(key in found for key in keys):
+            _PREFETCHED.set(None)  # once: a later read in the turn sees what the turn wrote
+            return _decoded(found, keys)
+        documents = await self.db.run_read(lambda conn: self.documents(conn, keys))
+        return _decoded(documents, keys)
+
+    def documents(self, conn: Connection, keys: Sequence[str]) -> Prefetched:
+        """The stored documents and etags of `keys` (None: not stored), read on `conn`."""
         wanted = {storage_key(key): key for key in keys}
-        query = select(bot_state.c.key, bot_state.c.etag, bot_state.c.document).where(
-            bot_state.c.key.in_(list(wanted))
-        )
-        rows = await self.db.run_read(lambda conn: conn.execute(query).all())
-        return {wanted[row.key]: _decode(row.document, row.etag) for row in rows}
+        if len(wanted) == 1:  # a turn reads its conversation's state: one key, one statement
+            rows = conn.execute(_ONE_DOCUMENT, {"key": next(iter(wanted))})
+        else:
+            rows = conn.execute(_DOCUMENTS.where(bot_state.c.key.in_(list(wanted))))
+        found: Prefetched = dict.fromkeys(keys)
+        for row in rows:
+            found[wanted[row.key]] = (row.document, row.etag)
+        return found
+
+    @staticmethod
+    def prefetch(documents: Prefetched | None) -> None:
+        """What the turn read already (`documents`, in its first transaction): the turn's next
+        `read` of those keys takes it instead of reading again, once."""
+        _PREFETCHED.set(documents)
 
     async def write(self, changes: Mapping[str, object]) -> None:
         if changes is None:

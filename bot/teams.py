@@ -26,7 +26,7 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from bot.edge import CARD_ACTION
 from bot.host_store import HostStore
 from bot.settings import Settings
-from bot.storage import EtagConflict
+from bot.storage import EtagConflict, SqlStorage
 from cards import outcome_card, welcome_card
 from credits.i18n import t
 from credits.service import CreditsService
@@ -56,6 +56,7 @@ class CreditsBot(ActivityHandler):
         self.service = service
         self.settings = settings
         self.host = host
+        self.storage = storage
         self.conversation_state = ConversationState(storage)
         self.dialog_state = self.conversation_state.create_property("DialogState")
         self._signer = signer
@@ -71,18 +72,16 @@ class CreditsBot(ActivityHandler):
         return self._dialog.actions
 
     async def on_turn(self, turn_context: TurnContext) -> None:
+        try:
+            await self._turn(turn_context)
+        finally:
+            SqlStorage.prefetch(None)  # what this turn did not read is not kept for another
+
+    async def _turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
-        if activity.type in (ActivityTypes.message, ActivityTypes.invoke) and activity.id:
-            conversation = activity.conversation.id if activity.conversation else ""
-            key = f"{activity.channel_id}:{conversation}:{activity.id}"
-            if not await self.host.first_delivery(key):
-                log.info("activity delivered again; ignored", key=key)
-                if activity.type == ActivityTypes.invoke:
-                    await _send_invoke_response(
-                        turn_context,
-                        outcome_card(t("Already done"), t("This was handled already.")),
-                    )
-                return
+        once = activity.type in (ActivityTypes.message, ActivityTypes.invoke) and activity.id
+        if once and not await self._first_delivery(turn_context):
+            return
         caller = await self._caller(turn_context)
         if caller is None:
             if activity.type == ActivityTypes.message:
@@ -101,6 +100,31 @@ class CreditsBot(ActivityHandler):
             await self._save(turn_context)
             raise
         await self._save(turn_context)
+
+    async def _first_delivery(self, turn_context: TurnContext) -> bool:
+        """Whether the activity is new (one effect per activity), its conversation's state read
+        in the same transaction when the storage is ours."""
+        activity = turn_context.activity
+        conversation = activity.conversation.id if activity.conversation else ""
+        key = f"{activity.channel_id}:{conversation}:{activity.id}"
+        storage = self.storage
+        if isinstance(storage, SqlStorage):
+            keys = [self.conversation_state.get_storage_key(turn_context)]
+            first, state = await self.host.first_delivery_then(
+                key, lambda conn: storage.documents(conn, keys)
+            )
+            SqlStorage.prefetch(state)
+        else:
+            first = await self.host.first_delivery(key)
+        if first:
+            return True
+        log.info("activity delivered again; ignored", key=key)
+        if activity.type == ActivityTypes.invoke:
+            await _send_invoke_response(
+                turn_context,
+                outcome_card(t("Already done"), t("This was handled already.")),
+            )
+        return False
 
     async def _forget_flow(self, turn_context: TurnContext) -> None:
         await self.conversation_state.load(turn_context)

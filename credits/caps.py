@@ -35,7 +35,7 @@ from credits.models import (
     RechargeSettings,
 )
 from credits.money import AmountError, AmountLimits, Currency, Money
-from credits.schema import one_of, payments
+from credits.schema import is_state, one_of, payments
 from credits.store import Account
 
 DAILY_MIN, DAILY_MAX = 1, 100
@@ -135,7 +135,7 @@ def used_columns(
     subqueries, to be read in one statement with others."""
     counted = and_(
         payments.c.account_id == account_id,
-        payments.c.kind == PaymentKind.AUTO_RECHARGE.value,
+        is_state(payments.c.kind, PaymentKind.AUTO_RECHARGE.value),
         one_of(payments.c.status, COUNTED),
         payments.c.created_at >= month_start,
         payments.c.id != exclude if exclude is not None else true(),

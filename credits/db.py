@@ -13,17 +13,18 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.util import greenlet_spawn
 
-from credits.sqlite_inline import READ_BUSY_TIMEOUT_MS, inline_creator
+from credits.sqlite_inline import READ_BUSY_TIMEOUT_MS, Busy, InlineConnection, inline_creator
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # quick write transactions between two checkpoints of the write-ahead log (SQLite's own
 # automatic checkpoint is every 1,000 pages; a turn's write is a page or two)
 CHECKPOINT_EVERY_WRITES = 500
 T = TypeVar("T")
+POSTGRES_POOL_SIZE = 20  # per process; PostgreSQL allows 100 connections by default
+POSTGRES_POOL_OVERFLOW = 10
 
 
 def normalise_url(url: str) -> str:
@@ -72,6 +73,11 @@ class Database:
             if database in ("", ":memory:") or database.startswith("file::memory"):
                 raise ValueError("use a SQLite file, not an in-memory database")
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        if self.dialect == "postgresql":
+            # enough connections for the turns of a busy replica: a connection above the pool's
+            # size is closed when it is given back, and making one costs milliseconds
+            engine_args.setdefault("pool_size", POSTGRES_POOL_SIZE)
+            engine_args.setdefault("max_overflow", POSTGRES_POOL_OVERFLOW)
         self.engine: AsyncEngine = create_async_engine(self.url, echo=echo, **engine_args)
         self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
         self._quick: AsyncEngine | None = None
@@ -97,7 +103,7 @@ class Database:
                     conn = await raw.execution_options(credits_write=True)
                     try:
                         transaction = await conn.begin()
-                    except OperationalError:  # another process writes: wait in a thread
+                    except Busy:  # another process writes: wait for it in a thread
                         pass
                     else:
                         try:
@@ -137,19 +143,37 @@ class Database:
         """`fn(conn)` in a quick write transaction, in one step (see `run_read`): committed
         on success, rolled back on any exception."""
         if self._write_lock is None:
-            return await greenlet_spawn(_in_transaction, self.engine.sync_engine, fn)
+            done: T = await greenlet_spawn(_in_transaction, self.engine.sync_engine, fn)
+            return done
         async with self._write_lock:
             if self._quick is not None:
                 try:
-                    result = await greenlet_spawn(
-                        _in_transaction, self._quick.sync_engine, fn, quick=True
-                    )
-                except _Busy:  # another process writes: wait for it in a thread
+                    result: T = await greenlet_spawn(_in_transaction, self._quick.sync_engine, fn)
+                except Busy:  # another process writes: wait for it in a thread
                     pass
                 else:
                     self._wrote_quickly()
                     return result
-            return await greenlet_spawn(_in_transaction, self.engine.sync_engine, fn)
+            written: T = await greenlet_spawn(_in_transaction, self.engine.sync_engine, fn)
+            return written
+
+    async def run_each(self, fn: Callable[[Connection], T], *, writes: bool) -> T:
+        """`fn(conn)` whose statements need no transaction around them, each being whole on
+        its own (one INSERT ... ON CONFLICT, one SELECT that reads a consistent snapshot). On
+        PostgreSQL each is sent in autocommit: one round trip, where BEGIN and COMMIT around
+        it make three. On SQLite a quick transaction (`run_write`, or `run_read`): changing a
+        pooled SQLite connection to autocommit and back would hand transaction control back to
+        the sqlite3 module, which the quick and threaded engines take from it."""
+        if self.dialect != "postgresql":
+            return await (self.run_write(fn) if writes else self.run_read(fn))
+        engine = self.engine.sync_engine
+
+        def each() -> T:
+            with engine.connect() as conn:
+                return fn(conn.execution_options(isolation_level="AUTOCOMMIT"))
+
+        done: T = await greenlet_spawn(each)
+        return done
 
     @property
     def engines(self) -> tuple[AsyncEngine, ...]:
@@ -168,8 +192,16 @@ class Database:
         self._checkpoint = asyncio.get_running_loop().create_task(self._checkpoint_now())
 
     async def _checkpoint_now(self) -> None:
-        async with self.engine.connect() as conn:
-            await conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        """With this process's writers held back: a checkpoint that writes meanwhile never
+        catches up, and only a log checkpointed to its end is started again from its start
+        by the next writer (else it grows for ever)."""
+        assert self._write_lock is not None
+        async with self._write_lock, self.engine.connect() as conn:
+            # outside any transaction (a statement through SQLAlchemy would begin one first,
+            # and a checkpoint inside a transaction cannot finish)
+            raw = (await conn.get_raw_connection()).driver_connection
+            assert raw is not None
+            await raw.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     async def migrate(self) -> None:
         """Bring the schema to the newest version, in place, keeping all data."""
@@ -215,32 +247,18 @@ def _install_sqlite_hooks(engine: AsyncEngine, *, quick: bool) -> None:
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
         immediate = conn.get_execution_options().get("credits_write", False)
-        if not immediate:
-            conn.exec_driver_sql("BEGIN")
-        elif not quick:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        else:  # never wait on the event loop: busy now means "use the threaded engine"
-            conn.exec_driver_sql("PRAGMA busy_timeout = 0")
-            try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-            finally:
-                conn.exec_driver_sql(f"PRAGMA busy_timeout = {busy_ms}")
+        if quick:  # never waits on the event loop: Busy means "use the threaded engine"
+            driver = conn.connection.driver_connection
+            assert isinstance(driver, InlineConnection)
+            driver.begin_now(write=immediate, read_busy_ms=busy_ms)
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-class _Busy(Exception):
-    """A quick write transaction could not begin: another process holds the write lock."""
-
-
-def _in_transaction(engine: Engine, fn: Callable[[Connection], T], *, quick: bool = False) -> T:
+def _in_transaction(engine: Engine, fn: Callable[[Connection], T]) -> T:
     with engine.connect() as conn:
         conn = conn.execution_options(credits_write=True)
-        try:
-            transaction = conn.begin()
-        except OperationalError as error:
-            if quick:  # SQLite's BEGIN IMMEDIATE, told not to wait (_install_sqlite_hooks)
-                raise _Busy() from error
-            raise
-        with transaction:
+        with conn.begin():  # on a quick connection: Busy when another process writes
             return fn(conn)
 
 

@@ -77,6 +77,10 @@ from credits.statement_models import (
 from credits.store import Deps, Store
 from credits.usage_report import CallRow, Period, UsageBreakdown, UsageSummary
 
+# accounts whose currency is remembered, the most recently used (about 100 bytes each): a
+# tenant's turns come close together, and a bound keeps the process small however many tenants
+CURRENCIES_REMEMBERED = 1024
+
 
 class CreditsService(WorkerMethods):
     """One per process; safe for concurrent use by many turns and workers."""
@@ -124,12 +128,12 @@ class CreditsService(WorkerMethods):
 
     async def currency_of(self, tenant_id: str) -> Currency:
         """The account's currency: fixed when the account is made, so remembered in-process."""
-        cached = self._currencies.get(tenant_id)
+        cached = self._currencies.pop(tenant_id, None)  # put back last: the most recent
         if cached is None:
             cached = (await self.deps.store.account(tenant_id)).currency
-            if len(self._currencies) > 10_000:
-                self._currencies.clear()
-            self._currencies[tenant_id] = cached
+            while len(self._currencies) >= CURRENCIES_REMEMBERED:  # forget the least recent
+                del self._currencies[next(iter(self._currencies))]
+        self._currencies[tenant_id] = cached
         return cached
 
     async def account(self, tenant_id: str) -> AccountView:

@@ -24,7 +24,7 @@ from credits.models import (
 )
 from credits.money import Money
 from credits.recharge import payment_view
-from credits.schema import UTCDateTime, accounts, ledger_entries, lots, payments
+from credits.schema import UTCDateTime, accounts, is_state, ledger_entries, lots, payments
 from credits.store import Account, Deps, tenant_key
 
 
@@ -33,10 +33,12 @@ async def account_view(deps: Deps, tenant_id: str) -> AccountView:
     now = deps.clock.now()
     query = _statement(deps, by_tenant=True)
     values = _values(deps, now, tenant=tenant_key(tenant_id))
-    row = await deps.db.run_read(lambda conn: conn.execute(query, values).one_or_none())
+    row = await deps.db.run_each(
+        lambda conn: conn.execute(query, values).one_or_none(), writes=False
+    )
     if row is None:
         await deps.store.account(tenant_id)  # made on first use
-        row = await deps.db.run_read(lambda conn: conn.execute(query, values).one())
+        row = await deps.db.run_each(lambda conn: conn.execute(query, values).one(), writes=False)
     return view_of(deps, Account.from_row(row), row, now)
 
 
@@ -91,7 +93,7 @@ def view_query(deps: Deps) -> Select[Any]:
         select(func.max(payments.c.id))
         .where(
             payments.c.account_id == accounts.c.id,
-            payments.c.kind == PaymentKind.AUTO_RECHARGE.value,
+            is_state(payments.c.kind, PaymentKind.AUTO_RECHARGE.value),
         )
         .scalar_subquery()
     )

@@ -7,6 +7,7 @@ through the English rules here; what both share is in ``dialogs/intents_core.py`
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -111,14 +112,34 @@ def interruption(text: str) -> Kind | None:
     return vi_interruption(lowered(text))
 
 
+CACHED_CHARS = 64  # messages this short are remembered (`parse_intent`)
+CACHED_MESSAGES = 512
+
+
 def parse_intent(
     text: str, currency: Currency, limits: AmountLimits, lang: Lang | None = None
 ) -> Intent:
     """Map a chat message, in English or Vietnamese, to an intent. Amounts are read for the
     turn's language (``lang``, else the current one); a refused amount comes back as `error`
     so the flow can say why and ask again. White space runs are squeezed first, and a message
-    still over MAX_CHARS characters is refused unread (``too_long``)."""
+    still over MAX_CHARS characters is refused unread (``too_long``).
+
+    A pure function of its arguments and of the language its refusals are written in, so the
+    short messages admins type again and again ("balance", "help") are remembered."""
     lang = lang or current()
+    if len(text) <= CACHED_CHARS:
+        return _remembered(text, currency, limits, lang, current())
+    return _parse(text, currency, limits, lang)
+
+
+@functools.lru_cache(maxsize=CACHED_MESSAGES)
+def _remembered(
+    text: str, currency: Currency, limits: AmountLimits, lang: Lang, speaking: Lang
+) -> Intent:
+    return _parse(text, currency, limits, lang)  # `speaking`: t()'s language, part of the key
+
+
+def _parse(text: str, currency: Currency, limits: AmountLimits, lang: Lang) -> Intent:
     text = unicodedata.normalize("NFC", squeeze(text))  # so `lowered(text)` indexes `text`
     said = _words(text)
     if not said:

@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 import structlog
-from botbuilder.core import CardFactory, MessageFactory, StatePropertyAccessor, TurnContext
+from botbuilder.core import MessageFactory, StatePropertyAccessor, TurnContext
 from botbuilder.dialogs import (
     ComponentDialog,
     DialogContext,
@@ -41,6 +41,7 @@ from dialogs.confirm_wait import (
     waiting_cancel,
 )
 from dialogs.intents import Intent, Kind, interruption, parse_intent, parse_trigger
+from dialogs.messages import card_message as card_message  # bot/teams.py uses it
 
 log = structlog.get_logger(__name__)
 AMOUNT_PROMPT = "amount"
@@ -59,13 +60,6 @@ SAID_NOTHING = N_("nothing was")
 _SAID_NOTHING_VI = re.compile(
     r"không có gì|chưa có gì|không thay đổi|chưa thay đổi|chưa có khoản tiền nào|chưa nạp"
 )
-
-
-def card_message(card: dict[str, Any], text: str | None = None) -> Activity:
-    activity: Activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
-    if text:
-        activity.text = text
-    return activity
 
 
 def card_data(activity: Activity) -> Checked | None:

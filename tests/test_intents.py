@@ -73,3 +73,34 @@ def test_triggers_may_be_zero() -> None:
     zero = parse_trigger("$0", USD)
     assert zero is not None and zero.amount == Decimal("0.00")
     assert parse_trigger("no amount here", USD) is None
+
+
+REMEMBERED = [
+    "balance",
+    "help",
+    "add $50 credits",
+    "add $5 credits",
+    "nạp 50 đô",
+    "nạp 1.000.000 đồng",
+    "set auto-recharge to $100 when below $20",
+    "add $20 when below $100",
+    "statement for November",
+    "hello",
+    "add -5 dollars",
+]
+
+
+@pytest.mark.parametrize("said", REMEMBERED)
+def test_remembered_intents_are_what_the_parser_says(said: str) -> None:
+    """Short messages are remembered (`parse_intent`'s cache): for every currency, language
+    and language spoken, the remembered intent is the one the parser gives afresh."""
+    from credits.i18n import Lang, speaking
+    from dialogs.intents import _parse
+
+    for code in ("USD", "VND", "JPY"):
+        for lang in Lang:
+            for spoken in Lang:
+                with speaking(spoken):
+                    fresh = _parse(said, currency(code), LIMITS, lang)
+                    for _ in range(2):  # the second call is the remembered one
+                        assert parse_intent(said, currency(code), LIMITS, lang) == fresh

@@ -215,3 +215,44 @@ async def test_credits_bot_serve_runs_this_server(tmp_path: Path) -> None:
     assert "Traceback" not in stderr.decode()
     assert any(e.get("status") == 431 and e["level"] == "warning" for e in logs), logs
     _no_error_logged(logs)
+
+
+async def _served(app: web.Application) -> tuple[web.AppRunner, int]:
+    runner = bot_runner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, runner.addresses[0][1]
+
+
+async def test_the_access_log_is_per_turn_detail_at_debug(json_logs: JsonLogs) -> None:
+    """A line per request is debug (turns are counted in /metrics); a 5xx stays a warning."""
+
+    async def fine(request: web.Request) -> web.Response:
+        return web.Response(status=201)
+
+    async def broken(request: web.Request) -> web.Response:
+        return web.Response(status=503)
+
+    app = web.Application()
+    app.router.add_post("/api/messages", fine)
+    app.router.add_post("/broken", broken)
+    runner, port = await _served(app)
+    try:
+        json_logs.start()
+        assert (await raw_post(port, {}, b"{}")).status == 201
+        logs = json_logs.read()
+        assert not [e for e in logs if e.get("logger") == "aiohttp.access"], logs
+        logging.getLogger().setLevel(logging.DEBUG)
+        await raw_post(port, {}, b"{}")
+        lines = [e for e in json_logs.read() if e.get("logger") == "aiohttp.access"]
+        assert [e["level"] for e in lines] == ["debug"] and "POST /api/messages" in str(lines)
+        logging.getLogger().setLevel(logging.INFO)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"POST /broken HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        await reader.read()
+        writer.close()
+        lines = [e for e in json_logs.read() if e.get("logger") == "aiohttp.access"]
+        assert [e["level"] for e in lines] == ["warning"] and "/broken" in str(lines)
+    finally:
+        await runner.cleanup()

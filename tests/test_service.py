@@ -355,6 +355,23 @@ async def test_tenants_are_isolated(service: CreditsService) -> None:
     assert await service.list_subscriptions("tenant-b") == []
 
 
+async def test_currencies_are_remembered_for_the_most_recent_tenants_only(
+    service: CreditsService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("credits.service.CURRENCIES_REMEMBERED", 2)
+    reads: list[str] = []
+    account = service.deps.store.account
+
+    async def counted(tenant_id: str) -> Any:
+        reads.append(tenant_id)
+        return await account(tenant_id)
+
+    monkeypatch.setattr(service.deps.store, "account", counted)
+    for tenant in ("a", "b", "a", "c", "a", "b"):
+        assert await service.currency_of(tenant) == USD
+    assert reads == ["a", "b", "c", "b"]  # "b" was the least recent when "c" came
+
+
 async def test_the_store_refuses_to_rewrite_the_ledger(service: CreditsService) -> None:
     await service.add_funds(T, "50", ADA, "k")
     for sql in (

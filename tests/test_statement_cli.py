@@ -23,8 +23,7 @@ from pypdf import PdfReader
 from records import call
 
 from bot.cli import main
-from bot.statement_csv import ENTRY_HEADER
-from bot.statement_pdf import DEJAVU
+from bot.statement_csv import DEJAVU, ENTRY_HEADER
 from credits.clock import ManualClock
 from credits.config import CreditsConfig
 from credits.models import Actor

@@ -14,7 +14,8 @@ import pytest
 from pypdf import PdfReader
 from records import call
 
-from bot.statement_pdf import DEJAVU, entry_rows, render
+from bot.statement_csv import DEJAVU
+from bot.statement_pdf import entry_rows, render
 from credits.clock import ManualClock
 from credits.models import Actor
 from credits.service import CreditsService

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
+from functools import cache
 from typing import Any, NoReturn
 
 from credits.i18n import t
@@ -86,7 +87,10 @@ _LOOSE_CURRENCY_WORDS: Mapping[str, frozenset[str]] = {
 _CODES_THAT_ARE_WORDS = frozenset({"TRY", "PEN", "MAD", "PHP"})
 
 
+@cache
 def _iso_codes() -> frozenset[str]:
+    """Every ISO code Recognizers-Text knows, read on first use: at import it would load
+    Recognizers-Text's currency resources (about 1 MB) in processes that never parse an amount."""
     codes = set(KNOWN_CURRENCIES)
     try:
         from recognizers_number_with_unit.resources.english_numeric_with_unit import (
@@ -98,9 +102,6 @@ def _iso_codes() -> frozenset[str]:
     except (ImportError, AttributeError):  # pragma: no cover - resources moved
         pass
     return frozenset(codes)
-
-
-_ISO_CODES = _iso_codes()
 
 
 def wrong_currency(cur: Currency, limits: AmountLimits | None) -> NoReturn:
@@ -142,7 +143,7 @@ def check_currency_mentions(
     for match in _CODE_WORD_RE.finditer(text):
         word = match.group(1)
         code = word.upper()
-        if code == cur.code or code not in _ISO_CODES:
+        if code == cur.code or code not in _iso_codes():
             continue
         adjacent = next_to_number(match.start(), match.end())
         if word.isupper() and (code in KNOWN_CURRENCIES or adjacent):
