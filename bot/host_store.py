@@ -15,6 +15,7 @@ from sqlalchemy import Connection, bindparam, select
 from bot.storage import dialect_insert
 from credits.clock import Clock, SystemClock
 from credits.db import Database
+from credits.prepared import Prepared
 from credits.schema import deployment_secrets, processed_activities
 
 T = TypeVar("T")
@@ -27,7 +28,7 @@ class HostStore:
         self.db = db
         self.clock = clock or SystemClock()
         # built once: a statement built anew costs more than running it
-        self._seen = (
+        self._seen = Prepared(
             dialect_insert(db)(processed_activities)
             .values(key=bindparam("key"), created_at=bindparam("at"))
             .on_conflict_do_nothing(index_elements=["key"])
@@ -52,7 +53,7 @@ class HostStore:
         values = {"key": digest, "at": self.clock.now()}
 
         def transaction(conn: Connection) -> tuple[bool, T | None]:
-            if not conn.execute(self._seen, values).rowcount:
+            if not self._seen.run(conn, values).rowcount:
                 return False, None
             return True, then(conn)
 

@@ -19,7 +19,7 @@ import contextlib
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +33,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from credits.clock import Clock, SystemClock
 from credits.db import Database
+from credits.prepared import Prepared
 from credits.schema import bot_state
 from credits.text import text_problem
 
@@ -40,7 +41,7 @@ MAX_KEY = 400  # bot_state.key is String(400)
 _HASH_LEN = 64
 Prefetched = dict[str, tuple[str, str] | None]  # key -> (document, etag), None: not stored
 _DOCUMENTS = select(bot_state.c.key, bot_state.c.etag, bot_state.c.document)
-_ONE_DOCUMENT = _DOCUMENTS.where(bot_state.c.key == bindparam("key"))
+_ONE_DOCUMENT = Prepared(_DOCUMENTS.where(bot_state.c.key == bindparam("key")))
 # the current turn's prefetched documents (a context variable: each turn is its own task)
 _PREFETCHED: ContextVar[Prefetched | None] = ContextVar("credits_prefetched_state", default=None)
 
@@ -137,8 +138,9 @@ class SqlStorage(Storage):
     def documents(self, conn: Connection, keys: Sequence[str]) -> Prefetched:
         """The stored documents and etags of `keys` (None: not stored), read on `conn`."""
         wanted = {storage_key(key): key for key in keys}
+        rows: Iterable[Any]
         if len(wanted) == 1:  # a turn reads its conversation's state: one key, one statement
-            rows = conn.execute(_ONE_DOCUMENT, {"key": next(iter(wanted))})
+            rows = _ONE_DOCUMENT.run(conn, {"key": next(iter(wanted))}).rows
         else:
             rows = conn.execute(_DOCUMENTS.where(bot_state.c.key.in_(list(wanted))))
         found: Prefetched = dict.fromkeys(keys)

@@ -67,6 +67,10 @@ class InlineConnection(aiosqlite.Connection):
     def __await__(self) -> Generator[Any, None, InlineConnection]:
         return self._connect().__await__()
 
+    def sqlite(self) -> sqlite3.Connection:
+        """The sqlite3 connection itself (credits/prepared.py runs its statements on it)."""
+        return self._conn
+
     def begin_now(self, *, write: bool, read_busy_ms: int) -> None:
         """BEGIN, in place (a statement through SQLAlchemy costs more than the BEGIN itself).
         A write begins IMMEDIATE without waiting: `Busy` when another process writes."""

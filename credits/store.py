@@ -35,6 +35,7 @@ from credits.errors import ValidationError
 from credits.i18n import t
 from credits.money import Currency, currency
 from credits.payments import PaymentGateway
+from credits.prepared import Found
 from credits.schema import accounts
 
 SAVED = (
@@ -83,7 +84,7 @@ class Account:
     created_at: datetime
 
     @classmethod
-    def from_row(cls, row: Row[Any], **extra: Any) -> Self:
+    def from_row(cls, row: Row[Any] | Found, **extra: Any) -> Self:
         """The row typed (`extra`: a subclass's own fields)."""
         return cls(
             id=row.id,

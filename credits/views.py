@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, bindparam, func, select
+from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from credits import caps, directory, ledger, rules
@@ -23,6 +23,7 @@ from credits.models import (
     RechargeSettings,
 )
 from credits.money import Money
+from credits.prepared import Prepared
 from credits.recharge import payment_view
 from credits.schema import UTCDateTime, accounts, is_state, ledger_entries, lots, payments
 from credits.store import Account, Deps, tenant_key
@@ -33,12 +34,11 @@ async def account_view(deps: Deps, tenant_id: str) -> AccountView:
     now = deps.clock.now()
     query = _statement(deps, by_tenant=True)
     values = _values(deps, now, tenant=tenant_key(tenant_id))
-    row = await deps.db.run_each(
-        lambda conn: conn.execute(query, values).one_or_none(), writes=False
-    )
-    if row is None:
+    rows = await deps.db.run_each(lambda conn: query.run(conn, values).rows, writes=False)
+    if not rows:
         await deps.store.account(tenant_id)  # made on first use
-        row = await deps.db.run_each(lambda conn: conn.execute(query, values).one(), writes=False)
+        rows = await deps.db.run_each(lambda conn: query.run(conn, values).rows, writes=False)
+    [row] = rows
     return view_of(deps, Account.from_row(row), row, now)
 
 
@@ -46,7 +46,7 @@ async def view(deps: Deps, conn: AsyncConnection, account: Account) -> AccountVi
     """The account as `account` has it (changed, not yet written back), with what it takes
     from the payments and the ledger, read on `conn`."""
     now = deps.clock.now()
-    query = _statement(deps, by_tenant=False)
+    query = _statement(deps, by_tenant=False).statement
     row = (await conn.execute(query, _values(deps, now, account=account.id))).one()
     return view_of(deps, account, row, now)
 
@@ -55,10 +55,10 @@ _LAST = payments.alias("last_recharge")
 _LAST_COLUMNS = tuple(column.name for column in payments.c)
 # the statement is the same for every turn: built once per set of configured admins (its only
 # input), with the tenant and the moments as parameters
-_STATEMENTS: dict[tuple[tuple[str, ...], bool], Select[Any]] = {}
+_STATEMENTS: dict[tuple[tuple[str, ...], bool], Prepared] = {}
 
 
-def _statement(deps: Deps, *, by_tenant: bool) -> Select[Any]:
+def _statement(deps: Deps, *, by_tenant: bool) -> Prepared:
     key = (tuple(deps.config.admins), by_tenant)
     statement = _STATEMENTS.get(key)
     if statement is None:
@@ -67,7 +67,7 @@ def _statement(deps: Deps, *, by_tenant: bool) -> Select[Any]:
             if by_tenant
             else accounts.c.id == bindparam("account")
         )
-        statement = _STATEMENTS[key] = view_query(deps).where(where)
+        statement = _STATEMENTS[key] = Prepared(view_query(deps).where(where))
     return statement
 
 
@@ -124,7 +124,7 @@ def view_query(deps: Deps) -> Select[Any]:
     ).select_from(accounts.outerjoin(_LAST, _LAST.c.id == last_id))
 
 
-def view_of(deps: Deps, account: Account, row: Row[Any], now: datetime) -> AccountView:
+def view_of(deps: Deps, account: Account, row: Any, now: datetime) -> AccountView:
     """The view of `account` from `view_query`'s row (its account columns are not read here:
     `account` may hold changes not yet written)."""
     cur = account.currency

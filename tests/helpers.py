@@ -6,7 +6,8 @@ the app on the test's store, the usage API's token, and the samples of `GET /met
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +16,13 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from conftest import Backend
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from stub_connector import StubConnector
 
 from bot.app import create_app
 from bot.settings import Settings
 from credits.config import CreditsConfig
+from credits.db import Database
 from credits.schema import accounts, bot_state, ledger_entries, processed_activities
 from credits.service import CreditsService
 
@@ -193,3 +195,38 @@ def value(
     samples: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str
 ) -> float:
     return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+_NOT_COUNTED = ("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA", "--")
+
+
+@asynccontextmanager
+async def statements_of(db: Database) -> AsyncIterator[list[str]]:
+    """The SQL statements `db` runs while the block runs (BEGIN, COMMIT, PRAGMA left out):
+    SQLAlchemy's, and on SQLite's quick connections every statement by SQLite's own trace
+    (credits/prepared.py runs the turn's statements straight on sqlite3)."""
+    seen: list[str] = []
+
+    def keep(statement: str) -> None:
+        said = " ".join(str(statement).split())
+        if not said.startswith(_NOT_COUNTED):
+            seen.append(said)
+
+    def executed(*args: Any) -> None:
+        keep(args[2])
+
+    def traced(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.driver_connection.sqlite().set_trace_callback(keep)
+
+    threaded, *quick = db.engines
+    event.listen(threaded.sync_engine, "before_cursor_execute", executed)
+    for engine in quick:  # connections made from now on are traced
+        await engine.dispose()
+        event.listen(engine.sync_engine, "connect", traced)
+    try:
+        yield seen
+    finally:
+        event.remove(threaded.sync_engine, "before_cursor_execute", executed)
+        for engine in quick:
+            event.remove(engine.sync_engine, "connect", traced)
+            await engine.dispose()

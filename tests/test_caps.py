@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
-from typing import Any
 
 import pytest
+from helpers import statements_of
 from records import call as record_call
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
-from credits import caps
+from credits import caps, views
 from credits.clock import ManualClock
 from credits.errors import RequestCancelled, StaleError, ValidationError
 from credits.models import Actor, AlertKind, CapsChange, CapStop, PaymentStatus
@@ -336,20 +336,9 @@ async def test_the_account_view_is_one_statement_and_counts_what_the_rule_counts
     await recharge_on(service)
     await service.ingest_usage([call("c1", "100.00")])
     await run_payments(service)
-    statements: list[str] = []
-
-    def seen(*event_args: Any) -> None:
-        statements.append(event_args[2])
-
-    for engine in service.db.engines:
-        event.listen(engine.sync_engine, "before_cursor_execute", seen)
-    try:
+    async with statements_of(service.db) as statements:
         view = await service.account(T)
-    finally:
-        for engine in service.db.engines:
-            event.remove(engine.sync_engine, "before_cursor_execute", seen)
-    assert [s for s in statements if not s.startswith(("BEGIN", "PRAGMA"))] == statements[-1:]
-    assert len([s for s in statements if s.startswith("SELECT")]) == 1
+    assert len(statements) == 1 and statements[0].startswith("SELECT"), statements
     account = await service.deps.store.account(T)
     async with service.db.read() as conn:
         rule = await caps.used(conn, account.id, service.deps.clock.now())
@@ -358,3 +347,13 @@ async def test_the_account_view_is_one_statement_and_counts_what_the_rule_counts
     assert (rule.today, rule.month_minor) == (2, 12000)
     assert view.caps.stopped is CapStop.DAILY_LIMIT
     assert view.caps.left_this_month == usd("880")
+    # what the statement gives straight from sqlite3 (the quick path, credits/prepared.py) is
+    # what SQLAlchemy gives for it: every column, converted by the same types
+    await service.set_alert_thresholds(T, ADA, ["30", "5"])
+    query = views._statement(service.deps, by_tenant=True)
+    values = views._values(service.deps, service.deps.clock.now(), tenant=T)
+    quick = await service.db.run_read(lambda conn: query.run(conn, values).rows)
+    async with service.db.read() as conn:  # threaded: SQLAlchemy's own execution
+        rows = (await conn.execute(query.statement, values)).all()
+    assert [dict(row._mapping) for row in quick] == [dict(row._mapping) for row in rows]
+    assert len(quick) == 1 and quick[0].lr_id is not None and quick[0].alert_thresholds

@@ -564,3 +564,18 @@ def test_a_multiplied_amount_is_refused_never_read_as_its_digits(text: str) -> N
         parse_typed(text, USD, None)
     with pytest.raises(AmountError):
         parse_chat(text, USD, None, Lang.EN)
+
+
+def test_remembered_amounts_keep_their_sign_and_language() -> None:
+    """Formatted amounts are remembered (`fmt_money`): -0 and 0 are equal Decimals but are
+    written apart, and each language keeps its own."""
+    from credits.i18n import Lang, fmt_money, speaking
+
+    for _ in range(2):  # the second round is remembered
+        with speaking(Lang.EN):
+            assert fmt_money(Decimal("-0.00"), "USD", 2) == "-$0.00"
+            assert fmt_money(Decimal("0.00"), "USD", 2) == "$0.00"
+            assert fmt_money(Decimal("1000.5"), "USD", 2, "$") == "$1,000.50"
+        with speaking(Lang.VI):
+            assert fmt_money(Decimal("0.00"), "USD", 2) == "0,00\xa0US$"
+            assert fmt_money(Decimal("1000.5"), "USD", 2, "$") == "1.000,50\xa0US$"
