@@ -1,10 +1,11 @@
 """Posting to the Bot Connector with retries: what alert delivery (bot/delivery.py) and reply
 delivery (bot/replies.py) share.
 
-botbuilder's async ConnectorClient sends through msrest's requests sender (in a worker thread),
-whose urllib3 retries bot/adapter.py switches off (``single_attempt``), so the attempts made here
-are the only attempts. A post answered ``429``, ``412``, ``500``, ``502``, ``503`` or
-``504``, or one that fails with a connection error or a timeout, is retried with jittered
+Messages and card updates are posted by bot/poster.py (one attempt each, on one pooled aiohttp
+session); what still goes through botbuilder's ConnectorClient (msrest's requests sender, in a
+worker thread) has its urllib3 retries switched off (``single_attempt``, bot/adapter.py). So the
+attempts made here are the only attempts. A post answered ``429``, ``412``, ``500``, ``502``,
+``503`` or ``504``, or one that fails with a connection error or a timeout, is retried with jittered
 exponential backoff that never comes sooner than the server's ``Retry-After``; ``403`` and
 ``404`` mean the bot was removed or the conversation is gone, and any other answer is a refusal
 that a retry would not change. Teams' rate limits are kept in-process with exact sliding
@@ -69,9 +70,10 @@ CONVERSATION_WINDOWS: tuple[tuple[float, int], ...] = (
 TENANT_WINDOWS: tuple[tuple[float, int], ...] = ((1.0, 50),)
 """About 50 messages a second per bot per tenant."""
 CONNECTOR_TIMEOUT_SECONDS = 5.0
-"""How long one request to the channel may take (connect, and each read; set on the connector
-clients in bot/adapter.py): the turn's reply budget and the workers' leases are planned around
-it, and attempt guards are longer, so no attempt is abandoned while it may still be posting."""
+"""How long one request to the channel may take (bot/poster.py: the whole request; the connector
+clients of bot/adapter.py: connect, and each read): the turn's reply budget and the workers'
+leases are planned around it, and attempt guards are longer, so no attempt is abandoned while it
+may still be posting."""
 RETRYABLE_STATUSES = frozenset({412, 429, 500, 502, 503, 504})
 GONE_STATUSES = frozenset({403, 404})
 """The bot was removed from the conversation (403) or the conversation is gone (404)."""

@@ -148,6 +148,10 @@ def _write_never(value: Any) -> Any:
 _MISSING = object()
 
 
+def _as_is(value: Any) -> Any:
+    return value
+
+
 class _Writer:
     """Write plans per model class; msrest's Serializer for what they leave to it."""
 
@@ -181,7 +185,13 @@ class _Writer:
             if not _supported(cls):
                 raise _Fallback(f"{cls.__name__} uses what the plans leave to msrest")
             amap: dict[str, dict[str, Any]] = cls._attribute_map  # type: ignore[attr-defined]
-            plan = tuple((name, d["key"], self.converter(d["type"])) for name, d in amap.items())
+            # fields a model class says hold plain JSON already (a card the bot built: its
+            # copy would be equal) are written as they are
+            as_is: frozenset[str] = getattr(cls, "json_as_is", frozenset())
+            plan = tuple(
+                (name, d["key"], _as_is if name in as_is else self.converter(d["type"]))
+                for name, d in amap.items()
+            )
             self.plans[cls] = plan
         return plan
 

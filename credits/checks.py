@@ -4,6 +4,7 @@ owed auto-recharge a cap held back once the cap allows it (no debit needed)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -14,13 +15,13 @@ from credits.models import CheckReport
 from credits.schema import accounts, lots
 from credits.store import Deps, LockedAccount
 
+TENANTS_PAGE = 500  # accounts read at a time by a round of checks
+
 
 async def run_checks(deps: Deps) -> CheckReport:
     """Expire lots, warn of funds about to expire, watch runway and unusual spend."""
-    async with deps.db.read() as conn:
-        ids = list((await conn.execute(select(accounts.c.tenant_id))).scalars())
     expired, fired = 0, []
-    for tenant_id in ids:
+    async for tenant_id in _tenants(deps):
         async with deps.store.locked(tenant_id) as account:
             count = await ledger.expire_lots(deps, account)
             if count:
@@ -31,6 +32,23 @@ async def run_checks(deps: Deps) -> CheckReport:
             fired += await _watch_spend(deps, account)
         expired += count
     return CheckReport(expired_lots=expired, alerts=tuple(fired))
+
+
+async def _tenants(deps: Deps) -> AsyncIterator[str]:
+    """Every account's tenant, in order, read a page at a time: a list of all of them would
+    hold memory in proportion to the tenants for the whole round."""
+    after: str | None = None
+    while True:
+        query = select(accounts.c.tenant_id).order_by(accounts.c.tenant_id).limit(TENANTS_PAGE)
+        if after is not None:
+            query = query.where(accounts.c.tenant_id > after)
+        async with deps.db.read() as conn:
+            page = list((await conn.execute(query)).scalars())
+        for tenant_id in page:
+            yield tenant_id
+        if len(page) < TENANTS_PAGE:
+            return
+        after = page[-1]
 
 
 async def _warn_expiring(deps: Deps, account: LockedAccount) -> list[AlertKind]:

@@ -7,7 +7,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, delete, exists, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    ScalarSelect,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from credits import audit, outbox
@@ -113,7 +123,9 @@ def _still_admin(deps: Deps) -> ColumnElement[bool]:
     )
     if not deps.config.admins:
         return granted
-    return or_(person.in_([a.strip().lower() for a in deps.config.admins]), granted)
+    # one parameter each, not an expanding IN list (rendered anew at every run)
+    listed = [person == literal(a.strip().lower()) for a in deps.config.admins]
+    return or_(*listed, granted)
 
 
 async def remember_personal_chat(

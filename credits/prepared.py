@@ -40,7 +40,10 @@ class Found(dict[str, Any]):
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    sql: str
+    """How to run a statement on sqlite3; `sql` None: run it through SQLAlchemy (a statement
+    whose parameters are rendered at each run, such as `IN` with an expanding list)."""
+
+    sql: str | None
     names: tuple[str, ...]
     defaults: Mapping[str, Any]  # the values written into the statement (literals)
     binds: tuple[Callable[[Any], Any] | None, ...]
@@ -65,11 +68,11 @@ class Prepared:
 
     def run(self, conn: Connection, values: Mapping[str, Any]) -> Ran:
         driver = conn.connection.driver_connection
-        if not isinstance(driver, InlineConnection):
+        plan = self._plan(conn.dialect) if isinstance(driver, InlineConnection) else None
+        if plan is None or plan.sql is None or not isinstance(driver, InlineConnection):
             result = conn.execute(self.statement, dict(values))
             rows = list(result) if result.returns_rows else []
             return Ran(rows, result.rowcount if not result.returns_rows else len(rows))
-        plan = self._plan(conn.dialect)
         params = []
         for name, bind in zip(plan.names, plan.binds, strict=True):
             value = values[name] if name in values else plan.defaults[name]
@@ -88,6 +91,8 @@ class Prepared:
 def _compile(statement: Executable, dialect: Dialect) -> _Plan:
     compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
     names: tuple[str, ...] = tuple(compiled.positiontup or ())
+    if any(bind.expanding for bind in compiled.binds.values()):
+        return _Plan(None, (), {}, (), (), ())
     defaults = {
         name: compiled.binds[name].effective_value
         for name in names

@@ -19,6 +19,9 @@ def test_a_copied_card_message_shares_its_card_and_posts_the_same_json() -> None
     message = card_message(card, "hello")
     copied = copy.deepcopy(message)
     assert copied is not message and copied.attachments[0] is not message.attachments[0]
+    assert copied.attachments is not message.attachments
+    copied.conversation = "elsewhere"  # what sending sets is the copy's own
+    assert message.conversation is None
     assert copied.attachments[0].content is card  # shared: a card is never changed once made
     copied.attachments[0].content_type = "changed"  # the copy's own fields are its own
     assert message.attachments[0].content_type == "application/vnd.microsoft.card.adaptive"

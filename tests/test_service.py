@@ -190,6 +190,20 @@ async def test_expiry_names_the_day_the_funds_were_bought(
     assert await assert_consistent(service) == 0
 
 
+async def test_checks_reach_every_account_a_page_at_a_time(
+    service: CreditsService, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("credits.checks.TENANTS_PAGE", 2)
+    tenants = ["t-c", "t-a", "t-e", "t-b", "t-d"]  # five accounts: pages of 2, 2 and 1
+    for tenant in tenants:
+        await service.add_funds(tenant, "10", ADA, f"k-{tenant}")
+    clock.advance(timedelta(days=400))
+    report = await service.run_checks()
+    assert report.expired_lots == len(tenants)
+    for tenant in tenants:
+        assert (await service.account(tenant)).balance == usd("0")
+
+
 async def test_one_recharge_per_crossing(service: CreditsService) -> None:
     await service.add_funds(T, "30", ADA, "k")
     await service.set_auto_recharge(T, ADA, enabled=True, amount="100", trigger="20")
