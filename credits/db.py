@@ -9,9 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Connection, Engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.util import greenlet_spawn
@@ -23,6 +21,9 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # automatic checkpoint is every 1,000 pages; a turn's write is a page or two)
 CHECKPOINT_EVERY_WRITES = 500
 T = TypeVar("T")
+# the newest migration (credits/migrations/versions/); tests/test_migrations.py checks that it
+# is Alembic's head, so a new migration cannot be forgotten here
+HEAD_REVISION = "0004"
 POSTGRES_POOL_SIZE = 20  # per process; PostgreSQL allows 100 connections by default
 POSTGRES_POOL_OVERFLOW = 10
 
@@ -213,6 +214,8 @@ class Database:
                     "SELECT pg_advisory_xact_lock("
                     "hashtext('credits-bot migrate ' || current_schema()))"
                 )
+            if await conn.run_sync(_stored_revision) == HEAD_REVISION:
+                return  # up to date: Alembic (4 MB of modules) is not even imported
             await conn.run_sync(_upgrade)
 
     async def current_revision(self) -> str | None:
@@ -262,7 +265,10 @@ def _in_transaction(engine: Engine, fn: Callable[[Connection], T]) -> T:
             return fn(conn)
 
 
-def alembic_config(connection: Connection | None = None) -> Config:
+def alembic_config(connection: Connection | None = None) -> Any:
+    """Alembic's configuration for our migrations (an `alembic.config.Config`)."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", "credits:migrations")
     if connection is not None:
@@ -271,7 +277,17 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def _upgrade(connection: Connection) -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(connection), "head")
+
+
+def _stored_revision(connection: Connection) -> str | None:
+    """The revision the database says it is at, read without Alembic (None: not made yet)."""
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    found = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    return found[0] if len(found) == 1 else None
 
 
 def _current_revision(connection: Connection) -> str | None:

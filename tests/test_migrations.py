@@ -96,3 +96,36 @@ async def test_replicas_starting_together_on_a_new_database_all_come_up(backend:
             assert await conn.run_sync(_diff) == []
     finally:
         await db.dispose()
+
+
+def test_the_head_revision_in_code_is_alembics() -> None:
+    """`HEAD_REVISION` lets a database at the newest schema open without Alembic: a new
+    migration must move it (else the migration would never run)."""
+    from credits.db import HEAD_REVISION
+
+    assert ScriptDirectory.from_config(alembic_config()).get_heads() == [HEAD_REVISION]
+
+
+async def test_an_up_to_date_database_opens_without_alembic(tmp_path: Any) -> None:
+    """A process that opens a database already at the newest schema does not import Alembic
+    (its modules stay out of every `serve` process's memory)."""
+    url = f"sqlite:///{tmp_path}/up.db"
+    script = (
+        "import asyncio, sys\n"
+        "from credits.db import Database\n"
+        "async def main():\n"
+        f"    db = Database({url!r})\n"
+        "    await db.migrate()\n"
+        "    await db.dispose()\n"
+        "asyncio.run(main())\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic')[:1])\n"
+    )
+    said = []
+    for _ in range(2):  # the first makes the database (with Alembic), the second opens it
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", script, stdout=asyncio.subprocess.PIPE
+        )
+        out, _ = await process.communicate()
+        assert process.returncode == 0
+        said.append(out.decode().strip())
+    assert said == ["['alembic']", "[]"]
