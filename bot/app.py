@@ -105,7 +105,7 @@ async def _running(
     """The database-backed parts, from start-up to shutdown: one Database (migrated here) shared
     by the ledger's facade, the bot's state and the host's own rows; then the workers."""
     settings = app[SETTINGS]
-    db = Database(settings.credits.database_url, schema=settings.credits.database_schema)
+    db = Database.of(settings.credits)
     try:
         await db.migrate()
         service = CreditsService(db, settings.credits, gateway, clock)

@@ -157,7 +157,7 @@ async def run_chat(settings: Settings, lines: Any = None, locale: str = DEFAULT_
     """Read lines (stdin by default) until EOF or 'quit', as a person whose Teams speaks
     ``locale``."""
     config = settings.credits
-    db = Database(config.database_url, schema=config.database_schema)
+    db = Database.of(config)
     user_name = getpass.getuser()
     user = ChannelAccount(id=f"console-{user_name}", name=user_name)
     try:

@@ -103,7 +103,7 @@ def _upgrade(args: argparse.Namespace) -> int:
 
 
 async def _upgraded(config: CreditsConfig) -> int:
-    db = Database(config.database_url, schema=config.database_schema)
+    db = Database.of(config)
     try:
         await db.migrate()
         print(f"database at revision {await db.current_revision()}: {db.engine.url!r}")

@@ -38,6 +38,8 @@ class CreditsConfig(BaseSettings):
 
     database_url: str = Field(default_factory=default_database_url)
     database_schema: str | None = None  # PostgreSQL only: the schema (search_path) to use
+    # PostgreSQL only: connections kept per process (and 10 more at a peak); docs/deploy.md
+    database_pool_size: int = Field(default=20, ge=1, le=500)
     default_currency: str = "USD"
     purchase_min: Decimal = Decimal("10")
     purchase_max: Decimal = Decimal("10000")

@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.util import greenlet_spawn
 
+from credits.config import CreditsConfig
 from credits.sqlite_inline import READ_BUSY_TIMEOUT_MS, Busy, InlineConnection, inline_creator
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -24,7 +25,7 @@ T = TypeVar("T")
 # the newest migration (credits/migrations/versions/); tests/test_migrations.py checks that it
 # is Alembic's head, so a new migration cannot be forgotten here
 HEAD_REVISION = "0004"
-POSTGRES_POOL_SIZE = 20  # per process; PostgreSQL allows 100 connections by default
+POSTGRES_POOL_SIZE = 20  # per process (CREDITS_DATABASE_POOL_SIZE); PostgreSQL allows 100
 POSTGRES_POOL_OVERFLOW = 10
 
 
@@ -57,7 +58,13 @@ class Database:
     """
 
     def __init__(
-        self, url: str, *, schema: str | None = None, echo: bool = False, **engine_args: Any
+        self,
+        url: str,
+        *,
+        schema: str | None = None,
+        echo: bool = False,
+        pool_size: int = POSTGRES_POOL_SIZE,
+        **engine_args: Any,
     ) -> None:
         self.url = normalise_url(url)
         parsed = make_url(self.url)
@@ -77,7 +84,7 @@ class Database:
         if self.dialect == "postgresql":
             # enough connections for the turns of a busy replica: a connection above the pool's
             # size is closed when it is given back, and making one costs milliseconds
-            engine_args.setdefault("pool_size", POSTGRES_POOL_SIZE)
+            engine_args.setdefault("pool_size", pool_size)
             engine_args.setdefault("max_overflow", POSTGRES_POOL_OVERFLOW)
         self.engine: AsyncEngine = create_async_engine(self.url, echo=echo, **engine_args)
         self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
@@ -90,6 +97,16 @@ class Database:
                 self.url, async_creator=inline_creator(str(Path(database).expanduser())), echo=echo
             )
             _install_sqlite_hooks(self._quick, quick=True)
+
+    @classmethod
+    def of(cls, config: CreditsConfig, **engine_args: Any) -> Database:
+        """The configured database (its URL, schema and pool size)."""
+        return cls(
+            config.database_url,
+            schema=config.database_schema,
+            pool_size=config.database_pool_size,
+            **engine_args,
+        )
 
     @asynccontextmanager
     async def write(self, *, quick: bool = False) -> AsyncIterator[AsyncConnection]:

@@ -110,7 +110,7 @@ class CreditsService(WorkerMethods):
         **engine_args: Any,
     ) -> CreditsService:
         """Connect to the configured database and bring its schema up to date."""
-        db = Database(config.database_url, schema=config.database_schema, **engine_args)
+        db = Database.of(config, **engine_args)
         await db.migrate()
         return cls(db, config, gateway, clock)
 

@@ -115,3 +115,26 @@ async def test_the_log_is_checkpointed_from_a_thread(
     await asyncio.sleep(0.2)
     # 1,500 commits of a page or more each: about 6 MB of log without a checkpoint
     assert wal.stat().st_size < 1_500_000, wal.stat().st_size
+
+
+async def test_the_postgres_pool_size_comes_from_the_configuration(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """CREDITS_DATABASE_POOL_SIZE (default 20) sizes each process's PostgreSQL pool; nothing
+    connects until a statement runs, so this needs no server."""
+    from pydantic import ValidationError
+
+    from credits.config import CreditsConfig
+
+    url = "postgresql://postgres@127.0.0.1:5432/test"
+    default = Database.of(CreditsConfig(_env_file=None, database_url=url))  # type: ignore[call-arg]
+    monkeypatch.setenv("CREDITS_DATABASE_POOL_SIZE", "7")
+    chosen = Database.of(CreditsConfig(_env_file=None, database_url=url))  # type: ignore[call-arg]
+    try:
+        assert (default.engine.pool.size(), chosen.engine.pool.size()) == (20, 7)  # type: ignore[attr-defined]
+    finally:
+        await default.dispose()
+        await chosen.dispose()
+    monkeypatch.setenv("CREDITS_DATABASE_POOL_SIZE", "0")
+    with pytest.raises(ValidationError):
+        CreditsConfig(_env_file=None)  # type: ignore[call-arg]
