@@ -23,7 +23,7 @@ from credits.models import (
     VoidOutcome,
 )
 from credits.money import Money
-from credits.schema import operations, payments
+from credits.schema import is_state, operations, payments
 from credits.store import Deps, LockedAccount
 
 MAX_THRESHOLDS = 3
@@ -182,8 +182,8 @@ async def _apply(
         update(payments)
         .where(
             payments.c.account_id == account.id,
-            payments.c.kind == PaymentKind.AUTO_RECHARGE.value,
-            payments.c.status == PaymentStatus.PENDING.value,
+            is_state(payments.c.kind, PaymentKind.AUTO_RECHARGE.value),
+            is_state(payments.c.status, PaymentStatus.PENDING.value),
         )
         .values(
             status=PaymentStatus.CANCELLED.value,

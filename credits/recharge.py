@@ -43,7 +43,7 @@ from credits.models import (
 )
 from credits.money import Currency, Money, currency
 from credits.payments import ChargeRequest, ChargeResult
-from credits.schema import accounts, payments
+from credits.schema import accounts, is_state, one_of, payments
 from credits.store import Deps, LockedAccount
 
 log = structlog.get_logger(__name__)
@@ -92,8 +92,8 @@ async def _maybe_recharge(deps: Deps, account: LockedAccount) -> list[AlertKind]
         await account.conn.execute(
             select(payments.c.id).where(
                 payments.c.account_id == account.id,
-                payments.c.kind == PaymentKind.AUTO_RECHARGE.value,
-                payments.c.status.in_(OPEN),
+                is_state(payments.c.kind, PaymentKind.AUTO_RECHARGE.value),
+                one_of(payments.c.status, OPEN),
             )
         )
     ).first()
@@ -175,8 +175,8 @@ async def after_caps_change(deps: Deps, account: LockedAccount) -> list[AlertKin
         await account.conn.execute(
             select(payments.c.id, payments.c.amount_minor).where(
                 payments.c.account_id == account.id,
-                payments.c.kind == PaymentKind.AUTO_RECHARGE.value,
-                payments.c.status == PaymentStatus.PENDING.value,
+                is_state(payments.c.kind, PaymentKind.AUTO_RECHARGE.value),
+                is_state(payments.c.status, PaymentStatus.PENDING.value),
             )
         )
     ).first()
