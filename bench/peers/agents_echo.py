@@ -15,8 +15,7 @@ turn state loaded and saved, a connector client made for each turn).
 
 from __future__ import annotations
 
-import argparse
-
+from _serve import healthz, serve
 from aiohttp import web
 from microsoft_agents.hosting.aiohttp import (
     CloudAdapter,
@@ -54,9 +53,6 @@ def make_app() -> web.Application:
         response = await start_agent_process(request, agent, adapter)
         return response if response is not None else web.Response(status=500)
 
-    async def healthz(_: web.Request) -> web.Response:
-        return web.Response(text="ok")
-
     app = web.Application(middlewares=[jwt_authorization_middleware])
     app["agent_configuration"] = auth  # the key the SDK's middleware reads
     app.router.add_post("/api/messages", messages)
@@ -64,12 +60,5 @@ def make_app() -> web.Application:
     return app
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, required=True)
-    args = parser.parse_args()
-    web.run_app(make_app(), host="127.0.0.1", port=args.port, print=None)
-
-
 if __name__ == "__main__":
-    main()
+    serve(make_app, __doc__)

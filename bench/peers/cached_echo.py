@@ -11,8 +11,7 @@ retries, a 5 s timeout), and reused with their pooled connections.
 
 from __future__ import annotations
 
-import argparse
-
+from _serve import healthz, serve
 from aiohttp import web
 from botbuilder.core import ActivityHandler, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
@@ -44,21 +43,11 @@ def make_app() -> web.Application:
         response: web.StreamResponse = await adapter.process(request, bot)
         return response
 
-    async def healthz(_: web.Request) -> web.Response:
-        return web.Response(text="ok")
-
     app = web.Application()
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     return app
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, required=True)
-    args = parser.parse_args()
-    web.run_app(make_app(), host="127.0.0.1", port=args.port, print=None)
-
-
 if __name__ == "__main__":
-    main()
+    serve(make_app, __doc__)

@@ -9,10 +9,10 @@ whose activity type is "message"} (typing indicators are posts too, but not repl
 
 from __future__ import annotations
 
-import argparse
 import json
 import uuid
 
+from _serve import healthz, serve
 from aiohttp import web
 
 COUNTS = web.AppKey("counts", dict[str, int])
@@ -35,10 +35,6 @@ async def count(request: web.Request) -> web.Response:
     return web.json_response(request.app[COUNTS])
 
 
-async def healthz(_: web.Request) -> web.Response:
-    return web.Response(text="ok")
-
-
 def make_app() -> web.Application:
     app = web.Application()
     app[COUNTS] = {"posts": 0, "messages": 0}
@@ -50,12 +46,5 @@ def make_app() -> web.Application:
     return app
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, required=True)
-    args = parser.parse_args()
-    web.run_app(make_app(), host="127.0.0.1", port=args.port, access_log=None, print=None)
-
-
 if __name__ == "__main__":
-    main()
+    serve(make_app, __doc__, quiet=True)

@@ -8,11 +8,11 @@ answers 201.
 
 from __future__ import annotations
 
-import argparse
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+from _serve import healthz, serve
 from aiohttp import ClientSession, web
 
 SESSION = web.AppKey("session", ClientSession)
@@ -37,10 +37,6 @@ async def messages(request: web.Request) -> web.Response:
     return web.Response(status=201)
 
 
-async def healthz(_: web.Request) -> web.Response:
-    return web.Response(text="ok")
-
-
 async def session_context(app: web.Application) -> AsyncIterator[None]:
     async with ClientSession() as session:
         app[SESSION] = session
@@ -55,12 +51,5 @@ def make_app() -> web.Application:
     return app
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, required=True)
-    args = parser.parse_args()
-    web.run_app(make_app(), host="127.0.0.1", port=args.port, access_log=None, print=None)
-
-
 if __name__ == "__main__":
-    main()
+    serve(make_app, __doc__, quiet=True)
